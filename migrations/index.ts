@@ -1,0 +1,6 @@
+// Every migration, in order. `npm run migration:create` writes a new file here; add it to this
+// list (a test fails when a migration file is missing from it).
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122094531 } from './Migration20261122094531';
+
+export const migrationsList: MigrationObject[] = [{ name: 'Migration20261122094531', class: Migration20261122094531 }];

@@ -1,0 +1,163 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Config } from './config';
+import { createLogger, type Logger } from './shared/logger';
+import { createOrm, migrateWithLock } from './shared/orm';
+import { connectRedis, createRedisClients } from './shared/redis';
+import { createLocalEventBus, createRedisEventBus } from './realtime/event-bus';
+import { createServices, type Services } from './services';
+import { buildAppSchema } from './schema';
+import { WsGateway } from './realtime/ws-server';
+import { Loaders, type RequestContext } from './shared/context';
+import { formatError } from './shared/errors';
+import { clientIp, headerValue } from './shared/http';
+import { parseBearer } from './accounts/session.service';
+import { healthRoutes } from './ops/health';
+
+export interface CreateAppOptions {
+  logger?: Logger;
+  /** Apply pending migrations in start() (under an advisory lock). Default true. */
+  migrate?: boolean;
+}
+
+export interface App {
+  readonly httpServer: http.Server;
+  readonly services: Services;
+  readonly ws: WsGateway;
+  /** Connects, migrates, listens; resolves with the GraphQL URL. */
+  start(): Promise<{ url: string; port: number }>;
+  /** Drains HTTP, closes sockets with 1001, then Redis and the ORM. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
+  if (!config.databaseUrl) throw new Error('createApp needs config.databaseUrl (main.ts starts an embedded PostgreSQL when it is unset)');
+  const databaseUrl = config.databaseUrl;
+  const logger = options.logger ?? createLogger(config);
+
+  const orm = await createOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
+  const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger) : null;
+  const bus = redis
+    ? createRedisEventBus(redis.command, redis.subscriber, config.redisKeyPrefix, logger)
+    : createLocalEventBus(config.redisKeyPrefix, logger);
+  const services = createServices({ config, logger, orm, redis, bus });
+  const schema = await buildAppSchema(services);
+
+  const expressApp = express();
+  expressApp.disable('x-powered-by');
+  if (config.trustProxy) expressApp.set('trust proxy', true);
+  const httpServer = http.createServer(expressApp);
+  const ws = new WsGateway(httpServer, schema, services);
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) =>
+      formatError(formatted, error, (unexpected) => services.errors.record(unexpected, { operation: 'request' })),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+    ],
+  });
+
+  expressApp.use(healthRoutes(services));
+
+  let started = false;
+  let stopping: Promise<void> | null = null;
+
+  return {
+    httpServer,
+    services,
+    ws,
+    async start() {
+      await orm.connect();
+      if (options.migrate !== false) await migrateWithLock(orm, databaseUrl, logger);
+      if (redis) await connectRedis(redis);
+      await apollo.start();
+      started = true;
+      expressApp.use(
+        '/graphql',
+        (req: Request, res: Response, next: NextFunction) => {
+          const incoming = headerValue(req.headers['x-request-id']);
+          const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+          res.locals.requestId = requestId;
+          res.setHeader('x-request-id', requestId);
+          next();
+        },
+        express.json({ limit: '100kb' }),
+        expressMiddleware(apollo, {
+          context: async ({ req, res }): Promise<RequestContext> => ({
+            requestId: res.locals.requestId as string,
+            transport: 'http',
+            em: orm.em.fork(),
+            viewer: await services.sessions.authenticate(parseBearer(req.headers.authorization)),
+            ip: clientIp(req, config.trustProxy),
+            userAgent: headerValue(req.headers['user-agent']),
+            loaders: new Loaders(),
+          }),
+        }),
+      );
+      expressApp.use(bodyErrorHandler(logger));
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
+      logger.info(
+        { url, pubsub: redis ? 'redis' : 'in-process', instances: redis ? 'many' : 'one' },
+        redis ? 'pub/sub and caches through Redis' : 'REDIS_URL is unset: in-process pub/sub and caches (run one instance only)',
+      );
+      return { url, port };
+    },
+    stop() {
+      stopping ??= (async () => {
+        logger.info('shutting down');
+        if (started) {
+          // Stops accepting, waits for in-flight requests, then closes sockets with 1001.
+          await apollo.stop();
+        } else {
+          await ws.dispose();
+          if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        }
+        await services.errors.flush();
+        await bus.close();
+        if (redis) await redis.close();
+        await orm.close(true);
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Body-parser failures (too large, malformed JSON) as GraphQL-shaped JSON errors. */
+function bodyErrorHandler(logger: Logger) {
+  return (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const err = error as { status?: number; type?: string; message?: string };
+    if (res.headersSent) return next(error);
+    if (err.type === 'entity.too.large') {
+      return res.status(413).json({ errors: [{ message: 'Request body too large.', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    }
+    if (err.status && err.status >= 400 && err.status < 500) {
+      return res.status(err.status).json({ errors: [{ message: 'Malformed request body.', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    logger.error({ err }, 'unhandled HTTP error');
+    return res.status(500).json({ errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  };
+}

@@ -1,0 +1,67 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import type { ChannelSnapshot } from '../realtime/snapshots';
+import { connectionTypes } from '../shared/relay';
+import { type Channel, ChannelKind } from './channel.entity';
+
+registerEnumType(ChannelKind, {
+  name: 'ChannelKind',
+  valuesConfig: {
+    PUBLIC: { description: 'Anyone signed in can find, read and join it.' },
+    PRIVATE: { description: 'Only members can see it; members invite others.' },
+    DIRECT: { description: 'A conversation between exactly two users; one per pair.' },
+  },
+});
+
+@ObjectType('Channel')
+export class ChannelType implements ChannelSnapshot {
+  @Field(() => ID)
+  id!: string;
+
+  // `name` is a field resolver: a DIRECT channel is named after the other participant.
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => ChannelKind)
+  kind!: ChannelKind;
+
+  ownerId!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  memberCount!: number;
+  lastSeq!: number;
+  directUserIds?: [string, string] | null;
+}
+
+export const { EdgeType: ChannelEdge, ConnectionType: ChannelConnection } = connectionTypes('Channel', ChannelType);
+
+const DIRECT_PREFIX = 'dm:';
+
+/** The stored name of the DIRECT channel of two users: the same whoever opens it. */
+export function directChannelKey(userA: string, userB: string): string {
+  const [first, second] = userA < userB ? [userA, userB] : [userB, userA];
+  return `${DIRECT_PREFIX}${first}:${second}`;
+}
+
+export function directUserIds(name: string): [string, string] | null {
+  if (!name.startsWith(DIRECT_PREFIX)) return null;
+  const [first, second] = name.slice(DIRECT_PREFIX.length).split(':');
+  return first && second ? [first, second] : null;
+}
+
+export function channelSnapshot(channel: Channel): ChannelSnapshot {
+  return {
+    id: channel.id,
+    name: channel.name,
+    description: channel.description,
+    kind: channel.kind,
+    ownerId: channel.owner ? channel.owner.id : null,
+    createdAt: channel.createdAt,
+    memberCount: channel.memberCount,
+    lastSeq: channel.lastSeq,
+    directUserIds: channel.kind === ChannelKind.DIRECT ? directUserIds(channel.name) : null,
+  };
+}

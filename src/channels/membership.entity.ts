@@ -1,0 +1,32 @@
+import { BigIntType, Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { User } from '../accounts/user.entity';
+import { Channel } from './channel.entity';
+
+export enum MemberRole {
+  OWNER = 'OWNER',
+  MEMBER = 'MEMBER',
+}
+
+@Entity({ tableName: 'memberships' })
+@Index({ properties: ['user', 'channel'] })
+export class Membership {
+  [OptionalProps]?: 'role' | 'joinedAt' | 'lastReadSeq';
+
+  [PrimaryKeyProp]?: ['channel', 'user'];
+
+  @ManyToOne(() => Channel, { primary: true, deleteRule: 'cascade' })
+  channel!: Channel;
+
+  @ManyToOne(() => User, { primary: true, deleteRule: 'cascade' })
+  user!: User;
+
+  @Enum({ items: () => MemberRole, type: 'text' })
+  role: MemberRole = MemberRole.MEMBER;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  joinedAt: Date = new Date();
+
+  /** The viewer's read marker: the sequence number of the last message read. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  lastReadSeq: number = 0;
+}

@@ -1,0 +1,145 @@
+// The only place that reads process.env. Everything is parsed and validated once;
+// a bad value throws a ConfigError naming the variable, and main.ts exits with 1.
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  /** Unset: start an embedded PostgreSQL with its data under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Unset: in-process pub/sub and caches (one instance only). */
+  redisUrl: string | undefined;
+  /** Prepended to every Redis key and pub/sub channel, so deployments can share a Redis. */
+  redisKeyPrefix: string;
+  logLevel: LogLevel;
+  dataDir: string;
+  dbPoolMax: number;
+  /** Bounds every SQL statement, so a stuck database fails requests instead of hanging them. */
+  dbStatementTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  /** Take the client address from X-Forwarded-For (behind a load balancer). */
+  trustProxy: boolean;
+  /** Serve introspection and field suggestions (off in production). */
+  introspection: boolean;
+  ws: {
+    /** graphql-ws ping interval; a peer that misses a pong is dropped. */
+    keepAliveMs: number;
+  };
+  auth: {
+    sessionIdleTtlSeconds: number;
+    sessionAbsoluteTtlSeconds: number;
+    /** argon2id cost: memory in KiB, iterations, parallelism. */
+    argon2MemoryKib: number;
+    argon2Iterations: number;
+    argon2Parallelism: number;
+    /** How many hashes run at once; the rest wait, so a login flood cannot exhaust memory. */
+    hashConcurrency: number;
+    loginMaxFailuresPerAccount: number;
+    loginMaxFailuresPerIp: number;
+    loginFailureWindowSeconds: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function readString(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function readOptionalUrl(env: Env, name: string, protocols: string[]): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'must be a URL');
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must use one of ${protocols.join(', ')}`);
+  }
+  return value;
+}
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = readString(env, name, fallback);
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = readEnum<NodeEnv>(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
+  const production = nodeEnv === 'production';
+  const config: Config = {
+    nodeEnv,
+    host: readString(env, 'HOST', production ? '0.0.0.0' : '127.0.0.1'),
+    port: readInt(env, 'PORT', 4000, 0, 65535),
+    databaseUrl: readOptionalUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: readOptionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: readString(env, 'REDIS_KEY_PREFIX', 'chat:'),
+    logLevel: readEnum<LogLevel>(
+      env,
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      nodeEnv === 'test' ? 'silent' : 'info',
+    ),
+    dataDir: readString(env, 'DATA_DIR', '.data'),
+    dbPoolMax: readInt(env, 'DB_POOL_MAX', 10, 1, 500),
+    dbStatementTimeoutMs: readInt(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000),
+    trustProxy: readBool(env, 'TRUST_PROXY', false),
+    introspection: readBool(env, 'INTROSPECTION', !production),
+    ws: {
+      keepAliveMs: readInt(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
+    },
+    auth: {
+      sessionIdleTtlSeconds: readInt(env, 'SESSION_IDLE_TTL_SECONDS', 14 * 24 * 3600, 1, 10 * 365 * 24 * 3600),
+      sessionAbsoluteTtlSeconds: readInt(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 90 * 24 * 3600, 1, 10 * 365 * 24 * 3600),
+      argon2MemoryKib: readInt(env, 'ARGON2_MEMORY_KIB', 19456, 8, 4 * 1024 * 1024),
+      argon2Iterations: readInt(env, 'ARGON2_ITERATIONS', 2, 1, 100),
+      argon2Parallelism: readInt(env, 'ARGON2_PARALLELISM', 1, 1, 16),
+      hashConcurrency: readInt(env, 'HASH_CONCURRENCY', 4, 1, 256),
+      loginMaxFailuresPerAccount: readInt(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 5, 1, 10_000),
+      loginMaxFailuresPerIp: readInt(env, 'LOGIN_MAX_FAILURES_PER_IP', 50, 1, 100_000),
+      loginFailureWindowSeconds: readInt(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 300, 1, 86_400),
+    },
+  };
+  if (production && (config.auth.argon2MemoryKib < 19456 || config.auth.argon2Iterations < 2)) {
+    // OWASP's floor for argon2id; only tests may go below it.
+    throw new ConfigError('ARGON2_MEMORY_KIB', 'and ARGON2_ITERATIONS must be at least 19456 and 2 in production');
+  }
+  return config;
+}

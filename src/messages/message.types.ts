@@ -1,0 +1,70 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
+import { connectionTypes, encodeCursor } from '../shared/relay';
+import type { Message } from './message.entity';
+
+export enum VoteValue {
+  UP = 'UP',
+  DOWN = 'DOWN',
+  NONE = 'NONE',
+}
+
+registerEnumType(VoteValue, {
+  name: 'VoteValue',
+  valuesConfig: { NONE: { description: "No vote; voting NONE clears the viewer's vote." } },
+});
+
+@ObjectType('Message')
+export class MessageType implements MessageSnapshot {
+  @Field(() => ID)
+  id!: string;
+
+  channelId!: string;
+  seq!: number;
+  authorId!: string;
+  author?: UserSnapshot;
+
+  @Field(() => String, { nullable: true, description: 'Null once the message is deleted.' })
+  body!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  editedAt!: Date | null;
+
+  @Field()
+  deleted!: boolean;
+
+  @Field(() => Int)
+  upvotes!: number;
+
+  @Field(() => Int)
+  downvotes!: number;
+}
+
+export const { EdgeType: MessageEdge, ConnectionType: MessageConnection } = connectionTypes('Message', MessageType);
+
+/** Message cursors carry the per-channel sequence number. */
+export const MESSAGE_CURSOR = 'msg';
+
+export function messageCursor(seq: number): string {
+  return encodeCursor(MESSAGE_CURSOR, seq);
+}
+
+export function messageSnapshot(message: Message, author?: UserSnapshot): MessageSnapshot {
+  const deleted = message.deletedAt !== null;
+  return {
+    id: message.id,
+    channelId: message.channel.id,
+    seq: message.seq,
+    authorId: message.author.id,
+    author,
+    body: deleted ? null : message.body,
+    createdAt: message.createdAt,
+    editedAt: message.editedAt,
+    deleted,
+    upvotes: message.upvotes,
+    downvotes: message.downvotes,
+  };
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../shared/logger';
+import { ErrorLogEntry } from './error-log.entity';
+
+export interface ErrorDetails {
+  operation?: string | null;
+  userId?: string | null;
+  requestId?: string | null;
+}
+
+/**
+ * Stores each unexpected error in `error_log` and logs it; returns the id clients see as
+ * `extensions.errorId`. Storing is best effort: a failing database must not hide the error.
+ */
+export class ErrorRecorder {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly logger: Logger,
+  ) {}
+
+  record(error: unknown, details: ErrorDetails = {}): string {
+    const id = randomUUID();
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.logger.error({ errorId: id, operation: details.operation, userId: details.userId, requestId: details.requestId, err }, 'unexpected error');
+    const write = this.orm.em
+      .fork()
+      .insert(ErrorLogEntry, {
+        id,
+        at: new Date(),
+        operation: details.operation?.slice(0, 200) ?? null,
+        userId: details.userId ?? null,
+        requestId: details.requestId ?? null,
+        message: err.message.slice(0, 2000),
+        stack: err.stack?.slice(0, 8000) ?? null,
+      })
+      .then(
+        () => undefined,
+        (storeError: Error) => this.logger.warn({ errorId: id, err: storeError.message }, 'could not store error log entry'),
+      )
+      .finally(() => this.pending.delete(write));
+    this.pending.add(write);
+    return id;
+  }
+
+  /** Waits for pending writes (before shutdown, and in tests). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+}

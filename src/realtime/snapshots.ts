@@ -1,0 +1,40 @@
+// Plain, serializable views of entities: what resolvers return and what events carry.
+// GraphQL object types resolve from these; per-viewer fields are computed per request.
+
+export interface UserSnapshot {
+  id: string;
+  username: string;
+  displayName: string;
+  bio: string | null;
+  /** Present only where it may be shown to the viewer; field resolvers decide. */
+  email?: string | null;
+  createdAt: Date;
+}
+
+export interface ChannelSnapshot {
+  id: string;
+  name: string;
+  description: string | null;
+  kind: 'PUBLIC' | 'PRIVATE' | 'DIRECT';
+  ownerId: string | null;
+  createdAt: Date;
+  memberCount: number;
+  lastSeq: number;
+  /** For DIRECT channels: the two participants' ids. */
+  directUserIds?: [string, string] | null;
+}
+
+export interface MessageSnapshot {
+  id: string;
+  channelId: string;
+  seq: number;
+  authorId: string;
+  /** The author, embedded so an event renders without a database read. */
+  author?: UserSnapshot;
+  body: string | null;
+  createdAt: Date;
+  editedAt: Date | null;
+  deleted: boolean;
+  upvotes: number;
+  downvotes: number;
+}

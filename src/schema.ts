@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
+import type { Services } from './services';
+import { errorMaskingMiddleware } from './shared/error-middleware';
+import { typeGraphqlPubSub } from './realtime/event-bus';
+import { AccountResolver } from './accounts/account.resolver';
+
+/** Every resolver class; each takes the app's Services in its constructor. */
+export const resolverClasses = [AccountResolver] as unknown as NonEmptyArray<new (services: Services) => object>;
+
+/** A container per app instance, so two apps in one process never share resolver state. */
+function containerFor(services: Services | undefined): ContainerType {
+  if (!services) {
+    return {
+      get() {
+        throw new Error('This schema was built for printing only');
+      },
+    };
+  }
+  const instances = new Map<unknown, object>(resolverClasses.map((cls) => [cls, new cls(services)]));
+  return {
+    get(someClass) {
+      const instance = instances.get(someClass);
+      if (!instance) throw new Error(`No instance registered for ${(someClass as { name?: string }).name}`);
+      return instance;
+    },
+  };
+}
+
+/** The executable schema; without services, a schema that can only be printed. */
+export async function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: resolverClasses,
+    container: containerFor(services),
+    globalMiddlewares: services ? [errorMaskingMiddleware(services.errors)] : [],
+    pubSub: services ? typeGraphqlPubSub(services.bus) : { publish: () => undefined, subscribe: () => (async function* () {})() },
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    validate: { forbidUnknownValues: false, stopAtFirstError: true },
+    emitSchemaFile: false,
+  });
+}
+
+/** schema.graphql as committed: sorted, so diffs show real changes only. */
+export function printAppSchema(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

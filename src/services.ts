@@ -1,0 +1,40 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from './config';
+import type { Logger } from './shared/logger';
+import type { RedisClients } from './shared/redis';
+import type { EventBus } from './realtime/event-bus';
+import { ErrorRecorder } from './ops/error-recorder';
+import { PasswordHasher } from './accounts/passwords';
+import { SessionService } from './accounts/session.service';
+
+/**
+ * Everything resolvers and services share, built once per app instance by createApp.
+ * Resolvers receive it in their constructor; nothing here is a module-level singleton.
+ */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  orm: MikroORM;
+  /** Null when REDIS_URL is unset (single instance, in-process pub/sub and caches). */
+  redis: RedisClients | null;
+  bus: EventBus;
+  errors: ErrorRecorder;
+  passwords: PasswordHasher;
+  sessions: SessionService;
+}
+
+export interface Infrastructure {
+  config: Config;
+  logger: Logger;
+  orm: MikroORM;
+  redis: RedisClients | null;
+  bus: EventBus;
+}
+
+export function createServices(infra: Infrastructure): Services {
+  const { config, logger, orm } = infra;
+  const errors = new ErrorRecorder(orm, logger);
+  const passwords = new PasswordHasher(config.auth);
+  const sessions = new SessionService(orm, config.auth);
+  return { ...infra, errors, passwords, sessions };
+}

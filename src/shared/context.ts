@@ -1,0 +1,39 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+
+/** Who is making the request: set when a valid bearer token came with it. */
+export interface Viewer {
+  userId: string;
+  sessionId: string;
+}
+
+/** Per-request DataLoaders, created on first use and dropped with the request. */
+export class Loaders {
+  private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
+
+  get<K, V>(name: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>, options?: DataLoader.Options<K, V, K>): DataLoader<K, V> {
+    let loader = this.loaders.get(name) as DataLoader<K, V> | undefined;
+    if (!loader) {
+      loader = new DataLoader<K, V>(batch, options);
+      this.loaders.set(name, loader as DataLoader<unknown, unknown>);
+    }
+    return loader;
+  }
+
+  /** After a write, so later reads in the same request see it. */
+  clearAll(): void {
+    for (const loader of this.loaders.values()) loader.clearAll();
+  }
+}
+
+/** The GraphQL context, over HTTP and over graphql-ws alike. */
+export interface RequestContext {
+  requestId: string;
+  transport: 'http' | 'ws';
+  /** A fork of the ORM's EntityManager for this request (or subscription event). */
+  em: EntityManager;
+  viewer: Viewer | null;
+  ip: string | null;
+  userAgent: string | null;
+  loaders: Loaders;
+}

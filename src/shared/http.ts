@@ -1,0 +1,16 @@
+import type http from 'node:http';
+
+/** The client's address. X-Forwarded-For counts only behind a trusted proxy (TRUST_PROXY), since clients can forge it. */
+export function clientIp(request: http.IncomingMessage, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const forwarded = request.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return request.socket?.remoteAddress ?? null;
+}
+
+export function headerValue(value: string | string[] | undefined): string | null {
+  if (Array.isArray(value)) return value[0] ?? null;
+  return value ?? null;
+}

@@ -1,0 +1,77 @@
+import { type Config, loadConfig } from '../../src/config';
+import { type App, createApp } from '../../src/app';
+import { BASE_URL_ENV, databaseUrl, REDIS_URL_ENV, RUN_ID_ENV, workerDatabaseName } from '../setup/test-infra';
+
+/** This worker's own database (a copy of the migrated template). */
+export function workerDatabaseUrl(): string {
+  const runId = process.env[RUN_ID_ENV];
+  const baseUrl = process.env[BASE_URL_ENV];
+  if (!runId || !baseUrl) throw new Error('test database not prepared: run tests through jest (global setup)');
+  return databaseUrl(baseUrl, workerDatabaseName(runId, process.env.JEST_WORKER_ID ?? '1'));
+}
+
+/** The Redis URL tests may use, or null when none answered in global setup. */
+export function testRedisUrl(): string | null {
+  return process.env[REDIS_URL_ENV] || null;
+}
+
+/** Runs a describe block only when Redis is there, saying so visibly otherwise. */
+export const describeWithRedis: jest.Describe = ((name: string, fn: () => void) => {
+  if (testRedisUrl()) return describe(name, fn);
+  return describe.skip(`${name} [SKIPPED: no Redis]`, fn);
+}) as jest.Describe;
+
+/** Keys and pub/sub topics of one test worker never meet another's. */
+export function testRedisPrefix(): string {
+  return `chat-test:${process.env[RUN_ID_ENV]}:${process.env.JEST_WORKER_ID ?? '1'}:`;
+}
+
+export function testConfig(env: Record<string, string | undefined> = {}): Config {
+  const redisUrl = testRedisUrl();
+  return loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: workerDatabaseUrl(),
+    REDIS_URL: redisUrl ?? undefined,
+    REDIS_KEY_PREFIX: testRedisPrefix(),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Cheap hashing keeps the suite fast; production config enforces OWASP's floor.
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_ITERATIONS: '1',
+    DB_POOL_MAX: '5',
+    ...env,
+  });
+}
+
+export interface TestApp {
+  app: App;
+  url: string;
+  wsUrl: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const running = new Set<TestApp>();
+
+/** Starts an app on a free port; stopAllApps() (in afterAll) closes whatever is left. */
+export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const app = await createApp(testConfig(env), { migrate: false });
+  const { url, port } = await app.start();
+  const testApp: TestApp = {
+    app,
+    url,
+    port,
+    wsUrl: url.replace(/^http/, 'ws'),
+    async stop() {
+      running.delete(testApp);
+      await app.stop();
+    },
+  };
+  running.add(testApp);
+  return testApp;
+}
+
+export async function stopAllApps(): Promise<void> {
+  await Promise.all([...running].map((testApp) => testApp.stop()));
+}

@@ -1,0 +1,51 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { App } from '../../src/app';
+import { DEFAULT_CHANNEL_NAME } from '../../src/channels/channel.entity';
+
+/** Empties every table (keeping the migrations table) and recreates the `public` channel. */
+export async function resetDatabase(orm: MikroORM): Promise<void> {
+  const connection = orm.em.getConnection();
+  const rows = await connection.execute<{ tablename: string }[]>(
+    `select tablename from pg_tables where schemaname = 'public' and tablename <> 'mikro_orm_migrations'`,
+  );
+  if (rows.length > 0) {
+    await connection.execute(`truncate ${rows.map((row) => `"${row.tablename}"`).join(', ')} restart identity cascade`);
+  }
+  await connection.execute(
+    `insert into channels (id, name, description, kind) values (gen_random_uuid(), ?, 'The channel everyone joins.', 'PUBLIC')`,
+    [DEFAULT_CHANNEL_NAME],
+  );
+}
+
+/** Deletes this app's Redis keys (caches, rate limits), leaving other workers' alone. */
+export async function resetRedis(app: App): Promise<void> {
+  const redis = app.services.redis;
+  if (!redis) return;
+  const prefix = app.services.config.redisKeyPrefix;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.command.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length > 0) await redis.command.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+export async function resetState(app: App): Promise<void> {
+  await resetDatabase(app.services.orm);
+  await resetRedis(app);
+}
+
+/** Counts SQL statements the app sends while `fn` runs (for N+1 bounds). */
+export async function countQueries<T>(app: App, fn: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
+  const connection = app.services.orm.em.getConnection();
+  const knex = connection.getKnex();
+  const queries: string[] = [];
+  const listener = (query: { sql: string }) => queries.push(query.sql);
+  knex.on('query', listener);
+  try {
+    const result = await fn();
+    return { result, queries };
+  } finally {
+    knex.off('query', listener);
+  }
+}

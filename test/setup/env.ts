@@ -1,0 +1,2 @@
+// Runs in every test file before anything else.
+import 'reflect-metadata';
