@@ -6,6 +6,10 @@ import type { EventBus } from './realtime/event-bus';
 import { ErrorRecorder } from './ops/error-recorder';
 import { PasswordHasher } from './accounts/passwords';
 import { SessionService } from './accounts/session.service';
+import { AccountService } from './accounts/account.service';
+import { ChannelService } from './channels/channel.service';
+import { MessageService } from './messages/message.service';
+import { RealtimeService } from './realtime/realtime.service';
 
 /**
  * Everything resolvers and services share, built once per app instance by createApp.
@@ -21,6 +25,10 @@ export interface Services {
   errors: ErrorRecorder;
   passwords: PasswordHasher;
   sessions: SessionService;
+  accounts: AccountService;
+  channels: ChannelService;
+  messages: MessageService;
+  realtime: RealtimeService;
 }
 
 export interface Infrastructure {
@@ -36,5 +44,12 @@ export function createServices(infra: Infrastructure): Services {
   const errors = new ErrorRecorder(orm, logger);
   const passwords = new PasswordHasher(config.auth);
   const sessions = new SessionService(orm, config.auth);
-  return { ...infra, errors, passwords, sessions };
+  // Feature services receive the whole registry and look their peers up when called,
+  // so they can depend on each other without a construction order.
+  const services = { ...infra, errors, passwords, sessions } as Services;
+  services.accounts = new AccountService(services);
+  services.channels = new ChannelService(services);
+  services.messages = new MessageService(services);
+  services.realtime = new RealtimeService(services);
+  return services;
 }

@@ -19,11 +19,12 @@ export type ChannelTopicEvent =
   | { type: 'ChannelUpdated'; channel: ChannelSnapshot }
   | { type: 'ChannelDeleted'; channelId: string };
 
-/** Events on a user's topic. */
+/**
+ * Events on a user's topic. The inbox follows the channel topics of the user's channels;
+ * these tell it (and open channelEvents streams) when that set changes.
+ */
 export type UserTopicEvent =
-  /** A message by someone else in one of the user's channels (for `inbox`). */
-  | { type: 'InboxMessage'; message: MessageSnapshot }
-  /** The user joined or was added to a channel (the inbox starts following it). */
+  /** The user joined or was added to a channel (including a DIRECT channel someone opened with them). */
   | { type: 'MembershipAdded'; channelId: string }
   /** The user left or was removed: their streams of that channel complete. */
   | { type: 'MembershipRemoved'; channelId: string }

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { createOrm, migrateWithLock } from '../../src/shared/orm';
@@ -14,8 +16,11 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
   const logger = createLogger({ logLevel: 'warn' });
   let baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) {
-    const embedded = await startEmbeddedPostgres('.data/test', logger, { database: 'postgres' });
-    (globalThis as Record<string, unknown>).__embeddedPostgres = embedded;
+    // A throwaway cluster per run: concurrent runs never share one, and a killed run leaves nothing behind that matters.
+    removeStaleClusters();
+    const dataDir = path.join(EMBEDDED_ROOT, String(process.pid));
+    const embedded = await startEmbeddedPostgres(dataDir, logger, { database: 'postgres' });
+    (globalThis as Record<string, unknown>).__embeddedPostgres = { stop: async () => { await embedded.stop(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
     baseUrl = embedded.url;
     console.log(`\n[test] DATABASE_URL unset: using an embedded PostgreSQL (${baseUrl.replace(/:[^:@/]*@/, ':***@')})`);
   }
@@ -51,6 +56,15 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
   if (!process.env[REDIS_URL_ENV]) {
     if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but no Redis answers (set REDIS_URL or start redis on 127.0.0.1:6379)');
     console.log('\n[test] No Redis answers: tests that need Redis will be SKIPPED (set REQUIRE_REDIS=1 to fail instead)');
+  }
+}
+
+const EMBEDDED_ROOT = path.join(__dirname, '..', '..', '.data', 'test-clusters');
+
+function removeStaleClusters(): void {
+  if (!fs.existsSync(EMBEDDED_ROOT)) return;
+  for (const entry of fs.readdirSync(EMBEDDED_ROOT)) {
+    if (!isAlive(Number(entry))) fs.rmSync(path.join(EMBEDDED_ROOT, entry), { recursive: true, force: true });
   }
 }
 
