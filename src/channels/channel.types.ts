@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { ChannelSnapshot } from '../realtime/snapshots';
 import { connectionTypes } from '../shared/relay';
 import { type Channel, ChannelKind } from './channel.entity';
@@ -31,9 +31,36 @@ export class ChannelType implements ChannelSnapshot {
   @Field()
   createdAt!: Date;
 
+  @Field(() => Int)
   memberCount!: number;
+
+  // isMember, unreadCount, members, owner and peer are per-viewer field resolvers.
   lastSeq!: number;
   directUserIds?: [string, string] | null;
+}
+
+@InputType('CreateChannelInput')
+export class CreateChannelInput {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => ChannelKind, { nullable: true, defaultValue: ChannelKind.PUBLIC, description: 'PUBLIC or PRIVATE; DIRECT channels come from openDirectChannel.' })
+  kind?: ChannelKind | null;
+}
+
+@InputType('UpdateChannelInput')
+export class UpdateChannelInput {
+  @Field(() => ID)
+  channelId!: string;
+
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
 }
 
 export const { EdgeType: ChannelEdge, ConnectionType: ChannelConnection } = connectionTypes('Channel', ChannelType);
