@@ -5,13 +5,13 @@ import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphq
 import type { Services } from './services';
 import { errorMaskingMiddleware } from './shared/error-middleware';
 import { typeGraphqlPubSub } from './realtime/event-bus';
-import { AccountResolver } from './accounts/account.resolver';
+import { AccountResolver, ActivityResolver } from './accounts/account.resolver';
 import { ChannelResolver } from './channels/channel.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 
 /** Every resolver class; each takes the app's Services in its constructor. */
-export const resolverClasses = [AccountResolver, ChannelResolver, MessageResolver, RealtimeResolver] as unknown as NonEmptyArray<new (services: Services) => object>;
+export const resolverClasses = [AccountResolver, ActivityResolver, ChannelResolver, MessageResolver, RealtimeResolver] as unknown as NonEmptyArray<new (services: Services) => object>;
 
 /** A container per app instance, so two apps in one process never share resolver state. */
 function containerFor(services: Services | undefined): ContainerType {

@@ -37,9 +37,14 @@ export class PasswordHasher {
 
   /** Verifies against a throwaway hash of the same cost, so an unknown user takes as long as a wrong password. */
   async verifyDummy(password: string): Promise<false> {
-    this.dummyHash ??= this.hash('dummy password that matches nothing');
-    await this.verify(await this.dummyHash, password);
+    await this.verify(await this.prepareDummy(), password);
     return false;
+  }
+
+  /** Computes the dummy hash (once); called at startup so the first unknown login is not slower. */
+  prepareDummy(): Promise<string> {
+    this.dummyHash ??= this.hash('dummy password that matches nothing');
+    return this.dummyHash;
   }
 
   needsRehash(hash: string): boolean {

@@ -1,0 +1,125 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from './logger';
+
+export interface RateLimitRule {
+  /** Hits allowed per window; the hit that makes the count exceed it is refused. */
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Hits counted in the current window, this one included. */
+  count: number;
+  /** Hits left in the current window (0 once refused). */
+  remaining: number;
+  /** Seconds until the window ends (0 while allowed). */
+  retryAfterSeconds: number;
+}
+
+// Fixed window: the first hit starts the window (PEXPIRE), later hits only count, so a
+// blocked caller that keeps trying does not extend its own block.
+const HIT_SCRIPT = `
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+`;
+
+const PEEK_SCRIPT = `
+local count = redis.call('GET', KEYS[1])
+if not count then return {0, 0} end
+return {tonumber(count), redis.call('PTTL', KEYS[1])}
+`;
+
+/** Entries kept by the in-process store before expired ones are swept. */
+const LOCAL_SWEEP_THRESHOLD = 10_000;
+
+/**
+ * Fixed-window counters, shared by every instance through Redis when it is configured
+ * (keys under the deployment's prefix), else kept in this process. A Redis failure falls
+ * back to the in-process counters (logged), so limits keep applying per instance.
+ *
+ *   const result = await limiter.hit(`login:ip:${ip}`, { limit: 50, windowSeconds: 300 });
+ *   if (!result.allowed) throw new RateLimitedError(result.retryAfterSeconds);
+ */
+export class RateLimiter {
+  private readonly local = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(
+    private readonly redis: Redis | null,
+    private readonly keyPrefix: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Counts one hit (or `cost` hits) against `key` and says whether it is within the rule. */
+  async hit(key: string, rule: RateLimitRule, cost = 1): Promise<RateLimitResult> {
+    const windowMs = Math.max(1, Math.round(rule.windowSeconds * 1000));
+    if (this.redis) {
+      try {
+        const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.redisKey(key), windowMs, cost)) as [number, number];
+        return result(Number(count), Number(ttl), rule.limit);
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, counting in-process');
+      }
+    }
+    const now = Date.now();
+    let entry = this.local.get(key);
+    if (!entry || entry.resetAt <= now) {
+      if (this.local.size >= LOCAL_SWEEP_THRESHOLD) this.sweep(now);
+      entry = { count: 0, resetAt: now + windowMs };
+      this.local.set(key, entry);
+    }
+    entry.count += cost;
+    return result(entry.count, entry.resetAt - now, rule.limit);
+  }
+
+  /** The state of `key` without counting: `allowed` is false when the window is already used up. */
+  async peek(key: string, rule: RateLimitRule): Promise<RateLimitResult> {
+    if (this.redis) {
+      try {
+        const [count, ttl] = (await this.redis.eval(PEEK_SCRIPT, 1, this.redisKey(key))) as [number, number];
+        return peekResult(Number(count), Number(ttl), rule.limit);
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, reading in-process');
+      }
+    }
+    const now = Date.now();
+    const entry = this.local.get(key);
+    if (!entry || entry.resetAt <= now) return peekResult(0, 0, rule.limit);
+    return peekResult(entry.count, entry.resetAt - now, rule.limit);
+  }
+
+  /** Forgets `key`'s window (e.g. a successful login clears its failure counters). */
+  async reset(...keys: string[]): Promise<void> {
+    for (const key of keys) this.local.delete(key);
+    if (!this.redis || keys.length === 0) return;
+    try {
+      await this.redis.del(...keys.map((key) => this.redisKey(key)));
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, reset in-process only');
+    }
+  }
+
+  private redisKey(key: string): string {
+    return `${this.keyPrefix}ratelimit:${key}`;
+  }
+
+  private sweep(now: number): void {
+    for (const [key, entry] of this.local) if (entry.resetAt <= now) this.local.delete(key);
+  }
+}
+
+function result(count: number, ttlMs: number, limit: number): RateLimitResult {
+  const allowed = count <= limit;
+  return { allowed, count, remaining: Math.max(0, limit - count), retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil(ttlMs / 1000)) };
+}
+
+/** A peek is refused when the next hit would be: the window already holds `limit` hits. */
+function peekResult(count: number, ttlMs: number, limit: number): RateLimitResult {
+  const allowed = count < limit;
+  return { allowed, count, remaining: Math.max(0, limit - count), retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil(ttlMs / 1000)) };
+}
