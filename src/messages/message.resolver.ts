@@ -1,8 +1,99 @@
-import { Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Services } from '../services';
-import { MessageType } from './message.types';
+import type { RequestContext, Viewer } from '../shared/context';
+import { CurrentUser } from '../shared/current-user';
+import { NotFoundError } from '../shared/errors';
+import { UserType } from '../accounts/user.types';
+import { userLoader } from '../accounts/user.loader';
+import { ChannelType } from '../channels/channel.types';
+import { visibleChannelLoader } from '../channels/channel.loader';
+import { myVoteLoader } from './message.loaders';
+import { MessageConnection, MessageType, SendMessageInput, VoteValue } from './message.types';
+
+@ArgsType()
+class MessagesArgs {
+  @Field(() => ID)
+  channelId!: string;
+
+  @Field(() => Int, { nullable: true })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  last?: number | null;
+
+  @Field(() => String, { nullable: true })
+  before?: string | null;
+}
 
 @Resolver(() => MessageType)
 export class MessageResolver {
   constructor(private readonly services: Services) {}
+
+  @Query(() => MessageConnection, {
+    description: 'Message history, oldest first within a page. `last` with optional `before` pages back from the newest; `first` with `after` pages forward.',
+  })
+  async messages(@CurrentUser() viewer: Viewer, @Args() args: MessagesArgs, @Ctx() ctx: RequestContext): Promise<InstanceType<typeof MessageConnection>> {
+    const { channelId, ...page } = args;
+    return this.services.messages.history(ctx, viewer.userId, channelId, page);
+  }
+
+  @Mutation(() => MessageType)
+  async sendMessage(@CurrentUser() viewer: Viewer, @Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: RequestContext): Promise<MessageType> {
+    // Only the known fields, copied explicitly.
+    return this.services.messages.send(ctx, viewer.userId, { channelId: input.channelId, body: input.body, clientMessageId: input.clientMessageId ?? null });
+  }
+
+  @Mutation(() => MessageType, { description: 'The author edits the body.' })
+  async editMessage(
+    @CurrentUser() viewer: Viewer,
+    @Arg('messageId', () => ID) messageId: string,
+    @Arg('body', () => String) body: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<MessageType> {
+    return this.services.messages.edit(ctx, viewer.userId, messageId, body);
+  }
+
+  @Mutation(() => MessageType, { description: 'The author or the channel owner deletes it, leaving a tombstone.' })
+  async deleteMessage(@CurrentUser() viewer: Viewer, @Arg('messageId', () => ID) messageId: string, @Ctx() ctx: RequestContext): Promise<MessageType> {
+    return this.services.messages.delete(ctx, viewer.userId, messageId);
+  }
+
+  @Mutation(() => MessageType)
+  async vote(
+    @CurrentUser() viewer: Viewer,
+    @Arg('messageId', () => ID) messageId: string,
+    @Arg('value', () => VoteValue) value: VoteValue,
+    @Ctx() ctx: RequestContext,
+  ): Promise<MessageType> {
+    return this.services.messages.vote(ctx, viewer.userId, messageId, value);
+  }
+
+  @FieldResolver(() => ChannelType)
+  async channel(@Root() message: MessageType, @Ctx() ctx: RequestContext): Promise<ChannelType> {
+    const channel = await visibleChannelLoader(ctx).load(message.channelId);
+    if (!channel) throw new NotFoundError('Channel');
+    return channel as ChannelType;
+  }
+
+  @FieldResolver(() => UserType)
+  async author(@Root() message: MessageType, @Ctx() ctx: RequestContext): Promise<UserType> {
+    if (message.author) return message.author as UserType;
+    const author = await userLoader(ctx).load(message.authorId);
+    if (!author) throw new NotFoundError('User');
+    return author as UserType;
+  }
+
+  @FieldResolver(() => Int, { description: 'upvotes - downvotes' })
+  score(@Root() message: MessageType): number {
+    return message.upvotes - message.downvotes;
+  }
+
+  @FieldResolver(() => VoteValue)
+  async myVote(@Root() message: MessageType, @Ctx() ctx: RequestContext): Promise<VoteValue> {
+    if (!ctx.viewer) return VoteValue.NONE;
+    return myVoteLoader(ctx).load(message.id);
+  }
 }

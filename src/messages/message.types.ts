@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
 import { connectionTypes, encodeCursor } from '../shared/relay';
 import type { Message } from './message.entity';
@@ -14,6 +14,16 @@ registerEnumType(VoteValue, {
   valuesConfig: { NONE: { description: "No vote; voting NONE clears the viewer's vote." } },
 });
 
+/** The stored value of a vote (votes.value), 0 meaning no row. */
+export function voteNumber(value: VoteValue): number {
+  return value === VoteValue.UP ? 1 : value === VoteValue.DOWN ? -1 : 0;
+}
+
+export function voteValue(stored: number | null | undefined): VoteValue {
+  return stored === 1 ? VoteValue.UP : stored === -1 ? VoteValue.DOWN : VoteValue.NONE;
+}
+
+// `channel`, `author`, `score` and `myVote` are field resolvers (message.resolver.ts).
 @ObjectType('Message')
 export class MessageType implements MessageSnapshot {
   @Field(() => ID)
@@ -44,6 +54,21 @@ export class MessageType implements MessageSnapshot {
 }
 
 export const { EdgeType: MessageEdge, ConnectionType: MessageConnection } = connectionTypes('Message', MessageType);
+
+@InputType()
+export class SendMessageInput {
+  @Field(() => ID)
+  channelId!: string;
+
+  @Field()
+  body!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Idempotency key chosen by the client: resending the same key returns the first message instead of a duplicate.',
+  })
+  clientMessageId?: string | null;
+}
 
 /** Message cursors carry the per-channel sequence number. */
 export const MESSAGE_CURSOR = 'msg';

@@ -1,0 +1,324 @@
+import { Redis } from 'ioredis';
+import { ChannelKind } from '../src/channels/channel.entity';
+import { RedisRecentCache } from '../src/messages/recent-cache';
+import { messageCursor } from '../src/messages/message.types';
+import { countQueries, resetState } from './helpers/db';
+import { errorCode, gql, gqlOk } from './helpers/graphql';
+import { describeWithRedis, startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { createUser, type TestUser } from './helpers/factories';
+import { disposeAllWsClients } from './helpers/ws';
+import { createChannelDirectly, DELETE, EDIT, history, HISTORY, publicChannelId, sendMessage, type TestMessage, type TestPage, VOTE } from './helpers/messages';
+
+/** Sends `count` messages, a few at a time, returning them in seq order. */
+async function sendMany(url: string, users: TestUser[], channelId: string, count: number, label = 'm'): Promise<TestMessage[]> {
+  const sent: TestMessage[] = [];
+  for (let start = 0; start < count; start += 25) {
+    const batch = Array.from({ length: Math.min(25, count - start) }, (_, i) => start + i);
+    // Sequential within a batch is not needed for ordering; bodies carry the intended order only.
+    sent.push(...(await Promise.all(batch.map((i) => sendMessage(url, users[i % users.length].token, channelId, `${label}${i}`)))));
+  }
+  return sent;
+}
+
+/** True when one of the statements read messages rows (the cache should spare that). */
+function readsMessages(queries: string[]): boolean {
+  return queries.some((sql) => /from "messages"|from messages\b/i.test(sql));
+}
+
+describe('messages: history', () => {
+  let server: TestApp;
+  let alice: TestUser;
+  let bob: TestUser;
+  let publicId: string;
+
+  beforeAll(async () => {
+    server = await startTestApp();
+  });
+  beforeEach(async () => {
+    await resetState(server.app);
+    [alice, bob] = await Promise.all([createUser(server.app), createUser(server.app)]);
+    publicId = await publicChannelId(server.app);
+  });
+  afterAll(async () => {
+    await disposeAllWsClients();
+    await stopAllApps();
+  });
+
+  it('pages over several hundred messages in both directions: each exactly once, in order, exact pageInfo', async () => {
+    await sendMany(server.url, [alice, bob], publicId, 250);
+    const expectedIds = (
+      await server.app.services.orm.em
+        .fork()
+        .getConnection()
+        .execute<{ id: string }[]>('select id from messages where channel_id = ? order by seq', [publicId])
+    ).map((row) => row.id);
+    expect(expectedIds).toHaveLength(250);
+
+    // Forward with first/after.
+    const forward: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: TestPage = await history(server.url, alice.token, { channelId: publicId, first: 37, after });
+      pages += 1;
+      forward.push(...page.edges.map((edge) => edge.node.id));
+      expect(page.pageInfo.hasPreviousPage).toBe(after !== null);
+      expect(page.pageInfo.startCursor).toBe(page.edges[0]?.cursor ?? null);
+      expect(page.pageInfo.endCursor).toBe(page.edges[page.edges.length - 1]?.cursor ?? null);
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(forward).toEqual(expectedIds);
+    expect(pages).toBe(Math.ceil(250 / 37));
+
+    // Backward with last/before (the newest pages come from the cache, older ones from PostgreSQL).
+    const backward: string[][] = [];
+    let before: string | null = null;
+    for (;;) {
+      const page: TestPage = await history(server.url, alice.token, { channelId: publicId, last: 41, before });
+      backward.unshift(page.edges.map((edge) => edge.node.id));
+      expect(page.pageInfo.hasNextPage).toBe(before !== null);
+      if (!page.pageInfo.hasPreviousPage) break;
+      before = page.pageInfo.startCursor;
+    }
+    expect(backward.flat()).toEqual(expectedIds);
+    // Oldest first within a page.
+    expect(backward[backward.length - 1]).toEqual(expectedIds.slice(-41));
+
+    // A page ending exactly at either end knows there is nothing beyond it.
+    const newest = await history(server.url, alice.token, { channelId: publicId, first: 50, after: messageCursor(200) });
+    expect(newest.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    const oldest = await history(server.url, alice.token, { channelId: publicId, last: 50, before: messageCursor(51) });
+    expect(oldest.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    expect(oldest.edges.map((edge) => edge.node.id)).toEqual(expectedIds.slice(0, 50));
+  }, 60_000);
+
+  it('defaults to the newest 20, and answers an empty channel with an empty page', async () => {
+    const empty = await history(server.url, alice.token, { channelId: publicId });
+    expect(empty).toEqual({ edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } });
+    const sent = await sendMany(server.url, [alice], publicId, 25);
+    const page = await history(server.url, alice.token, { channelId: publicId });
+    expect(page.edges.map((edge) => edge.node.body)).toEqual(
+      (await history(server.url, alice.token, { channelId: publicId, first: 25 })).edges.slice(5).map((edge) => edge.node.body),
+    );
+    expect(page.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    expect(sent).toHaveLength(25);
+  });
+
+  it('validates arguments: page sizes, both first and last, malformed cursors', async () => {
+    const run = (variables: Record<string, unknown>) => gql(server.url, HISTORY, { channelId: publicId, ...variables }, { token: alice.token });
+    for (const variables of [{ first: 0 }, { first: 101 }, { last: 0 }, { last: 101 }, { first: -1 }]) {
+      const response = await run(variables);
+      expect(errorCode(response)).toBe('BAD_USER_INPUT');
+    }
+    const both = await run({ first: 10, last: 10 });
+    expect(errorCode(both)).toBe('BAD_USER_INPUT');
+    for (const cursor of ['', 'not a cursor', '!!!', Buffer.from('other:5').toString('base64url'), Buffer.from('msg:abc').toString('base64url')]) {
+      const response = await run({ first: 5, after: cursor });
+      expect(errorCode(response)).toBe('BAD_USER_INPUT');
+      expect(response.errors?.[0].extensions?.field).toBe('after');
+      expect(errorCode(await run({ last: 5, before: cursor }))).toBe('BAD_USER_INPUT');
+    }
+    expect((await run({ first: 100 })).errors).toBeUndefined();
+    expect((await run({ last: 1 })).errors).toBeUndefined();
+  });
+
+  it('is NOT_FOUND for unknown and invisible channels, readable for non-members of PUBLIC ones, UNAUTHENTICATED anonymously', async () => {
+    const secret = await createChannelDirectly(server.app, { ownerId: bob.id });
+    await sendMessage(server.url, bob.token, secret, 'secret');
+    const open = await createChannelDirectly(server.app, { kind: ChannelKind.PUBLIC, ownerId: bob.id });
+    await sendMessage(server.url, bob.token, open, 'open');
+
+    expect(errorCode(await gql(server.url, HISTORY, { channelId: secret }, { token: alice.token }))).toBe('NOT_FOUND');
+    expect(errorCode(await gql(server.url, HISTORY, { channelId: '00000000-0000-4000-8000-000000000000' }, { token: alice.token }))).toBe('NOT_FOUND');
+    expect(errorCode(await gql(server.url, HISTORY, { channelId: 'bogus' }, { token: alice.token }))).toBe('NOT_FOUND');
+    expect(errorCode(await gql(server.url, HISTORY, { channelId: open }))).toBe('UNAUTHENTICATED');
+    const page = await history(server.url, alice.token, { channelId: open });
+    expect(page.edges.map((edge) => edge.node.body)).toEqual(['open']);
+    expect((await history(server.url, bob.token, { channelId: secret })).edges).toHaveLength(1);
+  });
+
+  it('includes tombstones in history', async () => {
+    const [first, second, third] = await sendMany(server.url, [alice], publicId, 3);
+    await gqlOk(server.url, DELETE, { id: second.id }, { token: alice.token });
+    for (const variables of [{ last: 10 }, { first: 10 }]) {
+      const page = await history(server.url, bob.token, { channelId: publicId, ...variables });
+      expect(page.edges.map((edge) => [edge.node.id, edge.node.deleted, edge.node.body])).toEqual([
+        [first.id, false, first.body],
+        [second.id, true, null],
+        [third.id, false, third.body],
+      ]);
+    }
+  });
+
+  it('costs the same number of SQL statements for 10 and 100 messages with author, channel and myVote', async () => {
+    const users = [alice, bob, ...(await Promise.all(Array.from({ length: 3 }, () => createUser(server.app))))];
+    const sent = await sendMany(server.url, users, publicId, 100);
+    for (const message of sent.filter((_, i) => i % 4 === 0)) {
+      await gqlOk(server.url, VOTE, { id: message.id, value: 'UP' }, { token: alice.token });
+    }
+    const statements = async (variables: Record<string, unknown>) => {
+      const { result, queries } = await countQueries(server.app, () => history(server.url, alice.token, { channelId: publicId, ...variables }));
+      expect(result.edges.length).toBe((variables.first ?? variables.last) as number);
+      expect(result.edges.every((edge) => edge.node.author.id && edge.node.channel.id === publicId)).toBe(true);
+      return queries.length;
+    };
+    // From PostgreSQL (forward pages never use the cache).
+    const small = await statements({ first: 10 });
+    const large = await statements({ first: 100 });
+    expect(large).toBe(small);
+    expect(large).toBeLessThanOrEqual(6);
+    // From the warm cache.
+    await statements({ last: 100 });
+    const cachedSmall = await statements({ last: 10 });
+    const cachedLarge = await statements({ last: 100 });
+    expect(cachedLarge).toBe(cachedSmall);
+    expect(cachedLarge).toBeLessThanOrEqual(small);
+  });
+
+  it('answers the newest messages from the warm cache without reading messages from PostgreSQL', async () => {
+    await sendMany(server.url, [alice, bob], publicId, 30);
+    const cold = await countQueries(server.app, () => history(server.url, alice.token, { channelId: publicId, last: 20 }));
+    expect(readsMessages(cold.queries)).toBe(true);
+    const warm = await countQueries(server.app, () => history(server.url, alice.token, { channelId: publicId, last: 20 }));
+    expect(readsMessages(warm.queries)).toBe(false);
+    expect(warm.result).toEqual(cold.result);
+    // A send appends to the warm cache: still no message read, and the new message is there.
+    const added = await sendMessage(server.url, bob.token, publicId, 'appended');
+    const afterSend = await countQueries(server.app, () => history(server.url, alice.token, { channelId: publicId, last: 5 }));
+    expect(readsMessages(afterSend.queries)).toBe(false);
+    expect(afterSend.result.edges[4].node.id).toBe(added.id);
+  });
+
+  it('gives the same answers from the cache as from PostgreSQL after sends, edits, deletions and votes', async () => {
+    const users = [alice, bob];
+    const tokenOf = (message: TestMessage) => (message.author.id === alice.id ? alice.token : bob.token);
+    // Inside the cached window, across its lower edge, below it, and forward pages.
+    const requests: Array<Record<string, unknown>> = [
+      {},
+      { last: 100 },
+      { last: 7, before: messageCursor(105) },
+      { last: 60, before: messageCursor(90) },
+      { last: 30, before: messageCursor(40) },
+      { last: 100, before: messageCursor(111) },
+      { first: 30, after: messageCursor(80) },
+    ];
+    // Every request, as every user (myVote differs), as one JSON document.
+    const answers = async (url: string) => {
+      const all = await Promise.all(users.flatMap((user) => requests.map((variables) => history(url, user.token, { channelId: publicId, ...variables }))));
+      return JSON.stringify(all);
+    };
+    // A second app with no Redis: an in-process cache, cold, reading PostgreSQL.
+    const uncached = await startTestApp({ REDIS_URL: undefined });
+
+    const deleted = new Set<string>();
+    const mutate = async (candidates: TestMessage[], round: number) => {
+      // Deleted messages are NOT_FOUND for edits and votes.
+      const sent = candidates.filter((message) => !deleted.has(message.id));
+      const writes: Array<Promise<unknown>> = [];
+      for (const [i, message] of sent.entries()) {
+        if (i % 7 === 0) writes.push(gqlOk(server.url, VOTE, { id: message.id, value: 'UP' }, { token: users[(i + round) % 2].token }));
+        if (i % 11 === 0) writes.push(gqlOk(server.url, VOTE, { id: message.id, value: 'DOWN' }, { token: users[(i + round + 1) % 2].token }));
+        if (i % 13 === 5) writes.push(gqlOk(server.url, EDIT, { id: message.id, body: `edited ${round}` }, { token: tokenOf(message) }));
+      }
+      await Promise.all(writes);
+      // Deletions after the rest: an edit of a deleted message would be NOT_FOUND.
+      const doomed = sent.filter((_, i) => i % 17 === 3);
+      await Promise.all(doomed.map((message) => gqlOk(server.url, DELETE, { id: message.id }, { token: tokenOf(message) })));
+      for (const message of doomed) deleted.add(message.id);
+    };
+
+    const sent = await sendMany(server.url, users, publicId, 110);
+    await mutate(sent, 0);
+    for (let round = 1; round <= 2; round += 1) {
+      const filling = await answers(server.url); // fills the cache where cold
+      const warm = await answers(server.url);
+      await server.app.services.messages.recentCache.invalidate(publicId);
+      const flushed = await answers(server.url);
+      // The second app's own cache is cleared too: its answers come from PostgreSQL.
+      await uncached.app.services.messages.recentCache.invalidate(publicId);
+      const reference = await answers(uncached.url);
+      expect(warm).toEqual(reference);
+      expect(filling).toEqual(reference);
+      expect(flushed).toEqual(reference);
+      // More writes while the cache is warm: appends, votes, edits and deletions in and out of the window.
+      const more = await sendMany(server.url, users, publicId, 15, `r${round}-`);
+      await mutate([...sent.slice(-40), ...more], round);
+    }
+    await uncached.stop();
+  }, 60_000);
+});
+
+describeWithRedis('messages: the recent-messages cache in Redis', () => {
+  let server: TestApp;
+  let alice: TestUser;
+  let publicId: string;
+
+  beforeAll(async () => {
+    server = await startTestApp();
+  });
+  beforeEach(async () => {
+    await resetState(server.app);
+    alice = await createUser(server.app);
+    publicId = await publicChannelId(server.app);
+  });
+  afterAll(async () => {
+    await disposeAllWsClients();
+    await stopAllApps();
+  });
+
+  it('keeps the newest 100 messages under the key prefix', async () => {
+    await sendMany(server.url, [alice], publicId, 105);
+    await history(server.url, alice.token, { channelId: publicId, last: 5 });
+    await sendMany(server.url, [alice], publicId, 3, 'late');
+    const redis = server.app.services.redis!.command;
+    const key = `${server.app.services.config.redisKeyPrefix}recent:${publicId}`;
+    const scores = (await redis.zrange(key, 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
+    // The marker (score 0), then seqs 9..108.
+    expect(scores).toEqual([0, ...Array.from({ length: 100 }, (_, i) => i + 9)]);
+  });
+
+  it('drops a fill that raced with a write (stale data never overwrites newer data)', async () => {
+    const message = await sendMessage(server.url, alice.token, publicId, 'original');
+    const cache = server.app.services.messages.recentCache;
+    const before = await cache.get(publicId);
+    expect(before.window).toBeNull();
+    // A reader read the version, then the database; meanwhile the message was edited.
+    const [node] = (await history(server.url, alice.token, { channelId: publicId, first: 1 })).edges.map((edge) => edge.node);
+    const stale = {
+      older: false,
+      messages: [{ ...node, channelId: publicId, seq: 1, authorId: alice.id, author: undefined, createdAt: new Date(node.createdAt), editedAt: null }],
+    };
+    await gqlOk(server.url, EDIT, { id: message.id, body: 'newer' }, { token: alice.token });
+    await cache.fill(publicId, before.version, stale);
+    expect((await cache.get(publicId)).window).toBeNull();
+    // The same fill with the current version is stored (so the check above is the version's doing)...
+    await cache.fill(publicId, (await cache.get(publicId)).version, stale);
+    expect((await cache.get(publicId)).window?.messages[0].body).toBe('original');
+    // Cleared again, a read fills from PostgreSQL and sees the edit.
+    await cache.invalidate(publicId);
+    const page = await history(server.url, alice.token, { channelId: publicId });
+    expect(page.edges[0].node.body).toBe('newer');
+  });
+
+  it('falls back to PostgreSQL when Redis fails, without failing the request', async () => {
+    await sendMany(server.url, [alice], publicId, 5);
+    const expected = await history(server.url, alice.token, { channelId: publicId, last: 5 });
+    const service = server.app.services.messages as unknown as { recentCache: unknown };
+    const working = service.recentCache;
+    // Nothing listens on port 1: every command fails at once.
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    dead.on('error', () => undefined);
+    service.recentCache = new RedisRecentCache(dead, server.app.services.config.redisKeyPrefix, server.app.services.logger);
+    try {
+      expect(await history(server.url, alice.token, { channelId: publicId, last: 5 })).toEqual(expected);
+      const sent = await sendMessage(server.url, alice.token, publicId, 'still works');
+      await gqlOk(server.url, VOTE, { id: sent.id, value: 'UP' }, { token: alice.token });
+      const page = await history(server.url, alice.token, { channelId: publicId, last: 1 });
+      expect(page.edges[0].node).toMatchObject({ id: sent.id, upvotes: 1 });
+    } finally {
+      service.recentCache = working;
+      dead.disconnect();
+    }
+  });
+});
