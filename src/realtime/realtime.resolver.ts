@@ -1,7 +1,75 @@
-import { Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { UserType } from '../accounts/user.types';
 import type { Services } from '../services';
+import { Loaders, type RequestContext, type Viewer } from '../shared/context';
+import { CurrentUser } from '../shared/current-user';
+import { ChannelEvent, type ChannelEventValue, MessageAddedEvent, type MessageAddedValue, messageAddedValue, toEventValue } from './event.types';
+import type { RealtimeService } from './realtime.service';
+import type { MessageSnapshot } from './snapshots';
+import type { ChannelTopicEvent } from './topics';
 
-@Resolver()
+/** The graphql-ws context carries the engine, since type-graphql's `subscribe` functions get no resolver instance. */
+export interface RealtimeContext extends RequestContext {
+  realtime?: RealtimeService;
+}
+
+function engine(context: RealtimeContext): RealtimeService {
+  // Subscriptions are served over graphql-ws only (ws-server.ts sets this).
+  if (!context.realtime) throw new Error('subscriptions are served over graphql-ws only');
+  return context.realtime;
+}
+
+/**
+ * Each subscription event is executed with a fresh EntityManager fork and fresh loaders:
+ * graphql-js reuses the operation's context for every event, so per-viewer field
+ * resolvers would otherwise see a stale identity map and cached loader results.
+ */
+function freshEventContext(context: RequestContext, services: Services): void {
+  context.em = services.orm.em.fork();
+  context.loaders = new Loaders();
+}
+
+/**
+ * Thin graphql-ws adapter over RealtimeService: subscriptions, setTyping, and User.online
+ * (registered on the User type, so it needs no extra resolver class).
+ */
+@Resolver(() => UserType)
 export class RealtimeResolver {
   constructor(private readonly services: Services) {}
+
+  @Subscription(() => ChannelEvent, {
+    description:
+      'Live events of one channel the viewer may read. With `after` (a message\ncursor) it first replays, in order, every message sent after that cursor,\nthen continues live, with no gap and no duplicate even while others send.\nThe stream ends when the viewer leaves or is removed, or the channel is deleted.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { channelId: string; after?: string | null }, RealtimeContext>) =>
+      engine(context).channelEvents(context.viewer, args.channelId, args.after),
+  })
+  channelEvents(
+    @Root() event: ChannelTopicEvent,
+    @Arg('channelId', () => ID) _channelId: string,
+    @Arg('after', () => String, { nullable: true }) _after: string | null,
+    @Ctx() context: RequestContext,
+  ): ChannelEventValue {
+    freshEventContext(context, this.services);
+    return toEventValue(event);
+  }
+
+  @Subscription(() => MessageAddedEvent, {
+    description: 'Every new message by others in any channel the viewer belongs to, for unread badges and notifications.',
+    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, RealtimeContext>) => engine(context).inbox(context.viewer),
+  })
+  inbox(@Root() message: MessageSnapshot, @Ctx() context: RequestContext): MessageAddedValue {
+    freshEventContext(context, this.services);
+    return messageAddedValue(message);
+  }
+
+  @Mutation(() => Boolean, { description: 'Tells the channel that the viewer is typing; nothing is stored.' })
+  setTyping(@Arg('channelId', () => ID) channelId: string, @CurrentUser() viewer: Viewer, @Ctx() { em }: RequestContext): Promise<boolean> {
+    return this.services.realtime.setTyping(em, viewer, channelId);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True while the user has at least one open subscription connection on any server instance.' })
+  online(@Root() user: UserType, @Ctx() context: RequestContext): Promise<boolean> {
+    const loader = context.loaders.get<string, boolean>('presence:online', (ids) => this.services.realtime.presence.areOnline(ids));
+    return loader.load(user.id);
+  }
 }

@@ -1,19 +1,28 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { type ExecutionResult, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseBearer } from '../accounts/session.service';
-import { Loaders, type RequestContext, type Viewer } from '../shared/context';
+import { RevocationWatcher } from '../accounts/revocation';
+import { Loaders, type Viewer } from '../shared/context';
 import { formatError } from '../shared/errors';
 import type { Services } from '../services';
+import type { RealtimeContext } from './realtime.resolver';
 import { clientIp, headerValue } from '../shared/http';
+import { checkCost, DocumentCache } from '../shared/limits';
 
 /** Close codes this server uses besides graphql-ws's own. */
 export enum ServerCloseCode {
   /** The server is shutting down. */
   GoingAway = 1001,
+  /** A frame over WS_MAX_PAYLOAD_BYTES (sent by ws itself). */
+  MessageTooBig = 1009,
+  /** The client reads too slowly: its unsent data passed WS_MAX_BUFFERED_BYTES. */
+  SlowConsumer = 4429,
+  /** Over WS_MAX_CONNECTIONS_PER_USER. */
+  TooManyConnections = 4430,
   /** The session was revoked (logout, password change) or expired. */
   SessionRevoked = CloseCode.Forbidden,
 }
@@ -22,6 +31,12 @@ interface ConnectionState {
   viewer: Viewer | null;
   connectionId: string;
 }
+
+/**
+ * Cross-site WebSocket hijacking comes from browsers, which always send Origin; other
+ * clients (servers, mobile apps) send none and are not subject to the allow-list.
+ */
+const forbiddenOrigin = (origin: string | undefined, allowed: string[]) => allowed.length > 0 && origin !== undefined && !allowed.includes(origin);
 
 export type WsExtra = Extra & { state?: ConnectionState };
 
@@ -35,6 +50,9 @@ export class WsGateway {
   private readonly disposable: { dispose(): void | Promise<void> };
   private readonly socketsBySession = new Map<string, Set<WebSocket>>();
   private readonly socketsByUser = new Map<string, Set<WebSocket>>();
+  /** Closes sockets whose session is revoked on any instance (accounts/revocation.ts). */
+  private readonly revocations: RevocationWatcher;
+  private readonly documents: DocumentCache;
 
   constructor(
     httpServer: http.Server,
@@ -42,7 +60,16 @@ export class WsGateway {
     private readonly services: Services,
   ) {
     const { logger, errors } = services;
-    this.wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+    this.revocations = new RevocationWatcher(services.bus, services.sessions, logger, (sessionIds) => this.closeSessions(sessionIds));
+    const { ws: wsConfig, limits } = services.config;
+    this.wss = new WebSocketServer({
+      server: httpServer,
+      path: '/graphql',
+      maxPayload: wsConfig.maxPayloadBytes,
+      // The Origin allow-list (ALLOWED_ORIGINS): browsers always send Origin on upgrades.
+      verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
+    });
+    this.documents = new DocumentCache(schema, limits);
     const mask = (formattedErrors: readonly GraphQLFormattedError[] | undefined, raw: readonly GraphQLError[] | undefined, userId: string | null) =>
       (raw ?? []).map((error, index) =>
         formatError(formattedErrors?.[index] ?? error.toJSON(), error, (unexpected) => errors.record(unexpected, { operation: 'subscription', userId })),
@@ -51,6 +78,19 @@ export class WsGateway {
     this.disposable = useServer<Record<string, unknown>, { state?: ConnectionState }>(
       {
         schema,
+        connectionInitWaitTimeout: wsConfig.initTimeoutMs,
+        onSubscribe: (ctx, _id, payload) => {
+          // The new subscription's id is already registered when this runs.
+          if (Object.keys(ctx.subscriptions).length > wsConfig.maxSubscriptionsPerConnection) {
+            return [new GraphQLError(`At most ${wsConfig.maxSubscriptionsPerConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
+          }
+          // Parse and validate once per distinct document (cached), with the same limits as HTTP.
+          const prepared = this.documents.prepare(payload.query);
+          if (prepared.errors) return prepared.errors;
+          const tooExpensive = checkCost(schema, prepared.document, payload.variables ?? undefined, payload.operationName, limits.maxCost);
+          if (tooExpensive) return [tooExpensive];
+          return { schema, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName ?? undefined };
+        },
         onConnect: async (ctx) => {
           const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
           let viewer: Viewer | null = null;
@@ -59,15 +99,24 @@ export class WsGateway {
             // graphql-ws closes with 4403 Forbidden when onConnect returns false.
             if (!viewer) return false;
           }
+          if (viewer && this.userSocketCount(viewer.userId) >= wsConfig.maxConnectionsPerUser) {
+            ctx.extra.socket.close(ServerCloseCode.TooManyConnections, 'Too many connections for this user');
+            return false;
+          }
           ctx.extra.state = { viewer, connectionId: randomUUID() };
           if (viewer) this.track(ctx.extra.socket, viewer);
+          // Presence: online from here until onClose (realtime/presence.ts).
+          await services.realtime.connectionOpened(ctx.extra.state.connectionId, viewer);
           return true;
         },
         onClose: (ctx) => {
           const viewer = ctx.extra.state?.viewer;
           if (viewer) this.untrack(ctx.extra.socket, viewer);
+          if (ctx.extra.state) void services.realtime.connectionClosed(ctx.extra.state.connectionId);
         },
-        context: (ctx): RequestContext => ({
+        // `realtime`: the subscription engine, for type-graphql's subscribe functions.
+        context: (ctx): RealtimeContext => ({
+          realtime: services.realtime,
           requestId: randomUUID(),
           transport: 'ws',
           em: services.orm.em.fork(),
@@ -77,6 +126,10 @@ export class WsGateway {
           loaders: new Loaders(),
         }),
         onNext: (ctx, _id, _payload, _args, result: ExecutionResult) => {
+          // A slow reader must not grow our memory: drop it; it resumes with its cursor.
+          if (ctx.extra.socket.bufferedAmount > wsConfig.maxBufferedBytes) {
+            ctx.extra.socket.close(ServerCloseCode.SlowConsumer, 'Client too slow');
+          }
           if (!result.errors || result.errors.length === 0) return;
           return { ...result, errors: mask(undefined, result.errors, ctx.extra.state?.viewer?.userId ?? null) };
         },
@@ -91,11 +144,13 @@ export class WsGateway {
   private track(socket: WebSocket, viewer: Viewer): void {
     addTo(this.socketsBySession, viewer.sessionId, socket);
     addTo(this.socketsByUser, viewer.userId, socket);
+    this.revocations.socketOpened(viewer);
   }
 
   private untrack(socket: WebSocket, viewer: Viewer): void {
     removeFrom(this.socketsBySession, viewer.sessionId, socket);
     removeFrom(this.socketsByUser, viewer.userId, socket);
+    this.revocations.socketClosed(viewer);
   }
 
   /** Closes this instance's sockets opened with any of these sessions. */
@@ -121,6 +176,7 @@ export class WsGateway {
 
   /** Completes subscriptions and closes every socket with 1001 (Going Away). */
   async dispose(): Promise<void> {
+    this.revocations.close();
     await this.disposable.dispose();
   }
 }

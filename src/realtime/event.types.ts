@@ -1,0 +1,124 @@
+// The GraphQL shapes of live events: the contract's ChannelEvent union and its members.
+// Each resolves from the self-contained payload that crossed the bus (see topics.ts);
+// `type` names the union member.
+import { createUnionType, Field, ID, ObjectType } from 'type-graphql';
+import { UserType } from '../accounts/user.types';
+import { ChannelType } from '../channels/channel.types';
+import { MessageType, messageCursor } from '../messages/message.types';
+import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from './snapshots';
+import type { ChannelTopicEvent } from './topics';
+
+@ObjectType('MessageAdded')
+export class MessageAddedEvent {
+  type!: 'MessageAdded';
+
+  @Field({ description: "The message's cursor, usable as `after` to resume." })
+  cursor!: string;
+
+  @Field(() => MessageType)
+  message!: MessageSnapshot;
+}
+
+@ObjectType('MessageUpdated', { description: 'Edited, or its votes changed.' })
+export class MessageUpdatedEvent {
+  type!: 'MessageUpdated';
+
+  @Field(() => MessageType)
+  message!: MessageSnapshot;
+}
+
+@ObjectType('MessageDeleted')
+export class MessageDeletedEvent {
+  type!: 'MessageDeleted';
+
+  @Field(() => MessageType)
+  message!: MessageSnapshot;
+}
+
+@ObjectType('MemberJoined')
+export class MemberJoinedEvent {
+  type!: 'MemberJoined';
+
+  @Field(() => ChannelType)
+  channel!: ChannelSnapshot;
+
+  @Field(() => UserType)
+  user!: UserSnapshot;
+}
+
+@ObjectType('MemberLeft')
+export class MemberLeftEvent {
+  type!: 'MemberLeft';
+
+  @Field(() => ChannelType)
+  channel!: ChannelSnapshot;
+
+  @Field(() => UserType)
+  user!: UserSnapshot;
+}
+
+@ObjectType('UserTyping')
+export class UserTypingEvent {
+  type!: 'UserTyping';
+
+  @Field(() => ChannelType)
+  channel!: ChannelSnapshot;
+
+  @Field(() => UserType)
+  user!: UserSnapshot;
+}
+
+@ObjectType('ChannelUpdated')
+export class ChannelUpdatedEvent {
+  type!: 'ChannelUpdated';
+
+  @Field(() => ChannelType)
+  channel!: ChannelSnapshot;
+}
+
+@ObjectType('ChannelDeleted', { description: "The last event of a deleted channel's stream; the stream completes after it." })
+export class ChannelDeletedEvent {
+  type!: 'ChannelDeleted';
+
+  @Field(() => ID)
+  channelId!: string;
+}
+
+const memberByType = {
+  MessageAdded: MessageAddedEvent,
+  MessageUpdated: MessageUpdatedEvent,
+  MessageDeleted: MessageDeletedEvent,
+  MemberJoined: MemberJoinedEvent,
+  MemberLeft: MemberLeftEvent,
+  UserTyping: UserTypingEvent,
+  ChannelUpdated: ChannelUpdatedEvent,
+  ChannelDeleted: ChannelDeletedEvent,
+} as const;
+
+export const ChannelEvent = createUnionType({
+  name: 'ChannelEvent',
+  types: () =>
+    [
+      MessageAddedEvent,
+      MessageUpdatedEvent,
+      MessageDeletedEvent,
+      MemberJoinedEvent,
+      MemberLeftEvent,
+      UserTypingEvent,
+      ChannelUpdatedEvent,
+      ChannelDeletedEvent,
+    ] as const,
+  resolveType: (value: { type?: string }) => (value.type ? memberByType[value.type as keyof typeof memberByType] : undefined),
+});
+
+/** What a ChannelEvent field resolves from: the bus payload, plus the cursor of a MessageAdded. */
+export type ChannelEventValue = Exclude<ChannelTopicEvent, { type: 'MessageAdded' }> | MessageAddedValue;
+export type MessageAddedValue = { type: 'MessageAdded'; cursor: string; message: MessageSnapshot };
+
+export function toEventValue(event: ChannelTopicEvent): ChannelEventValue {
+  return event.type === 'MessageAdded' ? messageAddedValue(event.message) : event;
+}
+
+export function messageAddedValue(message: MessageSnapshot): MessageAddedValue {
+  return { type: 'MessageAdded', cursor: messageCursor(message.seq), message };
+}
