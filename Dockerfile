@@ -9,6 +9,7 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts
+COPY explorer ./explorer
 RUN npm run build
 
 # Production dependencies only.
