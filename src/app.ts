@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { GraphQLError } from 'graphql';
 import type { Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
 import { createOrm, migrateWithLock } from './shared/orm';
@@ -19,6 +21,9 @@ import { formatError } from './shared/errors';
 import { clientIp, headerValue } from './shared/http';
 import { parseBearer } from './accounts/session.service';
 import { healthRoutes } from './ops/health';
+import { metricsRoutes } from './ops/metrics';
+import { explorerRoutes } from './explorer/routes';
+import { checkCost, limitValidationRules } from './shared/limits';
 
 export interface CreateAppOptions {
   logger?: Logger;
@@ -63,15 +68,39 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
+    // Request limits run before any resolver or SQL: tokens at parse, depth and aliases at
+    // validation, cost once the variables are known.
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: limitValidationRules(config.limits),
+    // No "Did you mean ...?" field suggestions where introspection is off (production).
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     formatError: (formatted, error) =>
       formatError(formatted, error, (unexpected) => services.errors.record(unexpected, { operation: 'request' })),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
+      // Browsers get the bundled explorer (src/explorer), never Apollo's CDN-hosted landing page.
+      ApolloServerPluginLandingPageDisabled(),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+      {
+        requestDidStart: async () => ({
+          didResolveOperation: async ({ document, request, operation, operationName, schema: requestSchema }) => {
+            // Subscriptions run over graphql-ws only: over HTTP graphql-js would call the event
+            // resolvers with no event (an internal error).
+            if (operation?.operation === 'subscription') {
+              throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) only.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+            }
+            const tooExpensive = checkCost(requestSchema, document, request.variables, operationName, config.limits.maxCost);
+            if (tooExpensive) throw tooExpensive;
+          },
+        }),
+      },
     ],
   });
 
   expressApp.use(healthRoutes(services));
+  if (config.exposeMetrics) expressApp.use(metricsRoutes({ services, connections: () => ws.connectionCount }));
+  // GraphiQL for browsers on GET /graphql (before Apollo; it needs introspection, so only with it).
+  if (config.introspection) expressApp.use(explorerRoutes({ logger }));
 
   let started = false;
   let stopping: Promise<void> | null = null;
@@ -95,7 +124,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
           res.setHeader('x-request-id', requestId);
           next();
         },
-        express.json({ limit: '100kb' }),
+        express.json({ limit: config.limits.maxBodyBytes }),
         expressMiddleware(apollo, {
           context: async ({ req, res }): Promise<RequestContext> => ({
             requestId: res.locals.requestId as string,

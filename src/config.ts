@@ -24,9 +24,30 @@ export interface Config {
   trustProxy: boolean;
   /** Serve introspection and field suggestions (off in production). */
   introspection: boolean;
+  /** Serve GET /metrics (process and server counters as JSON); off by default. */
+  exposeMetrics: boolean;
   ws: {
     /** graphql-ws ping interval; a peer that misses a pong is dropped. */
     keepAliveMs: number;
+    /** Frames larger than this close the socket with 1009. */
+    maxPayloadBytes: number;
+    /** A socket that does not send connection_init within this time is closed (4408). */
+    initTimeoutMs: number;
+    maxSubscriptionsPerConnection: number;
+    maxConnectionsPerUser: number;
+    /** A client whose unsent data passes this is disconnected (it resumes with its cursor). */
+    maxBufferedBytes: number;
+    /** Allowed `Origin`s for the WebSocket upgrade; empty means any. */
+    allowedOrigins: string[];
+  };
+  /** Per-user (signup: per client address) rate limits on actions: `limit` per `windowSeconds`. */
+  rateLimits: Record<RateLimitedAction, { limit: number; windowSeconds: number }>;
+  limits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxCost: number;
+    maxBodyBytes: number;
   };
   auth: {
     sessionIdleTtlSeconds: number;
@@ -37,11 +58,16 @@ export interface Config {
     argon2Parallelism: number;
     /** How many hashes run at once; the rest wait, so a login flood cannot exhaust memory. */
     hashConcurrency: number;
+    /** Login attempts without a success per account from one client address per window. */
     loginMaxFailuresPerAccount: number;
+    /** Failed logins per account from all addresses together per window (addresses the user signed in from before are exempt). */
+    loginMaxFailuresPerAccountTotal: number;
     loginMaxFailuresPerIp: number;
     loginFailureWindowSeconds: number;
   };
 }
+
+export type RateLimitedAction = 'sendMessage' | 'setTyping' | 'createChannel' | 'signup';
 
 export class ConfigError extends Error {
   constructor(
@@ -92,6 +118,32 @@ function readBool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+/** `<limit>/<windowSeconds>`, e.g. `30/10` for 30 per 10 seconds. */
+function readRate(env: Env, name: string, fallback: string): { limit: number; windowSeconds: number } {
+  const raw = readString(env, name, fallback).trim();
+  const match = /^(\d{1,9})\/(\d{1,7})$/.exec(raw);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+    throw new ConfigError(name, `must look like <limit>/<windowSeconds> (e.g. 30/10), got "${raw}"`);
+  }
+  return { limit: Number(match[1]), windowSeconds: Number(match[2]) };
+}
+
+function readList(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
+  for (const item of items) {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new ConfigError(name, `must be a comma-separated list of origins such as https://chat.example.com, got "${item}"`);
+    }
+    if (url.origin !== item.replace(/\/$/, '')) throw new ConfigError(name, `entries must be bare origins (scheme://host[:port]), got "${item}"`);
+  }
+  return items.map((item) => item.replace(/\/$/, ''));
+}
+
 function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = readString(env, name, fallback);
   if (!(allowed as readonly string[]).includes(raw)) {
@@ -122,8 +174,28 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000),
     trustProxy: readBool(env, 'TRUST_PROXY', false),
     introspection: readBool(env, 'INTROSPECTION', !production),
+    exposeMetrics: readBool(env, 'EXPOSE_METRICS', false),
     ws: {
       keepAliveMs: readInt(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
+      maxPayloadBytes: readInt(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+      initTimeoutMs: readInt(env, 'WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
+      maxSubscriptionsPerConnection: readInt(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 10_000),
+      maxConnectionsPerUser: readInt(env, 'WS_MAX_CONNECTIONS_PER_USER', 20, 1, 10_000),
+      maxBufferedBytes: readInt(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      allowedOrigins: readList(env, 'ALLOWED_ORIGINS'),
+    },
+    rateLimits: {
+      sendMessage: readRate(env, 'RATE_LIMIT_SEND_MESSAGE', '30/10'),
+      setTyping: readRate(env, 'RATE_LIMIT_SET_TYPING', '30/10'),
+      createChannel: readRate(env, 'RATE_LIMIT_CREATE_CHANNEL', '10/60'),
+      signup: readRate(env, 'RATE_LIMIT_SIGNUP_PER_IP', '10/600'),
+    },
+    limits: {
+      maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 100),
+      maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),
+      maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 2000, 10, 1_000_000),
+      maxCost: readInt(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
+      maxBodyBytes: readInt(env, 'HTTP_MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
     },
     auth: {
       sessionIdleTtlSeconds: readInt(env, 'SESSION_IDLE_TTL_SECONDS', 14 * 24 * 3600, 1, 10 * 365 * 24 * 3600),
@@ -133,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
       argon2Parallelism: readInt(env, 'ARGON2_PARALLELISM', 1, 1, 16),
       hashConcurrency: readInt(env, 'HASH_CONCURRENCY', 4, 1, 256),
       loginMaxFailuresPerAccount: readInt(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 5, 1, 10_000),
+      loginMaxFailuresPerAccountTotal: readInt(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL', 100, 1, 100_000),
       loginMaxFailuresPerIp: readInt(env, 'LOGIN_MAX_FAILURES_PER_IP', 50, 1, 100_000),
       loginFailureWindowSeconds: readInt(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 300, 1, 86_400),
     },

@@ -10,6 +10,7 @@ import { AccountService } from './accounts/account.service';
 import { ChannelService } from './channels/channel.service';
 import { MessageService } from './messages/message.service';
 import { RealtimeService } from './realtime/realtime.service';
+import { ActionThrottle, RateLimiter } from './shared/rate-limit';
 
 /**
  * Everything resolvers and services share, built once per app instance by createApp.
@@ -25,6 +26,10 @@ export interface Services {
   errors: ErrorRecorder;
   passwords: PasswordHasher;
   sessions: SessionService;
+  /** Fixed-window counters, in Redis when configured (shared by instances), else in-process. */
+  limiter: RateLimiter;
+  /** The RATE_LIMIT_* limits on actions. */
+  throttle: ActionThrottle;
   accounts: AccountService;
   channels: ChannelService;
   messages: MessageService;
@@ -46,7 +51,9 @@ export function createServices(infra: Infrastructure): Services {
   const sessions = new SessionService(orm, config.auth);
   // Feature services receive the whole registry and look their peers up when called,
   // so they can depend on each other without a construction order.
-  const services = { ...infra, errors, passwords, sessions } as Services;
+  const limiter = new RateLimiter(infra.redis?.command ?? null, config.redisKeyPrefix, logger);
+  const throttle = new ActionThrottle(limiter, config.rateLimits);
+  const services = { ...infra, errors, passwords, sessions, limiter, throttle } as Services;
   services.accounts = new AccountService(services);
   services.channels = new ChannelService(services);
   services.messages = new MessageService(services);

@@ -70,10 +70,10 @@ const MAX_SEARCH_LENGTH = 100;
  * the same whether an account exists or not.
  */
 export class AccountService {
-  readonly limiter: RateLimiter;
+  private readonly limiter: RateLimiter;
 
   constructor(private readonly services: Services) {
-    this.limiter = new RateLimiter(services.redis?.command ?? null, services.config.redisKeyPrefix, services.logger);
+    this.limiter = services.limiter;
     // The dummy hash is ready before the first unknown login, so that one is not slower either.
     services.passwords.prepareDummy();
   }
@@ -84,6 +84,7 @@ export class AccountService {
     const password = validatePassword(data.password, 'password', { username, email });
     const displayName = data.displayName === undefined || data.displayName === null ? username : validateDisplayName(data.displayName);
     const key = usernameKey(username);
+    await this.services.throttle.check('signup', client.ip ?? 'unknown');
 
     // Friendly errors before the costly hash; the unique constraints decide races.
     const taken = await em.find(User, { $or: [{ email }, { usernameKey: key }] }, { fields: ['id', 'email', 'usernameKey'] });

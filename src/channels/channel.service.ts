@@ -111,6 +111,7 @@ export class ChannelService {
     const params: unknown[] = [];
     if (search !== null && search !== undefined) {
       if (search.length > 200) throw new BadUserInputError('search', 'search is at most 200 characters.');
+      if (search.includes('\u0000')) throw new BadUserInputError('search', 'search must not contain NUL characters.');
       const term = search.trim().toLowerCase();
       if (term.length > 0) {
         conditions.push(`c.name like ? escape '\\'`);
@@ -151,6 +152,7 @@ export class ChannelService {
     const description = normalizeDescription(data.description);
     const kind = data.kind ?? ChannelKind.PUBLIC;
     if (kind === ChannelKind.DIRECT) throw new BadUserInputError('kind', 'Direct channels come from openDirectChannel.');
+    await this.services.throttle.check('createChannel', actor.userId);
     // A namesake deleted between our insert attempt and our read makes us try again.
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const outcome = await this.transaction(em, async (tem): Promise<TxOutcome<ChannelSnapshot> | null> => {

@@ -67,6 +67,7 @@ export class MessageService {
   async send(ctx: RequestContext, viewerId: string, input: SendMessageInput): Promise<MessageSnapshot> {
     const body = validateBody(input.body);
     const clientMessageId = validateClientMessageId(input.clientMessageId);
+    await this.services.throttle.check('sendMessage', viewerId);
     const { channel } = await requireMembership(ctx.em, viewerId, input.channelId);
     if (clientMessageId) {
       const existing = await ctx.em.findOne(Message, { author: viewerId, clientMessageId });

@@ -15,6 +15,8 @@ export interface ErrorDetails {
  */
 export class ErrorRecorder {
   private readonly pending = new Set<Promise<void>>();
+  /** Unexpected errors recorded since start (for /metrics). */
+  recorded = 0;
 
   constructor(
     private readonly orm: MikroORM,
@@ -23,6 +25,7 @@ export class ErrorRecorder {
 
   record(error: unknown, details: ErrorDetails = {}): string {
     const id = randomUUID();
+    this.recorded += 1;
     const err = error instanceof Error ? error : new Error(String(error));
     this.logger.error({ errorId: id, operation: details.operation, userId: details.userId, requestId: details.requestId, err }, 'unexpected error');
     const write = this.orm.em

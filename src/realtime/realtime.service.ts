@@ -62,6 +62,7 @@ export class RealtimeService {
 
   /** Publishes UserTyping at most once per user and channel per interval; nothing is stored. */
   async setTyping(em: EntityManager, viewer: Viewer, channelId: string): Promise<boolean> {
+    await this.services.throttle.check('setTyping', viewer.userId);
     const { channel } = await requireMembership(em, viewer.userId, channelId);
     if (!(await this.typing.acquire(channel.id, viewer.userId))) return true;
     const user = await em.findOneOrFail(User, { id: viewer.userId });

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { RateLimitedAction } from '../config';
+import { RateLimitedError } from './errors';
 import type { Logger } from './logger';
 
 export interface RateLimitRule {
@@ -122,4 +124,20 @@ function result(count: number, ttlMs: number, limit: number): RateLimitResult {
 function peekResult(count: number, ttlMs: number, limit: number): RateLimitResult {
   const allowed = count < limit;
   return { allowed, count, remaining: Math.max(0, limit - count), retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil(ttlMs / 1000)) };
+}
+
+/**
+ * The per-action limits (RATE_LIMIT_*): `check` counts one action by `subject` (a user id,
+ * or the client address for signup) and throws RATE_LIMITED with `retryAfter` when over.
+ */
+export class ActionThrottle {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly rules: Record<RateLimitedAction, RateLimitRule>,
+  ) {}
+
+  async check(action: RateLimitedAction, subject: string): Promise<void> {
+    const outcome = await this.limiter.hit(`action:${action}:${subject}`, this.rules[action]);
+    if (!outcome.allowed) throw new RateLimitedError(outcome.retryAfterSeconds);
+  }
 }

@@ -1,0 +1,138 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLSchema,
+  isListType,
+  getNullableType,
+  getOperationAST,
+  Kind,
+  parse,
+  specifiedRules,
+  validate,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
+import { DEFAULT_PAGE_SIZE } from './relay';
+
+/** Limits every GraphQL document meets before any resolver or SQL runs, over HTTP and graphql-ws alike. */
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxCost: number;
+}
+
+/** Lists without `first`/`last` (e.g. myChannels) are costed as this many items. */
+const UNPAGINATED_LIST_SIZE = 50;
+
+/**
+ * Cost: one per field, times the page size for paginated fields (`first`/`last`, default 20)
+ * and a nominal size for other lists, so nested connections multiply as they do in SQL.
+ */
+const paginationEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const paginated = field.args.some((arg) => arg.name === 'first' || arg.name === 'last');
+  if (paginated) {
+    const requested = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE_SIZE;
+    return 1 + Math.max(1, requested) * Math.max(1, childComplexity);
+  }
+  // A connection's edges are already counted by the page size of the field that returned it.
+  if (field.name === 'edges') return 1 + childComplexity;
+  if (isListType(getNullableType(field.type))) return 1 + UNPAGINATED_LIST_SIZE * Math.max(1, childComplexity);
+  return undefined;
+};
+
+/** Report through the validation context (a normal validation error) instead of throwing. */
+const report = { propagateOnRejection: false, onReject: [(context: unknown, error: GraphQLError) => (context as ValidationContext).reportError(error)] };
+
+export function limitValidationRules(limits: QueryLimits): ValidationRule[] {
+  return [
+    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, exposeLimits: true, ...report }) as unknown as ValidationRule,
+    // Every alias counts, `__typename` ones too.
+    maxAliasesRule({ n: limits.maxAliases, allowList: [], exposeLimits: true, ...report }) as unknown as ValidationRule,
+  ];
+}
+
+export class QueryCostError extends GraphQLError {
+  constructor(cost: number, max: number) {
+    super(`Query is too expensive: cost ${cost} exceeds the limit of ${max}. Ask for smaller pages or fewer nested lists.`, {
+      // `http` is read (and removed) by Apollo: a client error, not a 500.
+      extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost: max, http: { status: 400 } },
+    });
+  }
+}
+
+/**
+ * Introspection is costed by its own rules (it is off in production, and depth already
+ * exempts it): GraphiQL's schema query would otherwise cost millions.
+ */
+function isIntrospectionOnly(document: DocumentNode, operationName: string | undefined | null): boolean {
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation) return false;
+  return operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__'));
+}
+
+/** The operation's cost, or an error when it is over the limit (variables are known by now). */
+export function checkCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+  maxCost: number,
+): QueryCostError | null {
+  if (isIntrospectionOnly(document, operationName)) return null;
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operationName ?? undefined,
+      estimators: [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch {
+    // Variable coercion problems are reported by execution itself, with a better message.
+    return null;
+  }
+  return cost > maxCost ? new QueryCostError(cost, maxCost) : null;
+}
+
+export type PreparedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+
+/**
+ * Parse (with the token limit) and validate (with the standard rules and our limits), cached
+ * by query text: clients send the same few documents over and over, and graphql-ws would
+ * otherwise parse and validate each subscription afresh.
+ */
+export class DocumentCache {
+  private readonly cache: LRUCache<string, PreparedDocument>;
+  private readonly rules: ValidationRule[];
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly limits: QueryLimits,
+    maxEntries = 1000,
+  ) {
+    this.cache = new LRUCache({ max: maxEntries });
+    this.rules = [...specifiedRules, ...limitValidationRules(limits)];
+  }
+
+  prepare(query: unknown): PreparedDocument {
+    if (typeof query !== 'string') return { errors: [new GraphQLError('The query must be a string.')] };
+    const cached = this.cache.get(query);
+    if (cached) return cached;
+    let prepared: PreparedDocument;
+    try {
+      const document = parse(query, { maxTokens: this.limits.maxTokens });
+      const errors = validate(this.schema, document, this.rules);
+      prepared = errors.length > 0 ? { errors } : { document };
+    } catch (error) {
+      prepared = { errors: [error instanceof GraphQLError ? error : new GraphQLError('Could not parse the query.')] };
+    }
+    this.cache.set(query, prepared);
+    return prepared;
+  }
+}

@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { createOrm, migrateWithLock } from '../../src/shared/orm';
+
+// Private Redis and PostgreSQL servers for fault tests, which stop and restart them:
+// never the machine's shared services.
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** A redis-server of our own on a free port, that a test may stop and start again. */
+export class PrivateRedis {
+  private child: ChildProcess | null = null;
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort());
+    await redis.resume();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async resume(): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = child;
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = net.connect(this.port, '127.0.0.1', () => {
+            socket.end();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(false));
+        }),
+      'redis-server',
+    );
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child) return;
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+}
+
+/** An embedded PostgreSQL of our own (data in a temp dir) that a test may restart. */
+export class PrivatePostgres {
+  private child: ChildProcess | null = null;
+  private constructor(
+    readonly port: number,
+    readonly dataDir: string,
+  ) {}
+
+  static async start(): Promise<PrivatePostgres> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-fault-pg-'));
+    fs.chmodSync(root, 0o755);
+    const pg = new PrivatePostgres(await freePort(), path.join(root, 'data'));
+    await pg.resume();
+    const admin = new Client({ connectionString: pg.adminUrl });
+    await admin.connect();
+    await admin.query('create database chat');
+    await admin.end();
+    const orm = await createOrm({ databaseUrl: pg.url });
+    await migrateWithLock(orm, pg.url);
+    await orm.close(true);
+    return pg;
+  }
+
+  get url(): string {
+    return `postgres://postgres:postgres@127.0.0.1:${this.port}/chat`;
+  }
+
+  private get adminUrl(): string {
+    return `postgres://postgres:postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  async resume(): Promise<void> {
+    const script = path.join(__dirname, '..', 'support', 'embedded-postgres.mjs');
+    const child = spawn(process.execPath, [script, this.dataDir, String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`embedded PostgreSQL exited: ${output}`);
+      return output.includes('ready');
+    }, 'embedded PostgreSQL', 60_000);
+  }
+
+  /** Stops the server (fast shutdown), keeping the data for resume(). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child) return;
+    child.kill('SIGTERM');
+    await exited(child);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    fs.rmSync(path.dirname(this.dataDir), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,84 @@
+import { resetState } from './helpers/db';
+import { errorCode, gql, gqlOk } from './helpers/graphql';
+import { describeWithRedis, startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { createUser } from './helpers/factories';
+
+const SEND = `mutation ($channelId: ID!, $body: String!) { sendMessage(input: { channelId: $channelId, body: $body }) { id } }`;
+const CREATE = `mutation ($name: String!) { createChannel(input: { name: $name }) { id } }`;
+const SIGNUP = `mutation ($input: SignupInput!) { signup(input: $input) { token } }`;
+
+async function publicChannelId(server: TestApp, token: string): Promise<string> {
+  const data = await gqlOk<{ myChannels: Array<{ id: string; name: string }> }>(server.url, '{ myChannels { id name } }', {}, { token });
+  return data.myChannels.find((channel) => channel.name === 'public')!.id;
+}
+
+const signupInput = (n: number) => ({ email: `rl${n}-${Date.now()}@example.test`, username: `rl${n}_${Date.now() % 100000}`, password: 'a long enough password' });
+
+describe('rate limits on actions', () => {
+  let server: TestApp;
+  beforeAll(async () => {
+    server = await startTestApp({
+      RATE_LIMIT_SEND_MESSAGE: '3/60',
+      RATE_LIMIT_CREATE_CHANNEL: '2/60',
+      RATE_LIMIT_SIGNUP_PER_IP: '2/60',
+      RATE_LIMIT_SET_TYPING: '2/60',
+    });
+  });
+  beforeEach(() => resetState(server.app));
+  afterAll(stopAllApps);
+
+  it('limits sendMessage per user with RATE_LIMITED and retryAfter, leaving other users alone', async () => {
+    const alice = await createUser(server.app);
+    const bob = await createUser(server.app);
+    const channelId = await publicChannelId(server, alice.token);
+    for (let i = 0; i < 3; i += 1) await gqlOk(server.url, SEND, { channelId, body: `hi ${i}` }, { token: alice.token });
+    const refused = await gql(server.url, SEND, { channelId, body: 'one too many' }, { token: alice.token });
+    expect(errorCode(refused)).toBe('RATE_LIMITED');
+    expect(refused.errors![0].extensions!.retryAfter).toBeGreaterThan(0);
+    expect(refused.errors![0].extensions!.retryAfter).toBeLessThanOrEqual(60);
+    // Nothing was stored for the refused send.
+    const history = await gqlOk(server.url, `query ($id: ID!) { messages(channelId: $id, last: 10) { edges { node { body } } } }`, { id: channelId }, { token: alice.token });
+    expect(history.messages.edges.map((edge: { node: { body: string } }) => edge.node.body)).toEqual(['hi 0', 'hi 1', 'hi 2']);
+    await gqlOk(server.url, SEND, { channelId, body: 'bob is fine' }, { token: bob.token });
+  });
+
+  it('limits createChannel per user', async () => {
+    const alice = await createUser(server.app);
+    await gqlOk(server.url, CREATE, { name: 'rl-one' }, { token: alice.token });
+    await gqlOk(server.url, CREATE, { name: 'rl-two' }, { token: alice.token });
+    expect(errorCode(await gql(server.url, CREATE, { name: 'rl-three' }, { token: alice.token }))).toBe('RATE_LIMITED');
+  });
+
+  it('limits setTyping per user', async () => {
+    const alice = await createUser(server.app);
+    const channelId = await publicChannelId(server, alice.token);
+    const TYPING = 'mutation ($channelId: ID!) { setTyping(channelId: $channelId) }';
+    await gqlOk(server.url, TYPING, { channelId }, { token: alice.token });
+    await gqlOk(server.url, TYPING, { channelId }, { token: alice.token });
+    expect(errorCode(await gql(server.url, TYPING, { channelId }, { token: alice.token }))).toBe('RATE_LIMITED');
+  });
+
+  it('limits signup per client address', async () => {
+    await gqlOk(server.url, SIGNUP, { input: signupInput(1) });
+    await gqlOk(server.url, SIGNUP, { input: signupInput(2) });
+    const refused = await gql(server.url, SIGNUP, { input: signupInput(3) });
+    expect(errorCode(refused)).toBe('RATE_LIMITED');
+    expect(refused.errors![0].extensions!.retryAfter).toBeGreaterThan(0);
+  });
+});
+
+describeWithRedis('rate limits across instances', () => {
+  afterAll(stopAllApps);
+
+  it('shares the counters of one user between instances through Redis', async () => {
+    const first = await startTestApp({ RATE_LIMIT_SEND_MESSAGE: '2/60' });
+    const second = await startTestApp({ RATE_LIMIT_SEND_MESSAGE: '2/60' });
+    await resetState(first.app);
+    const alice = await createUser(first.app);
+    const channelId = await publicChannelId(first, alice.token);
+    await gqlOk(first.url, SEND, { channelId, body: 'one' }, { token: alice.token });
+    await gqlOk(second.url, SEND, { channelId, body: 'two' }, { token: alice.token });
+    expect(errorCode(await gql(first.url, SEND, { channelId, body: 'three' }, { token: alice.token }))).toBe('RATE_LIMITED');
+    expect(errorCode(await gql(second.url, SEND, { channelId, body: 'three' }, { token: alice.token }))).toBe('RATE_LIMITED');
+  });
+});
