@@ -9,15 +9,17 @@ import { createUser, type TestUser } from './helpers/factories';
 import { disposeAllWsClients } from './helpers/ws';
 import { createChannelDirectly, DELETE, EDIT, history, HISTORY, publicChannelId, sendMessage, type TestMessage, type TestPage, VOTE } from './helpers/messages';
 
-/** Sends `count` messages, a few at a time, returning them in seq order. */
-async function sendMany(url: string, users: TestUser[], channelId: string, count: number, label = 'm'): Promise<TestMessage[]> {
+/** Sends `count` messages, 25 at a time, returning them in seq (commit) order. */
+async function sendMany(server: TestApp, users: TestUser[], channelId: string, count: number, label = 'm'): Promise<TestMessage[]> {
   const sent: TestMessage[] = [];
   for (let start = 0; start < count; start += 25) {
     const batch = Array.from({ length: Math.min(25, count - start) }, (_, i) => start + i);
-    // Sequential within a batch is not needed for ordering; bodies carry the intended order only.
-    sent.push(...(await Promise.all(batch.map((i) => sendMessage(url, users[i % users.length].token, channelId, `${label}${i}`)))));
+    sent.push(...(await Promise.all(batch.map((i) => sendMessage(server.url, users[i % users.length].token, channelId, `${label}${i}`)))));
   }
-  return sent;
+  // Concurrent sends commit in any order; the sequence numbers say which.
+  const rows = await server.app.services.orm.em.getConnection().execute<{ id: string }[]>('select id from messages where channel_id = ? order by seq', [channelId]);
+  const position = new Map(rows.map((row, index) => [row.id, index]));
+  return sent.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
 }
 
 /** True when one of the statements read messages rows (the cache should spare that). */
@@ -45,7 +47,7 @@ describe('messages: history', () => {
   });
 
   it('pages over several hundred messages in both directions: each exactly once, in order, exact pageInfo', async () => {
-    await sendMany(server.url, [alice, bob], publicId, 250);
+    await sendMany(server, [alice, bob], publicId, 250);
     const expectedIds = (
       await server.app.services.orm.em
         .fork()
@@ -96,7 +98,7 @@ describe('messages: history', () => {
   it('defaults to the newest 20, and answers an empty channel with an empty page', async () => {
     const empty = await history(server.url, alice.token, { channelId: publicId });
     expect(empty).toEqual({ edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } });
-    const sent = await sendMany(server.url, [alice], publicId, 25);
+    const sent = await sendMany(server, [alice], publicId, 25);
     const page = await history(server.url, alice.token, { channelId: publicId });
     expect(page.edges.map((edge) => edge.node.body)).toEqual(
       (await history(server.url, alice.token, { channelId: publicId, first: 25 })).edges.slice(5).map((edge) => edge.node.body),
@@ -139,7 +141,7 @@ describe('messages: history', () => {
   });
 
   it('includes tombstones in history', async () => {
-    const [first, second, third] = await sendMany(server.url, [alice], publicId, 3);
+    const [first, second, third] = await sendMany(server, [alice], publicId, 3);
     await gqlOk(server.url, DELETE, { id: second.id }, { token: alice.token });
     for (const variables of [{ last: 10 }, { first: 10 }]) {
       const page = await history(server.url, bob.token, { channelId: publicId, ...variables });
@@ -153,7 +155,7 @@ describe('messages: history', () => {
 
   it('costs the same number of SQL statements for 10 and 100 messages with author, channel and myVote', async () => {
     const users = [alice, bob, ...(await Promise.all(Array.from({ length: 3 }, () => createUser(server.app))))];
-    const sent = await sendMany(server.url, users, publicId, 100);
+    const sent = await sendMany(server, users, publicId, 100);
     for (const message of sent.filter((_, i) => i % 4 === 0)) {
       await gqlOk(server.url, VOTE, { id: message.id, value: 'UP' }, { token: alice.token });
     }
@@ -177,7 +179,7 @@ describe('messages: history', () => {
   });
 
   it('answers the newest messages from the warm cache without reading messages from PostgreSQL', async () => {
-    await sendMany(server.url, [alice, bob], publicId, 30);
+    await sendMany(server, [alice, bob], publicId, 30);
     const cold = await countQueries(server.app, () => history(server.url, alice.token, { channelId: publicId, last: 20 }));
     expect(readsMessages(cold.queries)).toBe(true);
     const warm = await countQueries(server.app, () => history(server.url, alice.token, { channelId: publicId, last: 20 }));
@@ -228,7 +230,7 @@ describe('messages: history', () => {
       for (const message of doomed) deleted.add(message.id);
     };
 
-    const sent = await sendMany(server.url, users, publicId, 110);
+    const sent = await sendMany(server, users, publicId, 110);
     await mutate(sent, 0);
     for (let round = 1; round <= 2; round += 1) {
       const filling = await answers(server.url); // fills the cache where cold
@@ -242,7 +244,7 @@ describe('messages: history', () => {
       expect(filling).toEqual(reference);
       expect(flushed).toEqual(reference);
       // More writes while the cache is warm: appends, votes, edits and deletions in and out of the window.
-      const more = await sendMany(server.url, users, publicId, 15, `r${round}-`);
+      const more = await sendMany(server, users, publicId, 15, `r${round}-`);
       await mutate([...sent.slice(-40), ...more], round);
     }
     await uncached.stop();
@@ -268,9 +270,9 @@ describeWithRedis('messages: the recent-messages cache in Redis', () => {
   });
 
   it('keeps the newest 100 messages under the key prefix', async () => {
-    await sendMany(server.url, [alice], publicId, 105);
+    await sendMany(server, [alice], publicId, 105);
     await history(server.url, alice.token, { channelId: publicId, last: 5 });
-    await sendMany(server.url, [alice], publicId, 3, 'late');
+    await sendMany(server, [alice], publicId, 3, 'late');
     const redis = server.app.services.redis!.command;
     const key = `${server.app.services.config.redisKeyPrefix}recent:${publicId}`;
     const scores = (await redis.zrange(key, 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
@@ -302,7 +304,7 @@ describeWithRedis('messages: the recent-messages cache in Redis', () => {
   });
 
   it('falls back to PostgreSQL when Redis fails, without failing the request', async () => {
-    await sendMany(server.url, [alice], publicId, 5);
+    await sendMany(server, [alice], publicId, 5);
     const expected = await history(server.url, alice.token, { channelId: publicId, last: 5 });
     const service = server.app.services.messages as unknown as { recentCache: unknown };
     const working = service.recentCache;

@@ -117,7 +117,6 @@ export class RealtimeService {
       });
       stream.onClose(() => sequencer.stop());
       await this.listenUntilClosed(stream, Topic.channel(id), (event: ChannelTopicEvent) => sequencer.onLive(event));
-      this.countStream(stream);
       void this.replay(id, sequencer, stream).catch((error: unknown) => {
         logger.warn({ channelId: id, err: (error as Error).message }, 'channelEvents replay failed');
         stream.fail(error);
@@ -141,6 +140,8 @@ export class RealtimeService {
       if (page.length < REPLAY_PAGE_SIZE) break;
     }
     sequencer.goLive();
+    // Counted once live: what tests and metrics wait for is a stream past its replay.
+    this.countStream(stream);
   }
 
   // ---- inbox --------------------------------------------------------------------------
