@@ -133,6 +133,11 @@ async function main(): Promise<void> {
   let eventsReceived = 0;
   let sendsOk = 0;
   let sendsFailed = 0;
+  const failures = new Map<string, number>();
+  const failure = (reason: string) => {
+    sendsFailed += 1;
+    failures.set(reason, (failures.get(reason) ?? 0) + 1);
+  };
 
   const users: SoakUser[] = [];
   for (let i = 0; i < options.users; i += 8) {
@@ -177,20 +182,28 @@ async function main(): Promise<void> {
   // Steady traffic: sends, typing now and then, and a few reconnects (resuming from the cursor).
   const traffic = (async () => {
     let n = 0;
+    let inFlight = 0;
     const interval = 1000 / options.sendsPerSecond;
     while (running) {
       const user = users[n % users.length];
       n += 1;
       const send = request(url, 'POST', { query: 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id } }', variables: { input: { channelId, body: `soak ${n}` } } }, user.token)
-        .then((response) => (response.data?.sendMessage ? (sendsOk += 1) : (sendsFailed += 1)))
-        .catch(() => (sendsFailed += 1));
+        .then((response) => {
+          if (response.data?.sendMessage) sendsOk += 1;
+          else failure(response.errors?.[0]?.extensions?.code ?? 'no data');
+        })
+        .catch((error: Error) => failure(error.message));
       if (n % 10 === 0) void request(url, 'POST', { query: 'mutation ($c: ID!) { setTyping(channelId: $c) }', variables: { c: channelId } }, user.token).catch(() => (clientErrors += 1));
       if (n % 50 === 0) {
         const churned = users[(n * 7) % users.length];
         void churned.client?.dispose();
         connect(churned);
       }
-      await Promise.race([send, new Promise((resolve) => setTimeout(resolve, interval))]);
+      inFlight += 1;
+      void send.finally(() => (inFlight -= 1));
+      // A steady rate, whatever the latency; past 100 sends in flight the server is not keeping up.
+      await new Promise((resolve) => setTimeout(resolve, interval));
+      while (inFlight > 100 && running) await new Promise((resolve) => setTimeout(resolve, 10));
     }
   })();
 
@@ -243,6 +256,7 @@ async function main(): Promise<void> {
   const resources = settled.map((s) => s.activeResources);
   console.log(`\nafter warm-up: heap ${heapSlope.toFixed(2)} MB/min, rss ${rssSlope.toFixed(2)} MB/min, open resources ${Math.min(...resources)}..${Math.max(...resources)}`);
   console.log(`sends ok ${sendsOk}, failed ${sendsFailed}; events received ${eventsReceived}; server unexpected errors ${samples.at(-1)?.unexpectedErrors ?? 0}; client errors ${clientErrors}`);
+  if (failures.size > 0) console.log(`send failures by reason: ${JSON.stringify(Object.fromEntries(failures))}`);
   const flat = Math.abs(heapSlope) < 1 && Math.abs(rssSlope) < 2;
   console.log(flat ? 'verdict: flat' : 'verdict: GROWING — investigate');
 }
