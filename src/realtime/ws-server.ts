@@ -2,7 +2,6 @@ import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { type ExecutionResult, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseBearer } from '../accounts/session.service';
 import { RevocationWatcher } from '../accounts/revocation';
@@ -12,6 +11,7 @@ import type { Services } from '../services';
 import type { RealtimeContext } from './realtime.resolver';
 import { clientIp, headerValue } from '../shared/http';
 import { checkCost, DocumentCache } from '../shared/limits';
+import { serveGraphqlWs, type TransportExtra } from './ws-transport';
 
 /** Close codes this server uses besides graphql-ws's own. */
 export enum ServerCloseCode {
@@ -38,7 +38,7 @@ interface ConnectionState {
  */
 const forbiddenOrigin = (origin: string | undefined, allowed: string[]) => allowed.length > 0 && origin !== undefined && !allowed.includes(origin);
 
-export type WsExtra = Extra & { state?: ConnectionState };
+export type WsExtra = TransportExtra & { state?: ConnectionState };
 
 /**
  * graphql-ws on the HTTP server's `/graphql` path. Authenticates in onConnect (a bad token
@@ -75,7 +75,8 @@ export class WsGateway {
         formatError(formattedErrors?.[index] ?? error.toJSON(), error, (unexpected) => errors.record(unexpected, { operation: 'subscription', userId })),
       );
 
-    this.disposable = useServer<Record<string, unknown>, { state?: ConnectionState }>(
+    this.disposable = serveGraphqlWs<{ state?: ConnectionState }>(
+      this.wss,
       {
         schema,
         connectionInitWaitTimeout: wsConfig.initTimeoutMs,
@@ -126,17 +127,18 @@ export class WsGateway {
           loaders: new Loaders(),
         }),
         onNext: (ctx, _id, _payload, _args, result: ExecutionResult) => {
-          // A slow reader must not grow our memory: drop it; it resumes with its cursor.
-          if (ctx.extra.socket.bufferedAmount > wsConfig.maxBufferedBytes) {
-            ctx.extra.socket.close(ServerCloseCode.SlowConsumer, 'Client too slow');
-          }
           if (!result.errors || result.errors.length === 0) return;
           return { ...result, errors: mask(undefined, result.errors, ctx.extra.state?.viewer?.userId ?? null) };
         },
         onError: (ctx, _id, _payload, errs) => mask(undefined, errs, ctx.extra.state?.viewer?.userId ?? null),
       },
-      this.wss,
-      services.config.ws.keepAliveMs,
+      {
+        logger,
+        keepAliveMs: wsConfig.keepAliveMs,
+        // A slow reader must not grow our memory: it is dropped and resumes with its cursor.
+        maxBufferedBytes: wsConfig.maxBufferedBytes,
+        slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
+      },
     );
     logger.debug('graphql-ws server attached on /graphql');
   }
