@@ -48,6 +48,8 @@ export interface Config {
     maxTokens: number;
     maxCost: number;
     maxBodyBytes: number;
+    /** Cache parsed and validated documents for graphql-ws (off only to measure what it saves). */
+    documentCache: boolean;
   };
   auth: {
     sessionIdleTtlSeconds: number;
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 2000, 10, 1_000_000),
       maxCost: readInt(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
       maxBodyBytes: readInt(env, 'HTTP_MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
+      documentCache: readBool(env, 'GRAPHQL_DOCUMENT_CACHE', true),
     },
     auth: {
       sessionIdleTtlSeconds: readInt(env, 'SESSION_IDLE_TTL_SECONDS', 14 * 24 * 3600, 1, 10 * 365 * 24 * 3600),

@@ -69,7 +69,7 @@ export class WsGateway {
       // The Origin allow-list (ALLOWED_ORIGINS): browsers always send Origin on upgrades.
       verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
     });
-    this.documents = new DocumentCache(schema, limits);
+    this.documents = new DocumentCache(schema, limits, limits.documentCache);
     const mask = (formattedErrors: readonly GraphQLFormattedError[] | undefined, raw: readonly GraphQLError[] | undefined, userId: string | null) =>
       (raw ?? []).map((error, index) =>
         formatError(formattedErrors?.[index] ?? error.toJSON(), error, (unexpected) => errors.record(unexpected, { operation: 'subscription', userId })),

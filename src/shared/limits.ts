@@ -114,6 +114,7 @@ export class DocumentCache {
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly limits: QueryLimits,
+    private readonly enabled = true,
     maxEntries = 1000,
   ) {
     this.cache = new LRUCache({ max: maxEntries });
@@ -132,7 +133,7 @@ export class DocumentCache {
     } catch (error) {
       prepared = { errors: [error instanceof GraphQLError ? error : new GraphQLError('Could not parse the query.')] };
     }
-    this.cache.set(query, prepared);
+    if (this.enabled) this.cache.set(query, prepared);
     return prepared;
   }
 }
