@@ -17,7 +17,7 @@ import { createServices, type Services } from './services';
 import { buildAppSchema } from './schema';
 import { WsGateway } from './realtime/ws-server';
 import { Loaders, type RequestContext } from './shared/context';
-import { formatError } from './shared/errors';
+import { formatError, isUnexpected, operationName } from './shared/errors';
 import { clientIp, headerValue } from './shared/http';
 import { parseBearer } from './accounts/session.service';
 import { healthRoutes } from './ops/health';
@@ -62,6 +62,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const httpServer = http.createServer(expressApp);
   const ws = new WsGateway(httpServer, schema, services);
 
+  const recordedErrors = new WeakMap<object, string>();
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: config.introspection,
@@ -75,7 +76,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     // No "Did you mean ...?" field suggestions where introspection is off (production).
     hideSchemaDetailsFromClientErrors: !config.introspection,
     formatError: (formatted, error) =>
-      formatError(formatted, error, (unexpected) => services.errors.record(unexpected, { operation: 'request' })),
+      formatError(formatted, error, (unexpected) => (error instanceof Object && recordedErrors.get(error)) || services.errors.record(unexpected, { operation: 'request' })),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       // Browsers get the bundled explorer (src/explorer), never Apollo's CDN-hosted landing page.
@@ -83,6 +84,15 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       {
         requestDidStart: async () => ({
+          // Unexpected errors are recorded here, where the request's context is known;
+          // formatError then masks them with the recorded errorId.
+          didEncounterErrors: async ({ errors, contextValue, operation }) => {
+            for (const error of errors) {
+              if (!isUnexpected(error)) continue;
+              const scope = { operation: operationName(operation?.operation, error), userId: contextValue.viewer?.userId ?? null, requestId: contextValue.requestId };
+              recordedErrors.set(error, services.errors.record(error.originalError, scope));
+            }
+          },
           didResolveOperation: async ({ document, request, operation, operationName, schema: requestSchema }) => {
             // Subscriptions run over graphql-ws only: over HTTP graphql-js would call the event
             // resolvers with no event (an internal error).

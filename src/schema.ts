@@ -3,7 +3,6 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import type { Services } from './services';
-import { errorMaskingMiddleware } from './shared/error-middleware';
 import { typeGraphqlPubSub } from './realtime/event-bus';
 import { AccountResolver, ActivityResolver } from './accounts/account.resolver';
 import { ChannelResolver } from './channels/channel.resolver';
@@ -37,7 +36,6 @@ export async function buildAppSchema(services?: Services): Promise<GraphQLSchema
   return buildSchema({
     resolvers: resolverClasses,
     container: containerFor(services),
-    globalMiddlewares: services ? [errorMaskingMiddleware(services.errors)] : [],
     pubSub: services ? typeGraphqlPubSub(services.bus) : { publish: () => undefined, subscribe: () => (async function* () {})() },
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: { forbidUnknownValues: false, stopAtFirstError: true },

@@ -1,12 +1,12 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { type ExecutionResult, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { type ExecutionResult, getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseBearer } from '../accounts/session.service';
 import { RevocationWatcher } from '../accounts/revocation';
 import { Loaders, type Viewer } from '../shared/context';
-import { formatError } from '../shared/errors';
+import { formatError, operationName } from '../shared/errors';
 import type { Services } from '../services';
 import type { RealtimeContext } from './realtime.resolver';
 import { clientIp, headerValue } from '../shared/http';
@@ -70,9 +70,12 @@ export class WsGateway {
       verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
     });
     this.documents = new DocumentCache(schema, limits, limits.documentCache);
-    const mask = (formattedErrors: readonly GraphQLFormattedError[] | undefined, raw: readonly GraphQLError[] | undefined, userId: string | null) =>
-      (raw ?? []).map((error, index) =>
-        formatError(formattedErrors?.[index] ?? error.toJSON(), error, (unexpected) => errors.record(unexpected, { operation: 'subscription', userId })),
+    // The same masking as over HTTP (shared/errors.ts), with this connection's viewer for the error log.
+    const mask = (raw: readonly GraphQLError[], viewer: Viewer | null | undefined, operationType: string | undefined): GraphQLFormattedError[] =>
+      raw.map((error) =>
+        formatError(error.toJSON(), error, (unexpected) =>
+          errors.record(unexpected, { operation: operationName(operationType, error), userId: viewer?.userId ?? null, requestId: null }),
+        ),
       );
 
     this.disposable = serveGraphqlWs<{ state?: ConnectionState }>(
@@ -126,11 +129,12 @@ export class WsGateway {
           userAgent: headerValue(ctx.extra.request.headers['user-agent']),
           loaders: new Loaders(),
         }),
-        onNext: (ctx, _id, _payload, _args, result: ExecutionResult) => {
+        onNext: (ctx, _id, _payload, args, result: ExecutionResult) => {
           if (!result.errors || result.errors.length === 0) return;
-          return { ...result, errors: mask(undefined, result.errors, ctx.extra.state?.viewer?.userId ?? null) };
+          const operationType = getOperationAST(args.document, args.operationName)?.operation;
+          return { ...result, errors: mask(result.errors, ctx.extra.state?.viewer, operationType) };
         },
-        onError: (ctx, _id, _payload, errs) => mask(undefined, errs, ctx.extra.state?.viewer?.userId ?? null),
+        onError: (ctx, _id, _payload, errs) => mask(errs, ctx.extra.state?.viewer, undefined),
       },
       {
         logger,

@@ -92,10 +92,56 @@ export function isConnectionFailure(error: unknown): boolean {
 }
 
 /**
- * The one formatter for both transports (Apollo over HTTP, graphql-ws): coded errors pass,
- * graphql-js request errors pass with their own code, anything else is masked. Unexpected
- * errors are recorded by the error middleware before they get here; `onUnexpected` covers
- * those that happen outside resolvers.
+ * The input field a graphql-js variable coercion error is about: the innermost field of
+ * `at "input.body"`, the field of `Field "body" of required type ...`/`Field "x" is not
+ * defined ...`, else the variable itself. Null when the message is not a coercion error.
+ */
+function variableField(message: string): string | null {
+  // Only coercion errors ("got invalid value", "was not provided", "must not be null"); validation
+  // errors about variables ("is never used", "is not defined") stay GRAPHQL_VALIDATION_FAILED.
+  const variable = /^Variable "\$([A-Za-z_][A-Za-z0-9_]*)" (?:got invalid value |of required type "[^"]+" was not provided\.$|of non-null type "[^"]+" must not be null\.$)/.exec(message);
+  if (!variable) return null;
+  const inputField = /; Field "([A-Za-z_][A-Za-z0-9_]*)" (?:of required type|is not defined by type)/.exec(message);
+  if (inputField) return inputField[1];
+  const at = / at "([A-Za-z0-9_.[\]]+)"; /.exec(message);
+  if (at) return at[1].replace(/\[\d+\]/g, '').split('.').pop() || variable[1];
+  return variable[1];
+}
+
+/** Where an unexpected error happened, for the error log. */
+export interface ErrorScope {
+  /** `Query.me`, `Mutation.sendMessage`, `Subscription.channelEvents`... */
+  operation: string | null;
+  userId: string | null;
+  requestId: string | null;
+}
+
+const ROOT_TYPES: Record<string, string> = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' };
+
+/** `Query.me` from the operation type and the error's path (its root field). */
+export function operationName(operationType: string | undefined, error: GraphQLError): string | null {
+  const root = typeof error.path?.[0] === 'string' ? error.path[0] : null;
+  if (!root) return operationType ? ROOT_TYPES[operationType] ?? null : null;
+  return `${operationType ? ROOT_TYPES[operationType] ?? operationType : 'Operation'}.${root}`;
+}
+
+/** A class-validator failure (type-graphql's ArgumentValidationError) as BAD_USER_INPUT naming the innermost field. */
+function validationError(original: unknown): BadUserInputError | null {
+  const errors = (original as { extensions?: { validationErrors?: unknown[] } } | null)?.extensions?.validationErrors;
+  if (!(original instanceof Error) || original.name !== 'ArgumentValidationError' || !Array.isArray(errors)) return null;
+  let current = errors[0] as { property?: string; constraints?: Record<string, string>; children?: unknown[] } | undefined;
+  const message = current?.constraints ? Object.values(current.constraints)[0] : undefined;
+  while (current?.children && current.children.length > 0) current = current.children[0] as typeof current;
+  return new BadUserInputError(current?.property ?? 'input', message ?? 'Invalid input.');
+}
+
+/**
+ * The one formatter for both transports (Apollo over HTTP, graphql-ws), applied to the
+ * response's errors rather than around every field (a per-field middleware costs a promise
+ * per field on every result): coded errors pass, graphql-js request errors pass with their
+ * own code, input validation becomes BAD_USER_INPUT, an unreachable database or Redis
+ * becomes SERVICE_UNAVAILABLE, and anything else is recorded (`onUnexpected` returns the
+ * errorId) and masked as INTERNAL_SERVER_ERROR with nothing internal.
  */
 export function formatError(
   formatted: GraphQLFormattedError,
@@ -104,18 +150,23 @@ export function formatError(
 ): GraphQLFormattedError {
   const graphqlError = error instanceof GraphQLError ? error : undefined;
   const original = graphqlError?.originalError ?? error;
-  if (original instanceof AppError) {
-    return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { ...original.extensions } };
+  const coded = original instanceof AppError ? original : validationError(original);
+  if (coded) {
+    return { message: coded.message, locations: formatted.locations, path: formatted.path, extensions: { ...coded.extensions } };
   }
   if (original instanceof GraphQLError) {
     // Raised on purpose by graphql-js or a scalar: parse, validation, variable coercion.
     const code = formatted.extensions?.code;
-    return {
-      message: formatted.message,
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: typeof code === 'string' && code !== ErrorCode.InternalServerError ? code : 'GRAPHQL_VALIDATION_FAILED' },
-    };
+    // Bad variables: BAD_USER_INPUT naming the field, over graphql-ws (where graphql-js gives
+    // no code) as over HTTP (where Apollo gives the code but no field).
+    const field = typeof formatted.extensions?.field === 'string' ? formatted.extensions.field : variableField(formatted.message);
+    if (field !== null && (code === undefined || code === ErrorCode.BadUserInput)) {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BadUserInput, field } };
+    }
+    const extensions: Record<string, unknown> = { code: typeof code === 'string' && code !== ErrorCode.InternalServerError ? code : 'GRAPHQL_VALIDATION_FAILED' };
+    // The contract's RATE_LIMITED carries retryAfter (e.g. the per-connection subscription limit).
+    if (typeof formatted.extensions?.retryAfter === 'number') extensions.retryAfter = formatted.extensions.retryAfter;
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
   if (isConnectionFailure(original)) {
     const unavailable = new ServiceUnavailableError();
@@ -124,4 +175,11 @@ export function formatError(
   const errorId = onUnexpected(original);
   const internal = new InternalError(errorId);
   return { message: internal.message, path: formatted.path, extensions: { ...internal.extensions } };
+}
+
+/** Whether formatError would record this error as unexpected. */
+export function isUnexpected(error: GraphQLError): boolean {
+  const original = error.originalError;
+  if (!original || original instanceof GraphQLError) return false;
+  return validationError(original) === null && !isConnectionFailure(original);
 }
