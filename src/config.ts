@@ -39,6 +39,8 @@ export interface Config {
     maxBufferedBytes: number;
     /** Allowed `Origin`s for the WebSocket upgrade; empty means any. */
     allowedOrigins: string[];
+    /** Execute an event once for all subscribers with the same viewer-independent document. */
+    sharedExecution: boolean;
   };
   /** Per-user (signup: per client address) rate limits on actions: `limit` per `windowSeconds`. */
   rateLimits: Record<RateLimitedAction, { limit: number; windowSeconds: number }>;
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnectionsPerUser: readInt(env, 'WS_MAX_CONNECTIONS_PER_USER', 20, 1, 10_000),
       maxBufferedBytes: readInt(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       allowedOrigins: readList(env, 'ALLOWED_ORIGINS'),
+      sharedExecution: readBool(env, 'WS_SHARED_EXECUTION', true),
     },
     rateLimits: {
       sendMessage: readRate(env, 'RATE_LIMIT_SEND_MESSAGE', '30/10'),

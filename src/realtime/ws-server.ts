@@ -12,6 +12,7 @@ import type { RealtimeContext } from './realtime.resolver';
 import { clientIp, headerValue } from '../shared/http';
 import { checkCost, DocumentCache } from '../shared/limits';
 import { serveGraphqlWs, type TransportExtra } from './ws-transport';
+import { createSharedSubscribe } from './shared-execution';
 
 /** Close codes this server uses besides graphql-ws's own. */
 export enum ServerCloseCode {
@@ -82,6 +83,7 @@ export class WsGateway {
       this.wss,
       {
         schema,
+        subscribe: createSharedSubscribe(schema, wsConfig.sharedExecution),
         connectionInitWaitTimeout: wsConfig.initTimeoutMs,
         onSubscribe: (ctx, _id, payload) => {
           // The new subscription's id is already registered when this runs.
