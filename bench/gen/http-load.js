@@ -1,0 +1,61 @@
+'use strict';
+// Generator: closed-loop GraphQL-over-HTTP clients (each with its own token and one request
+// in flight) for the sends and history scenarios.
+const { createClient } = require('../lib/http-gql');
+const { Histogram } = require('../lib/histogram');
+const { now } = require('../lib/clock');
+const { serve } = require('../lib/worker');
+
+const SEND = 'mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id createdAt } }';
+const HISTORY =
+  'query History($channelId: ID!, $last: Int, $before: String) { messages(channelId: $channelId, last: $last, before: $before) { edges { cursor node { id body createdAt author { id username displayName } } } pageInfo { hasPreviousPage startCursor } } }';
+
+/** The next request body for an operation. */
+function requestFor(op, args, clientIndex, counter) {
+  switch (op) {
+    case 'send':
+      return { query: SEND, variables: { input: { channelId: args.channelId, body: `s ${process.pid} ${clientIndex} ${counter} hello from the sends benchmark` } } };
+    case 'history-latest':
+      return { query: HISTORY, variables: { channelId: args.channelId, last: args.last } };
+    case 'history-paging': {
+      const cursor = args.cursors[Math.floor(Math.random() * args.cursors.length)];
+      return { query: HISTORY, variables: { channelId: args.channelId, last: args.last, before: cursor } };
+    }
+    default:
+      throw new Error(`unknown op ${op}`);
+  }
+}
+
+serve({
+  async run({ url, tokens, op, durationMs, ...args }) {
+    const client = createClient(url, { maxSockets: tokens.length });
+    const hist = new Histogram();
+    let ok = 0;
+    let failed = 0;
+    let firstError = null;
+    const start = now();
+    const end = start + durationMs;
+    await Promise.all(
+      tokens.map(async (token, clientIndex) => {
+        let counter = 0;
+        while (now() < end) {
+          counter += 1;
+          const body = requestFor(op, args, clientIndex, counter);
+          const t0 = now();
+          try {
+            const { json, status, text } = await client.post(body, token);
+            if (!json || json.errors || !json.data) throw new Error(json && json.errors ? `${json.errors[0].message} (${json.errors[0].extensions && json.errors[0].extensions.code})` : `HTTP ${status} ${text.slice(0, 200)}`);
+            hist.record(now() - t0);
+            ok += 1;
+          } catch (error) {
+            failed += 1;
+            firstError ??= String(error.message);
+          }
+        }
+      }),
+    );
+    const elapsedMs = now() - start;
+    client.close();
+    return { ok, failed, firstError, elapsedMs, hist: hist.toJSON() };
+  },
+});

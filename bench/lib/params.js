@@ -1,0 +1,47 @@
+'use strict';
+// Sizes and durations per mode. Quick mode only keeps the suite from rotting: small numbers,
+// short phases, under a minute in all; its figures are rough.
+
+const full = {
+  connections: { sockets: 20_000, targetSockets: 20_000, generators: 4, connectConcurrency: 100, settleMs: 3000, probeTimeoutMs: 20_000 },
+  subscribe: { connections: 32, generators: 2, rounds: 2, warmupMs: 500, durationMs: 8000 },
+  fanout: {
+    subscribers: 2000,
+    generators: 4,
+    startDeliveries: 10_000, // the first step's send rate is this / subscribers
+    factor: 2,
+    resolution: 1.25,
+    maxSteps: 12,
+    stepMs: 3000,
+    halfMs: 5000,
+    graceMs: 2000,
+    probeTimeoutMs: 20_000,
+    drainMs: 60_000, // longest wait for a fallen-behind step's backlog before the next step
+    maxInFlight: 64,
+  },
+  sends: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000 },
+  history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
+};
+
+const quick = {
+  connections: { sockets: 500, targetSockets: 20_000, generators: 2, connectConcurrency: 100, settleMs: 500, probeTimeoutMs: 5000 },
+  subscribe: { connections: 16, generators: 1, rounds: 1, warmupMs: 200, durationMs: 1000 },
+  fanout: {
+    subscribers: 200,
+    generators: 2,
+    startDeliveries: 10_000,
+    factor: 3,
+    resolution: 3,
+    maxSteps: 3,
+    stepMs: 600,
+    halfMs: 600,
+    graceMs: 500,
+    probeTimeoutMs: 10_000,
+    drainMs: 5000,
+    maxInFlight: 64,
+  },
+  sends: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500 },
+  history: { messages: 20_000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, durationMs: 1000 },
+};
+
+module.exports = { full, quick };

@@ -1,0 +1,193 @@
+'use strict';
+// 1. Fan-out: one channel, many graphql-ws subscribers, one sender raising the rate until
+// delivery falls behind. Figures: delivered events/s at saturation; p50/p99 send-to-delivery
+// latency at half the saturating send rate. Baseline: the raw ws broadcast server.
+const { startGenerator, startGenerators, split } = require('../lib/procs');
+const { Histogram } = require('../lib/histogram');
+const { now, sleep } = require('../lib/clock');
+const { figure, target } = require('../lib/report');
+const { CHANNEL_EVENTS } = require('../lib/documents');
+
+async function totals(subs) {
+  const counts = await subs.all('counts');
+  return counts.reduce((sum, c) => ({ delivered: sum.delivered + c.delivered, errors: sum.errors + c.errors, completes: sum.completes + c.completes, closed: sum.closed + c.closed }), { delivered: 0, errors: 0, completes: 0, closed: 0 });
+}
+
+async function waitDelivered(subs, goal, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let current = await totals(subs);
+  while (current.delivered < goal && Date.now() < deadline) {
+    await sleep(50);
+    current = await totals(subs);
+  }
+  return current;
+}
+
+async function collectLatency(subs) {
+  const parts = await subs.all('collect');
+  return Histogram.mergeAll(parts.map((part) => part.hist));
+}
+
+/** Measures one system (server or raw baseline). */
+async function measure(ctx, system, p) {
+  const { log } = ctx;
+  const subs = startGenerators('ws-clients', p.generators);
+  const sender = startGenerator('sender');
+  try {
+    const tokenSlices = split(system.subscriberTokens, p.generators);
+    const connected = await subs.all('connect', (i) => ({ url: system.wsUrl, tokens: tokenSlices[i], query: CHANNEL_EVENTS, variables: { channelId: system.channelId }, concurrency: 50 }), 300_000);
+    const n = connected.reduce((sum, c) => sum + c.connected, 0);
+    if (n === 0) throw new Error(`no subscriber connected: ${JSON.stringify(connected.flatMap((c) => c.errors))}`);
+    await sender.call('init', { url: system.url, token: system.senderToken, channelId: system.channelId, maxInFlight: p.maxInFlight });
+
+    // Barrier: a probe message must reach every subscriber (subscriptions are not acked).
+    // The time it takes is the system's single-message fan-out time, which bounds how long
+    // a step's last message may take to arrive in a step that keeps up.
+    let fanoutMs = null;
+    for (let attempt = 0; attempt < 5 && fanoutMs === null; attempt += 1) {
+      const before = await totals(subs);
+      const t0 = now();
+      await sender.call('once');
+      const after = await waitDelivered(subs, before.delivered + n, p.probeTimeoutMs);
+      if (after.delivered - before.delivered >= n) fanoutMs = now() - t0;
+      else await waitDelivered(subs, Infinity, 1000); // let stragglers of this probe arrive
+    }
+    if (fanoutMs === null) throw new Error(`probe messages did not reach all ${n} subscribers`);
+    const graceMs = Math.max(p.graceMs, 3 * fanoutMs);
+    await collectLatency(subs); // discard the probes' latencies
+
+    const step = async (rate, minDurationMs) => {
+      // Long enough for at least a few messages at low rates, bounded at high ones.
+      const durationMs = Math.min(3 * minDurationMs, Math.max(minDurationMs, (5 / rate) * 1000));
+      const c0 = await totals(subs);
+      const running = sender.call('run', { rate, durationMs }, durationMs + 60_000);
+      const t0 = now();
+      await sleep(durationMs);
+      const c1 = await totals(subs);
+      const windowMs = now() - t0;
+      const sent = await running;
+      if (sent.failed > 0 && sent.ok === 0) throw new Error(`every send failed: ${sent.firstError}`);
+      const expected = sent.ok * (n - c0.closed);
+      const c2 = await waitDelivered(subs, c0.delivered + expected, graceMs);
+      const hist = await collectLatency(subs);
+      const latency = hist.summary();
+      // Kept up: every send was issued on schedule and succeeded (the sender is open loop:
+      // it skips a send when too many are in flight); no subscriber was dropped; when the
+      // step ended, the deliveries still owed were at most two messages' worth or 10% of
+      // the step (no growing backlog); and all but 1% arrived within the grace period after
+      // it (a few single-message fan-out times). Latency is reported, not judged.
+      const subscribed = n - c0.closed;
+      const owedAtEnd = Math.min(sent.ok, Math.floor((rate * windowMs) / 1000)) * subscribed - (c1.delivered - c0.delivered);
+      const keptUp =
+        sent.ok > 0 &&
+        sent.failed === 0 &&
+        sent.skipped === 0 &&
+        c2.closed === c0.closed &&
+        owedAtEnd <= Math.max(2 * subscribed, 0.1 * expected) &&
+        c2.delivered - c0.delivered >= 0.99 * expected;
+      const result = {
+        rate,
+        achievedRate: sent.achievedRate,
+        sent: sent.ok,
+        failedSends: sent.failed,
+        skippedSends: sent.skipped,
+        deliveredPerSec: ((c1.delivered - c0.delivered) / windowMs) * 1000,
+        deliveredRatio: expected > 0 ? (c2.delivered - c0.delivered) / expected : 0,
+        owedAtEnd,
+        p50: latency.p50,
+        p99: latency.p99,
+        sendP99: Histogram.from(sent.hist).percentile(0.99),
+        keptUp,
+        firstError: sent.firstError,
+      };
+      log(`  ${system.name}: ${rate.toFixed(1)} msg/s -> ${Math.round(result.deliveredPerSec)} deliveries/s, p99 ${latency.p99?.toFixed(1)} ms, ${keptUp ? 'kept up' : 'fell behind'}`);
+      // Let any backlog drain before the next step.
+      await waitDelivered(subs, c0.delivered + expected, Math.max(graceMs, p.drainMs));
+      await sleep(100);
+      return result;
+    };
+
+    // Raise the rate by `factor` while delivery keeps up (back off while it does not), then
+    // bisect (geometric mean) between the fastest good and the slowest bad rate until they
+    // are within `resolution` of each other or the step budget is spent.
+    const steps = [];
+    let good = null;
+    let bad = null;
+    let rate = p.startDeliveries / n;
+    // The slowest step still sends a few messages (steps last at most 3 * stepMs).
+    const minRate = 3 / ((3 * p.stepMs) / 1000);
+    while (steps.length < p.maxSteps && rate >= minRate) {
+      const result = await step(rate, p.stepMs);
+      steps.push(result);
+      if (result.keptUp) good = Math.max(good ?? 0, rate);
+      else bad = Math.min(bad ?? Infinity, rate);
+      if (good !== null && bad !== null && bad / good <= p.resolution) break;
+      rate = bad === null ? rate * p.factor : good === null ? rate / p.factor : Math.sqrt(good * bad);
+    }
+    const saturated = bad !== null;
+    // Never kept up, even at the slowest rate tried: report that rate as the saturating one.
+    const saturationRate = good ?? Math.max(minRate, Math.min(...steps.map((s) => s.rate)));
+    const half = await step(saturationRate / 2, p.halfMs);
+    const closes = await totals(subs);
+    return {
+      subscribers: n,
+      fanoutMs,
+      graceMs,
+      keptUpAtSomeRate: good !== null,
+      deliveredPerSec: Math.max(...steps.map((s) => s.deliveredPerSec)),
+      saturationRate,
+      saturated,
+      halfRate: saturationRate / 2,
+      halfP50: half.p50,
+      halfP99: half.p99,
+      errors: closes.errors,
+      closed: closes.closed,
+      steps,
+      half,
+    };
+  } finally {
+    await subs.all('close').catch(() => undefined);
+    await subs.stop();
+    await sender.stop();
+  }
+}
+
+async function run(ctx) {
+  const p = ctx.params.fanout;
+  const channel = await ctx.createChannel('bench-fanout');
+  const subscribers = ctx.users.slice(0, p.subscribers);
+  await ctx.addMembers(channel.id, subscribers.map((u) => u.id));
+  const tokens = subscribers.map((u) => u.token);
+
+  ctx.log(`fan-out: ${p.subscribers.toLocaleString('en-US')} subscribers, chat-api`);
+  const project = await measure(ctx, { name: 'chat-api', url: ctx.server.url, wsUrl: ctx.server.wsUrl, channelId: channel.id, senderToken: ctx.owner.token, subscriberTokens: tokens }, p);
+  ctx.log(`fan-out: ${p.subscribers.toLocaleString('en-US')} subscribers, raw ws`);
+  const baseline = await measure(ctx, { name: 'raw ws', url: ctx.raw.url, wsUrl: ctx.raw.wsUrl, channelId: channel.id, senderToken: null, subscriberTokens: tokens }, p);
+
+  const throughput = figure({ key: 'deliveredPerSec', label: 'delivered events/s at saturation', unit: 'events/s', project: project.deliveredPerSec, baseline: baseline.deliveredPerSec });
+  throughput.target = target('ratio >= 0.70', throughput.ratio >= 0.7);
+  const p99 = figure({ key: 'halfLoadP99Ms', label: 'p99 latency at half load', unit: 'ms', project: project.halfP99, baseline: baseline.halfP99, better: 'lower' });
+  p99.target = target('ratio <= 2', p99.ratio !== null && p99.ratio <= 2);
+  const notes = [
+    `${project.subscribers.toLocaleString('en-US')} (chat-api) / ${baseline.subscribers.toLocaleString('en-US')} (raw) subscribers on one channel; half load = ${project.halfRate.toFixed(1)} msg/s (chat-api), ${baseline.halfRate.toFixed(1)} msg/s (raw): each at half its own saturating send rate.`,
+  ];
+  for (const [name, r] of [['chat-api', project], ['raw', baseline]]) {
+    if (!r.keptUpAtSomeRate) notes.push(`${name} did not keep up even at ${r.saturationRate.toFixed(2)} msg/s (one message took ${(r.fanoutMs / 1000).toFixed(2)} s to reach all subscribers); its half load is half that rate.`);
+  }
+  if (!project.saturated || !baseline.saturated) notes.push(`not saturated within the step limit (${!project.saturated ? 'chat-api' : ''}${!project.saturated && !baseline.saturated ? ', ' : ''}${!baseline.saturated ? 'raw' : ''}): the throughput is a lower bound.`);
+  return {
+    title: `1. Fan-out: one channel, ${p.subscribers.toLocaleString('en-US')} graphql-ws subscribers`,
+    baselineName: 'raw ws',
+    figures: [
+      throughput,
+      figure({ key: 'saturationSendRate', label: 'send rate at saturation', unit: 'msg/s', project: project.saturationRate, baseline: baseline.saturationRate }),
+      figure({ key: 'singleMessageFanoutMs', label: 'one message to all subscribers, idle', unit: 'ms', project: project.fanoutMs, baseline: baseline.fanoutMs, better: 'lower' }),
+      figure({ key: 'halfLoadP50Ms', label: 'p50 latency at half load', unit: 'ms', project: project.halfP50, baseline: baseline.halfP50, better: 'lower' }),
+      p99,
+    ],
+    notes,
+    details: { project, baseline },
+  };
+}
+
+module.exports = { run };

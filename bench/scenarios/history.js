@@ -1,0 +1,117 @@
+'use strict';
+// 3. History: one channel with many messages (seeded in bulk); messages(last: 50) and paging
+// back from random cursors. Figures: queries/s and p99 for each. Baseline: the same keyset
+// SELECT through `pg` at the same concurrency.
+const { startGenerators, split } = require('../lib/procs');
+const { Histogram } = require('../lib/histogram');
+const { seedMessages } = require('../lib/db');
+const { figure, target } = require('../lib/report');
+const { LATEST } = require('../lib/documents');
+
+const PAGE = 50;
+
+function summarize(parts) {
+  const hist = Histogram.mergeAll(parts.map((part) => part.hist));
+  const elapsedMs = Math.max(...parts.map((part) => part.elapsedMs));
+  const ok = parts.reduce((sum, part) => sum + part.ok, 0);
+  return {
+    queries: ok,
+    perSec: (ok / elapsedMs) * 1000,
+    p50: hist.percentile(0.5),
+    p99: hist.percentile(0.99),
+    failed: parts.reduce((sum, part) => sum + part.failed, 0),
+    firstError: parts.map((part) => part.firstError).find(Boolean) ?? null,
+  };
+}
+
+/**
+ * Cursors are opaque, but the bench needs them for random positions: it takes a real cursor
+ * of a known seq and, when it reads as "<prefix><seq>", builds others the same way; otherwise
+ * it collects real cursors by paging back from the newest message.
+ */
+async function randomCursors(ctx, channelId, total, count) {
+  const latest = await ctx.http.request(LATEST, { channelId, last: 1 }, ctx.owner.token);
+  const cursor = latest.messages.edges[0].cursor;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const seqs = Array.from({ length: count }, () => PAGE + 1 + Math.floor(Math.random() * (total - PAGE)));
+  if (text.endsWith(`:${total}`) && Buffer.from(text, 'utf8').toString('base64url') === cursor) {
+    const prefix = text.slice(0, -String(total).length);
+    return { method: 'constructed', cursors: seqs.map((seq) => Buffer.from(`${prefix}${seq}`, 'utf8').toString('base64url')) };
+  }
+  const cursors = [];
+  let before = null;
+  for (let page = 0; page < 50 && cursors.length < count; page += 1) {
+    const data = await ctx.http.request(LATEST, { channelId, last: 100, before }, ctx.owner.token);
+    for (const edge of data.messages.edges) cursors.push(edge.cursor);
+    before = data.messages.edges[0]?.cursor;
+    if (!before) break;
+  }
+  return { method: 'collected (newest pages only)', cursors };
+}
+
+async function run(ctx) {
+  const p = ctx.params.history;
+  const channel = await ctx.createChannel('bench-history');
+  const authors = ctx.users.slice(0, 32);
+  ctx.log(`history: seeding ${p.messages.toLocaleString('en-US')} messages`);
+  const seedStart = Date.now();
+  await seedMessages(ctx.db, channel.id, authors.map((u) => u.id), p.messages);
+  const seedMs = Date.now() - seedStart;
+  const { method, cursors } = await randomCursors(ctx, channel.id, p.messages, p.cursors);
+  const readers = ctx.users.slice(0, p.concurrency);
+  const tokenSlices = split(readers.map((u) => u.token), p.generators);
+
+  const project = {};
+  const http = startGenerators('http-load', p.generators);
+  try {
+    const load = (op, durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: tokenSlices[i], op, channelId: channel.id, last: PAGE, cursors, durationMs }));
+    for (const [name, op] of [['latest', 'history-latest'], ['paging', 'history-paging']]) {
+      ctx.log(`history: ${name}, chat-api`);
+      await load(op, p.warmupMs);
+      project[name] = summarize(await load(op, p.durationMs));
+    }
+  } finally {
+    await http.stop();
+  }
+
+  const baseline = {};
+  const pg = startGenerators('pg-load', p.generators);
+  try {
+    const load = (op, durationMs) =>
+      pg.all('run', (i) => ({ databaseUrl: ctx.databaseUrl, concurrency: tokenSlices[i].length, op, channelId: channel.id, limit: PAGE + 1, minSeq: PAGE + 1, maxSeq: p.messages, durationMs }));
+    for (const [name, op] of [['latest', 'select-latest'], ['paging', 'select-before']]) {
+      ctx.log(`history: ${name}, raw SELECT`);
+      await load(op, p.warmupMs);
+      baseline[name] = summarize(await load(op, p.durationMs));
+    }
+  } finally {
+    await pg.stop();
+  }
+
+  const latestQps = figure({ key: 'latestPerSec', label: 'messages(last: 50) queries/s', unit: 'q/s', project: project.latest.perSec, baseline: baseline.latest.perSec });
+  latestQps.target = target('ratio >= 0.50', latestQps.ratio >= 0.5);
+  const latestP99 = figure({ key: 'latestP99Ms', label: 'messages(last: 50) p99', unit: 'ms', project: project.latest.p99, baseline: baseline.latest.p99, better: 'lower' });
+  latestP99.target = target('chat-api < 5 ms', project.latest.p99 < 5);
+  const pagingQps = figure({ key: 'pagingPerSec', label: 'paging back from random cursors queries/s', unit: 'q/s', project: project.paging.perSec, baseline: baseline.paging.perSec });
+  pagingQps.target = target('ratio >= 0.50', pagingQps.ratio >= 0.5);
+  const notes = [
+    `${p.messages.toLocaleString('en-US')} messages in one channel (seeded in ${(seedMs / 1000).toFixed(1)} s); ${p.concurrency} closed-loop readers; pages of ${PAGE}; random cursors ${method}.`,
+  ];
+  const failed = project.latest.failed + project.paging.failed + baseline.latest.failed + baseline.paging.failed;
+  if (failed) notes.push(`failed queries: ${failed} (${[project.latest, project.paging, baseline.latest, baseline.paging].map((r) => r.firstError).find(Boolean)})`);
+  return {
+    title: `3. History: ${p.messages.toLocaleString('en-US')} messages, last 50 and paging back`,
+    baselineName: 'raw SELECT',
+    figures: [
+      latestQps,
+      figure({ key: 'latestP50Ms', label: 'messages(last: 50) p50', unit: 'ms', project: project.latest.p50, baseline: baseline.latest.p50, better: 'lower' }),
+      latestP99,
+      pagingQps,
+      figure({ key: 'pagingP99Ms', label: 'paging back p99', unit: 'ms', project: project.paging.p99, baseline: baseline.paging.p99, better: 'lower' }),
+    ],
+    notes,
+    details: { project, baseline, seedMs, cursorMethod: method },
+  };
+}
+
+module.exports = { run };

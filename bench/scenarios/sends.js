@@ -1,0 +1,109 @@
+'use strict';
+// 2. Sends: 32 concurrent clients calling sendMessage over HTTP into one channel. Figures:
+// committed messages/s, p99 latency, messages per WAL flush (pg_stat_wal). Baseline:
+// single-row INSERTs of the same row through `pg` at the same concurrency, synchronous_commit on.
+const { startGenerators, split } = require('../lib/procs');
+const { Histogram } = require('../lib/histogram');
+const { walStats } = require('../lib/db');
+const { figure, target } = require('../lib/report');
+const { JOIN_CHANNEL } = require('../lib/documents');
+
+async function messageCount(ctx, channelId) {
+  const { rows } = await ctx.db.query('select count(*)::int as n from messages where channel_id = $1', [channelId]);
+  return rows[0].n;
+}
+
+/** Runs a load phase between two reads of the row count and the WAL counters. */
+async function phase(ctx, channelId, runLoad) {
+  const rows0 = await messageCount(ctx, channelId);
+  const wal0 = await walStats(ctx.db);
+  const parts = await runLoad();
+  const wal1 = await walStats(ctx.db);
+  const rows1 = await messageCount(ctx, channelId);
+  const elapsedMs = Math.max(...parts.map((part) => part.elapsedMs));
+  const committed = rows1 - rows0;
+  const hist = Histogram.mergeAll(parts.map((part) => part.hist));
+  const syncs = wal1.syncs - wal0.syncs;
+  const writes = wal1.writes - wal0.writes;
+  return {
+    committed,
+    perSec: (committed / elapsedMs) * 1000,
+    p50: hist.percentile(0.5),
+    p99: hist.percentile(0.99),
+    failed: parts.reduce((sum, part) => sum + part.failed, 0),
+    firstError: parts.map((part) => part.firstError).find(Boolean) ?? null,
+    walSyncs: syncs,
+    walWrites: writes,
+    // wal_sync counts fsyncs of the WAL; with fsync off (no syncs) fall back to writes.
+    perFlush: syncs > 0 ? committed / syncs : writes > 0 ? committed / writes : null,
+    flushCounter: syncs > 0 ? 'wal_sync' : 'wal_write',
+    elapsedMs,
+  };
+}
+
+async function run(ctx) {
+  const p = ctx.params.sends;
+  const channel = await ctx.createChannel('bench-sends');
+  const senders = ctx.users.slice(0, p.clients);
+  for (const user of senders) await ctx.http.request(JOIN_CHANNEL, { channelId: channel.id }, user.token);
+  const tokenSlices = split(senders.map((u) => u.token), p.generators);
+
+  ctx.log(`sends: ${p.clients} clients, chat-api`);
+  const http = startGenerators('http-load', p.generators);
+  let project;
+  try {
+    const load = (durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: tokenSlices[i], op: 'send', channelId: channel.id, durationMs }));
+    await load(p.warmupMs);
+    project = await phase(ctx, channel.id, () => load(p.durationMs));
+  } finally {
+    await http.stop();
+  }
+
+  ctx.log(`sends: ${p.clients} connections, raw INSERT`);
+  const rawChannel = await ctx.createChannel('bench-raw-inserts');
+  const pg = startGenerators('pg-load', p.generators);
+  let baseline;
+  try {
+    let seqBase = 1;
+    const load = (durationMs) => {
+      const args = (i) => ({
+        databaseUrl: ctx.databaseUrl,
+        concurrency: tokenSlices[i].length,
+        op: 'insert',
+        channelId: rawChannel.id,
+        authorIds: senders.map((u) => u.id),
+        seqStart: seqBase + i,
+        seqStride: p.generators,
+        durationMs,
+      });
+      const running = pg.all('run', args);
+      seqBase += 10_000_000; // phases never reuse a seq
+      return running;
+    };
+    await load(p.warmupMs);
+    baseline = await phase(ctx, rawChannel.id, () => load(p.durationMs));
+  } finally {
+    await pg.stop();
+  }
+
+  const throughput = figure({ key: 'committedPerSec', label: 'committed messages/s', unit: 'msg/s', project: project.perSec, baseline: baseline.perSec });
+  throughput.target = target('ratio >= 0.50', throughput.ratio >= 0.5);
+  const perFlush = figure({ key: 'messagesPerWalFlush', label: 'messages per WAL flush', project: project.perFlush, baseline: baseline.perFlush });
+  perFlush.target = target('chat-api >= 4', project.perFlush !== null && project.perFlush >= 4);
+  const notes = [`${p.clients} closed-loop clients, all sending into one channel; WAL flushes from pg_stat_wal ${project.flushCounter} deltas (cluster-wide: other databases' writes count too).`];
+  if (project.failed || baseline.failed) notes.push(`failed requests: chat-api ${project.failed} (${project.firstError ?? ''}), raw ${baseline.failed} (${baseline.firstError ?? ''})`);
+  return {
+    title: `2. Sends: ${p.clients} concurrent sendMessage clients over HTTP`,
+    baselineName: 'raw INSERT',
+    figures: [
+      throughput,
+      figure({ key: 'p50Ms', label: 'p50 latency', unit: 'ms', project: project.p50, baseline: baseline.p50, better: 'lower' }),
+      figure({ key: 'p99Ms', label: 'p99 latency', unit: 'ms', project: project.p99, baseline: baseline.p99, better: 'lower' }),
+      perFlush,
+    ],
+    notes,
+    details: { project, baseline },
+  };
+}
+
+module.exports = { run };
