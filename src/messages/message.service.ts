@@ -1,4 +1,4 @@
-import { type FilterQuery, LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { type FilterQuery, LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Services } from '../services';
 import type { RequestContext } from '../shared/context';
@@ -8,7 +8,6 @@ import { type Connection, decodeIntCursor, pageSize } from '../shared/relay';
 import type { MessageSnapshot } from '../realtime/snapshots';
 import { Topic } from '../realtime/topics';
 import { ActivityAction, recordActivity } from '../accounts/activity';
-import { User } from '../accounts/user.entity';
 import { userLoader } from '../accounts/user.loader';
 import { Channel } from '../channels/channel.entity';
 import { type ChannelAccess, findVisibleChannel, requireMembership, requireVisibleChannel } from '../channels/access';
@@ -17,6 +16,7 @@ import { membershipLoader, visibleChannelLoader } from '../channels/channel.load
 import { Message } from './message.entity';
 import { myVoteLoader } from './message.loaders';
 import { messageCursor, MESSAGE_CURSOR, messageSnapshot, type SendMessageInput, VoteValue, voteNumber } from './message.types';
+import { SendBatcher } from './send-batcher';
 import { MemoryRecentCache, RECENT_LIMIT, type RecentMessagesCache, type RecentWindow, RedisRecentCache } from './recent-cache';
 
 export const MAX_BODY_LENGTH = 4000;
@@ -50,11 +50,13 @@ function validateClientMessageId(raw: string | null | undefined): string | null 
 export class MessageService {
   /** The newest messages per channel: Redis when configured, else this process's memory. */
   readonly recentCache: RecentMessagesCache;
+  private readonly batcher: SendBatcher;
 
   constructor(private readonly services: Services) {
     this.recentCache = services.redis
       ? new RedisRecentCache(services.redis.command, services.config.redisKeyPrefix, services.logger)
       : new MemoryRecentCache();
+    this.batcher = new SendBatcher(services.orm, (messages) => this.afterSends(messages));
   }
 
   // ---- writes -------------------------------------------------------------------------
@@ -73,34 +75,20 @@ export class MessageService {
       const existing = await ctx.em.findOne(Message, { author: viewerId, clientMessageId });
       if (existing) return this.withAuthor(ctx, messageSnapshot(existing));
     }
-    let message: Message;
+    // Group commit (send-batcher.ts): the repeat check above is repeated under the channel lock.
+    const { message } = await this.batcher.send(channel.id, { authorId: viewerId, body, clientMessageId });
+    return message;
+  }
+
+  /** After a batch of sends commits: the cache and the events, in seq order. */
+  private async afterSends(messages: MessageSnapshot[]): Promise<void> {
     try {
-      message = await ctx.em.transactional(async (tx) => {
-        const [row] = await tx.execute<{ last_seq: string | number }[]>(
-          'update channels set last_seq = last_seq + 1, last_activity_at = now() where id = ? returning last_seq',
-          [channel.id],
-        );
-        if (!row) throw new NotFoundError('Channel'); // deleted meanwhile
-        return tx.create(Message, {
-          channel: tx.getReference(Channel, channel.id),
-          author: tx.getReference(User, viewerId),
-          seq: Number(row.last_seq),
-          body,
-          clientMessageId,
-        });
-      });
+      for (const message of messages) await this.recentCache.append(message);
     } catch (error) {
-      // A concurrent retry with the same key committed first: ours rolled back (no seq used).
-      if (clientMessageId && error instanceof UniqueConstraintViolationException) {
-        const original = await ctx.em.fork().findOne(Message, { author: viewerId, clientMessageId });
-        if (original) return this.withAuthor(ctx, messageSnapshot(original));
-      }
-      throw error;
+      this.services.logger.warn({ err: (error as Error).message }, 'recent-messages cache update failed');
     }
-    const snapshot = await this.withAuthor(ctx, messageSnapshot(message));
-    await this.recentCache.append(snapshot);
-    await this.services.bus.publish(Topic.channel(snapshot.channelId), { type: 'MessageAdded', message: snapshot });
-    return snapshot;
+    // Issued in order on one connection, so they are published in seq order.
+    await Promise.all(messages.map((message) => this.services.bus.publish(Topic.channel(message.channelId), { type: 'MessageAdded', message })));
   }
 
   /** The author edits a (not deleted) message. */
