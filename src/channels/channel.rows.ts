@@ -139,6 +139,8 @@ export function normalizeDescription(input: string | null | undefined): string |
   if (description.length > MAX_DESCRIPTION_LENGTH) {
     throw new BadUserInputError('description', `A description is at most ${MAX_DESCRIPTION_LENGTH} characters.`);
   }
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in SQL.
+  if (description.includes('\u0000')) throw new BadUserInputError('description', 'A description must not contain NUL characters.');
   return description.length > 0 ? description : null;
 }
 

@@ -74,7 +74,8 @@ export function decodeCursor(kind: string, cursor: string, field: string): strin
   if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const prefix = `${kind}:`;
-  if (!text.startsWith(prefix)) throw invalid();
+  // No list is keyed by text with NUL (PostgreSQL refuses it): such a payload is forged.
+  if (!text.startsWith(prefix) || text.includes('\u0000')) throw invalid();
   return text.slice(prefix.length);
 }
 
