@@ -65,6 +65,13 @@ export function serveGraphqlWs<E extends Record<PropertyKey, unknown>>(
             try {
               await callback(String(data));
             } catch (error) {
+              // graphql-ws throws on message types only a server may send (next, error, connection_ack):
+              // the client broke the protocol.
+              if (error instanceof Error && error.message.startsWith('Unexpected message of type')) {
+                logger.debug({ err: error.message }, 'graphql-ws protocol violation');
+                socket.close(CloseCode.BadRequest, 'Unexpected message type');
+                return;
+              }
               logger.error({ err: error }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             }

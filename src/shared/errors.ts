@@ -164,8 +164,10 @@ export function formatError(
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BadUserInput, field } };
     }
     const extensions: Record<string, unknown> = { code: typeof code === 'string' && code !== ErrorCode.InternalServerError ? code : 'GRAPHQL_VALIDATION_FAILED' };
-    // The contract's RATE_LIMITED carries retryAfter (e.g. the per-connection subscription limit).
-    if (typeof formatted.extensions?.retryAfter === 'number') extensions.retryAfter = formatted.extensions.retryAfter;
+    // RATE_LIMITED carries retryAfter (the per-connection subscription limit); QUERY_TOO_COMPLEX its cost.
+    for (const key of ['retryAfter', 'cost', 'maxCost']) {
+      if (typeof formatted.extensions?.[key] === 'number') extensions[key] = formatted.extensions[key];
+    }
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
   if (isConnectionFailure(original)) {

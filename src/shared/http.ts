@@ -4,7 +4,8 @@ import type http from 'node:http';
 export function clientIp(request: http.IncomingMessage, trustProxy: boolean): string | null {
   if (trustProxy) {
     const forwarded = request.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    // Bounded: a forged header must not fill the sessions and activity log with junk.
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().slice(0, 64);
     if (first) return first;
   }
   return request.socket?.remoteAddress ?? null;
