@@ -176,8 +176,14 @@ async function main(): Promise<void> {
 
   const samples: Sample[] = [];
   const startedAt = Date.now();
-  const endsAt = startedAt + options.minutes * 60_000;
+  let endsAt = startedAt + options.minutes * 60_000;
   let running = true;
+  // Ctrl-C ends the run early but still cleans up (server, database) and prints the summary.
+  const stopEarly = () => {
+    endsAt = Date.now();
+  };
+  process.once('SIGINT', stopEarly);
+  process.once('SIGTERM', stopEarly);
 
   // Steady traffic: sends, typing now and then, and a few reconnects (resuming from the cursor).
   const traffic = (async () => {
@@ -209,7 +215,8 @@ async function main(): Promise<void> {
 
   console.log('t(s)  rss(MB)  heap(MB)  resources  sockets  streams  events  sends_ok  sends_failed  publish_failures  server_errors  client_errors');
   while (Date.now() < endsAt) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.sampleSeconds * 1000, Math.max(0, endsAt - Date.now()))));
+    const sampleAt = Date.now() + options.sampleSeconds * 1000;
+    while (Date.now() < Math.min(sampleAt, endsAt)) await new Promise((resolve) => setTimeout(resolve, 200));
     const metrics = await request(`${base}/metrics`, 'GET');
     const sample: Sample = { atSeconds: Math.round((Date.now() - startedAt) / 1000), ...metrics };
     samples.push(sample);
