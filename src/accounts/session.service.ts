@@ -8,6 +8,14 @@ import { User } from './user.entity';
 /** How often a session's lastUsedAt is written at most; reads in between do not write. */
 const MAX_TOUCH_INTERVAL_MS = 60_000;
 
+interface SessionRow {
+  id: string;
+  user_id: string;
+  last_used_at: Date | string;
+  expires_at: Date | string;
+  revoked_at: Date | string | null;
+}
+
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
@@ -60,14 +68,20 @@ export class SessionService {
   /** The viewer a token belongs to, or null when it is unknown, revoked or expired. */
   async authenticate(token: string | null): Promise<Viewer | null> {
     if (!token) return null;
-    const em = this.orm.em.fork();
-    const session = await em.findOne(Session, { tokenHash: hashToken(token) }, { fields: ['id', 'user', 'lastUsedAt', 'expiresAt', 'revokedAt'] });
-    if (!session || !this.isLive(session)) return null;
+    // Every authenticated request runs this: one indexed row, read without entity hydration.
+    const connection = this.orm.em.getConnection();
+    const [row] = await connection.execute<SessionRow[]>(
+      'select id, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = ?',
+      [hashToken(token)],
+    );
+    if (!row) return null;
+    const session = { revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) };
+    if (!this.isLive(session)) return null;
     const now = Date.now();
     if (now - session.lastUsedAt.getTime() > this.touchIntervalMs) {
-      await em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { lastUsedAt: new Date(now) });
+      await connection.execute('update sessions set last_used_at = ? where id = ? and revoked_at is null', [new Date(now), row.id]);
     }
-    return { userId: session.user.id, sessionId: session.id };
+    return { userId: row.user_id, sessionId: row.id };
   }
 
   /** Whether a session (already authenticated once) is still valid: used by open sockets. */
@@ -76,7 +90,7 @@ export class SessionService {
     return session !== null && this.isLive(session);
   }
 
-  private isLive(session: Pick<Session, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>): boolean {
+  private isLive(session: { revokedAt: Date | string | null; expiresAt: Date; lastUsedAt: Date }): boolean {
     const now = Date.now();
     if (session.revokedAt) return false;
     if (session.expiresAt.getTime() <= now) return false;
