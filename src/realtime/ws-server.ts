@@ -58,7 +58,7 @@ export class WsGateway {
   constructor(
     httpServer: http.Server,
     schema: GraphQLSchema,
-    private readonly services: Services,
+    services: Services,
   ) {
     const { logger, errors } = services;
     this.revocations = new RevocationWatcher(services.bus, services.sessions, logger, (sessionIds) => this.closeSessions(sessionIds));
