@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import type { Viewer } from '../shared/context';
+import { isConnectionFailure, ServiceUnavailableError } from '../shared/errors';
 import { Session } from './session.entity';
 import { User } from './user.entity';
 
@@ -70,10 +71,15 @@ export class SessionService {
     if (!token) return null;
     // Every authenticated request runs this: one indexed row, read without entity hydration.
     const connection = this.orm.em.getConnection();
-    const [row] = await connection.execute<SessionRow[]>(
-      'select id, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = ?',
-      [hashToken(token)],
-    );
+    let rows: SessionRow[];
+    try {
+      rows = await connection.execute<SessionRow[]>('select id, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = ?', [hashToken(token)]);
+    } catch (error) {
+      // Runs while the request context is built, before any resolver: answer as they would.
+      if (isConnectionFailure(error)) throw new ServiceUnavailableError();
+      throw error;
+    }
+    const [row] = rows;
     if (!row) return null;
     const session = { revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) };
     if (!this.isLive(session)) return null;

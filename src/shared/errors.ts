@@ -154,7 +154,9 @@ export function formatError(
   if (coded) {
     return { message: coded.message, locations: formatted.locations, path: formatted.path, extensions: { ...coded.extensions } };
   }
-  if (original instanceof GraphQLError) {
+  // Apollo's own wrapper for a thrown non-Error ("Unexpected error value: ..."): internal, never shown.
+  const apolloInternal = original instanceof GraphQLError && !original.originalError && formatted.extensions?.code === ErrorCode.InternalServerError;
+  if (original instanceof GraphQLError && !apolloInternal) {
     // Raised on purpose by graphql-js or a scalar: parse, validation, variable coercion.
     const code = formatted.extensions?.code;
     // Bad variables: BAD_USER_INPUT naming the field, over graphql-ws (where graphql-js gives
@@ -163,7 +165,7 @@ export function formatError(
     if (field !== null && (code === undefined || code === ErrorCode.BadUserInput)) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BadUserInput, field } };
     }
-    const extensions: Record<string, unknown> = { code: typeof code === 'string' && code !== ErrorCode.InternalServerError ? code : 'GRAPHQL_VALIDATION_FAILED' };
+    const extensions: Record<string, unknown> = { code: typeof code === 'string' ? code : 'GRAPHQL_VALIDATION_FAILED' };
     // RATE_LIMITED carries retryAfter (the per-connection subscription limit); QUERY_TOO_COMPLEX its cost.
     for (const key of ['retryAfter', 'cost', 'maxCost']) {
       if (typeof formatted.extensions?.[key] === 'number') extensions[key] = formatted.extensions[key];
@@ -174,7 +176,7 @@ export function formatError(
     const unavailable = new ServiceUnavailableError();
     return { message: unavailable.message, path: formatted.path, extensions: { ...unavailable.extensions } };
   }
-  const errorId = onUnexpected(original);
+  const errorId = onUnexpected(apolloInternal ? new Error(formatted.message) : original);
   const internal = new InternalError(errorId);
   return { message: internal.message, path: formatted.path, extensions: { ...internal.extensions } };
 }
