@@ -1,9 +1,8 @@
 import { hashToken } from '../src/accounts/session.service';
-import { describeWithRedis, startTestApp, stopAllApps, type TestApp } from './helpers/app';
-import { resetState } from './helpers/db';
+import { describeWithRedis, startTestApp, type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { connectWs, delay, disposeAllWsClients, type TestWsClient } from './helpers/ws';
+import { connectWs, delay, type TestWsClient } from './helpers/ws';
 import { Channel, DEFAULT_CHANNEL_NAME } from '../src/channels/channel.entity';
 import { activityRows, CHANGE_PASSWORD, closeCode, login, LOGOUT, ME, MY_ACTIVITY, signup, waitUntil } from './helpers/accounts';
 
@@ -13,15 +12,11 @@ function stillOpen(client: TestWsClient): Promise<number | 'open'> {
 }
 
 describe('accounts: sessions, logout, password changes and revocation', () => {
+  const suite = useTestServer();
   let server: TestApp;
 
-  beforeAll(async () => {
-    server = await startTestApp();
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
+  beforeAll(() => {
+    server = suite.server;
   });
 
   async function secondSession(user: TestUser): Promise<string> {

@@ -2,23 +2,18 @@ import { loadConfig } from '../src/config';
 import { recordActivity, ActivityAction } from '../src/accounts/activity';
 import { Channel, ChannelKind, DEFAULT_CHANNEL_NAME } from '../src/channels/channel.entity';
 import { Topic } from '../src/realtime/topics';
-import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
-import { countQueries, resetState } from './helpers/db';
+import { type TestApp, useTestServer } from './helpers/app';
+import { countQueries } from './helpers/db';
 import { createUser } from './helpers/factories';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { disposeAllWsClients } from './helpers/ws';
 import { activityRows, ME, MY_ACTIVITY, SIGNUP, signup, signupInput, UPDATE_PROFILE, USER_FIELDS } from './helpers/accounts';
 
 describe('accounts: signup, profiles and the activity log', () => {
+  const suite = useTestServer();
   let server: TestApp;
 
-  beforeAll(async () => {
-    server = await startTestApp();
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
+  beforeAll(() => {
+    server = suite.server;
   });
 
   const publicChannel = () => server.app.services.orm.em.fork().findOneOrFail(Channel, { name: DEFAULT_CHANNEL_NAME });

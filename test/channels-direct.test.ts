@@ -1,26 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { directChannelKey } from '../src/channels/channel.types';
 import { Topic } from '../src/realtime/topics';
-import { resetState } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { type TestApp, useTestServer } from './helpers/app';
 import { createUser } from './helpers/factories';
-import { disposeAllWsClients } from './helpers/ws';
 import { CHANNEL, countRows, DIRECTORY, JOIN, LEAVE, MY_CHANNELS, OPEN_DIRECT, recordTopic, stopAllRecorders, type TestChannel } from './helpers/channels';
 
 describe('channels: direct conversations', () => {
+  // Before the suite's own hooks: recorders listen on the bus, which stopping the app closes.
+  afterAll(stopAllRecorders);
+  const suite = useTestServer();
   let server: TestApp;
   let url: string;
 
-  beforeAll(async () => {
-    server = await startTestApp();
+  beforeAll(() => {
+    server = suite.server;
     url = server.url;
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(async () => {
-    stopAllRecorders();
-    await disposeAllWsClients();
-    await stopAllApps();
   });
 
   const open = async (token: string, userId: string) => (await gqlOk<{ openDirectChannel: TestChannel }>(url, OPEN_DIRECT, { userId }, { token })).openDirectChannel;

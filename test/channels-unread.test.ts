@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { countQueries, resetState } from './helpers/db';
+import { countQueries } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
-import { disposeAllWsClients } from './helpers/ws';
 import { CHANNEL, createChannel, insertMessage, JOIN, MARK_READ, MY_CHANNELS, OPEN_DIRECT, type TestChannel, tombstone } from './helpers/channels';
 
 describe('channels: unread counts, read markers and the cost of myChannels', () => {
+  const suite = useTestServer();
   let server: TestApp;
   let url: string;
 
-  beforeAll(async () => {
-    server = await startTestApp();
+  beforeAll(() => {
+    server = suite.server;
     url = server.url;
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
   });
 
   const unread = async (user: TestUser, id: string) => (await gqlOk<{ channel: TestChannel }>(url, CHANNEL, { id }, { token: user.token })).channel.unreadCount;

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CHANNEL_NAME } from '../src/channels/channel.entity';
 import { Topic } from '../src/realtime/topics';
-import { resetState } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
-import { disposeAllWsClients } from './helpers/ws';
 import {
   CHANNEL,
   channelName,
@@ -29,18 +27,15 @@ import {
 } from './helpers/channels';
 
 describe('channels: creation, membership, roles and visibility', () => {
+  // Before the suite's own hooks: recorders listen on the bus, which stopping the app closes.
+  afterAll(stopAllRecorders);
+  const suite = useTestServer();
   let server: TestApp;
   let url: string;
 
-  beforeAll(async () => {
-    server = await startTestApp();
+  beforeAll(() => {
+    server = suite.server;
     url = server.url;
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(async () => {
-    stopAllRecorders();
-    await disposeAllWsClients();
-    await stopAllApps();
   });
 
   const channelOf = async (user: TestUser, id: string) => (await gqlOk<{ channel: TestChannel | null }>(url, CHANNEL, { id }, { token: user.token })).channel;

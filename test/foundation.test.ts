@@ -1,20 +1,15 @@
 import { ErrorLogEntry } from '../src/ops/error-log.entity';
-import { resetState } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { startTestApp, type TestApp, useTestServer } from './helpers/app';
 import { createUser } from './helpers/factories';
-import { connectWs, disposeAllWsClients } from './helpers/ws';
+import { connectWs } from './helpers/ws';
 
 describe('foundation: the server over HTTP and graphql-ws', () => {
+  const suite = useTestServer();
   let server: TestApp;
 
-  beforeAll(async () => {
-    server = await startTestApp();
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
+  beforeAll(() => {
+    server = suite.server;
   });
 
   it('answers { __typename } on POST /graphql', async () => {

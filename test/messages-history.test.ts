@@ -4,7 +4,7 @@ import { RedisRecentCache } from '../src/messages/recent-cache';
 import { messageCursor } from '../src/messages/message.types';
 import { countQueries, resetState } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { describeWithRedis, startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { describeWithRedis, startTestApp, stopAllApps, type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
 import { disposeAllWsClients } from './helpers/ws';
 import { createChannelDirectly, DELETE, EDIT, history, HISTORY, publicChannelId, sendMessage, type TestMessage, type TestPage, VOTE } from './helpers/messages';
@@ -28,22 +28,18 @@ function readsMessages(queries: string[]): boolean {
 }
 
 describe('messages: history', () => {
+  const suite = useTestServer();
   let server: TestApp;
   let alice: TestUser;
   let bob: TestUser;
   let publicId: string;
 
-  beforeAll(async () => {
-    server = await startTestApp();
+  beforeAll(() => {
+    server = suite.server;
   });
   beforeEach(async () => {
-    await resetState(server.app);
     [alice, bob] = await Promise.all([createUser(server.app), createUser(server.app)]);
     publicId = await publicChannelId(server.app);
-  });
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
   });
 
   it('pages over several hundred messages in both directions: each exactly once, in order, exact pageInfo', async () => {

@@ -1,10 +1,8 @@
 import { ActivityEntry } from '../src/accounts/activity.entity';
 import { ChannelKind } from '../src/channels/channel.entity';
-import { resetState } from './helpers/db';
 import { errorCode, gql } from './helpers/graphql';
-import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
-import { disposeAllWsClients } from './helpers/ws';
 import {
   createChannelDirectly,
   DELETE,
@@ -18,22 +16,18 @@ import {
 } from './helpers/messages';
 
 describe('messages: sending, idempotency, editing and deleting', () => {
+  const suite = useTestServer();
   let server: TestApp;
   let alice: TestUser;
   let bob: TestUser;
   let publicId: string;
 
-  beforeAll(async () => {
-    server = await startTestApp();
+  beforeAll(() => {
+    server = suite.server;
   });
   beforeEach(async () => {
-    await resetState(server.app);
     [alice, bob] = await Promise.all([createUser(server.app), createUser(server.app)]);
     publicId = await publicChannelId(server.app);
-  });
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
   });
 
   describe('sendMessage', () => {

@@ -1,6 +1,8 @@
 import { type Config, loadConfig } from '../../src/config';
 import { type App, createApp } from '../../src/app';
 import { BASE_URL_ENV, databaseUrl, REDIS_URL_ENV, RUN_ID_ENV, workerDatabaseName } from '../setup/test-infra';
+import { resetState } from './db';
+import { disposeAllWsClients } from './ws';
 
 /** This worker's own database (a copy of the migrated template). */
 export function workerDatabaseUrl(): string {
@@ -79,4 +81,21 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
 
 export async function stopAllApps(): Promise<void> {
   await Promise.all([...running].map((testApp) => testApp.stop()));
+}
+
+/**
+ * The usual hooks of a suite: one server for the file, a clean database and Redis before
+ * each test, and every leftover socket and app closed at the end. Use `suite.server`.
+ */
+export function useTestServer(env: Record<string, string | undefined> = {}): { readonly server: TestApp } {
+  const suite = {} as { server: TestApp };
+  beforeAll(async () => {
+    suite.server = await startTestApp(env);
+  });
+  beforeEach(() => resetState(suite.server.app));
+  afterAll(async () => {
+    await disposeAllWsClients();
+    await stopAllApps();
+  });
+  return suite;
 }
