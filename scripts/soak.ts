@@ -2,12 +2,11 @@
 // sockets with live subscriptions, steady sends, typing and reconnect churn; prints the
 // server's memory, heap, open resources and error counts over time, then whether they
 // stayed flat after warm-up. Talks only to 127.0.0.1 and stops by itself.
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { type Client as WsClient, createClient } from 'graphql-ws';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
+import { spawnServer } from './lib/server-process';
 
 interface Options {
   minutes: number;
@@ -67,29 +66,6 @@ function request(url: string, method: 'GET' | 'POST', body?: unknown, token?: st
   });
 }
 
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'src', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /ready: open (http:\/\/\S+\/graphql)/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(match[1]);
-      } else if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`server exited: ${output}`));
-      }
-    }, 50);
-  });
-  // Keep draining the server's log so its pipe never fills.
-  child.stdout!.on('data', () => undefined);
-  output = '';
-  return { child, url };
-}
-
 interface SoakUser {
   token: string;
   client: WsClient | null;
@@ -112,7 +88,7 @@ async function main(): Promise<void> {
   databaseUrl.pathname = `/${database}`;
 
   console.log(`soak: ${options.minutes} min, ${options.users} users with 2 subscriptions each, ${options.sendsPerSecond} sends/s, sample every ${options.sampleSeconds} s`);
-  const { child, url } = await startServer({
+  const server = spawnServer({
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
@@ -127,6 +103,10 @@ async function main(): Promise<void> {
     RATE_LIMIT_SET_TYPING: '1000000/1',
     RATE_LIMIT_SIGNUP_PER_IP: '1000000/1',
   });
+  const child = server.child;
+  const url = await server.ready();
+  // A 30-minute run must not keep the server's whole log in memory.
+  server.discardOutput();
   const base = url.replace(/\/graphql$/, '');
   const wsUrl = url.replace(/^http/, 'ws');
   let clientErrors = 0;

@@ -103,20 +103,8 @@ describe('Redis unavailable, then back', () => {
 
     await redis.resume();
     await eventually(() => fetch(`${started.base}/readyz`), (response) => response.status === 200);
+    await app.stop();
   }, 60_000);
-});
-
-describe('Redis away while people chat', () => {
-  let redis: PrivateRedis;
-  let app: App | undefined;
-  beforeAll(async () => {
-    redis = await PrivateRedis.start();
-  });
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await app?.stop();
-    await redis.stop();
-  });
 
   it('commits and acknowledges sends, then live streams, resumes and the cache catch up by themselves', async () => {
     const started = await startApp({ REDIS_URL: redis.url });

@@ -1,43 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { workerDatabaseUrl } from './helpers/app';
+import { type ServerProcess, spawnServer } from '../scripts/lib/server-process';
 
 // These run the compiled server (npm test builds first), the way `npm start` does.
-const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+function run(env: Record<string, string>): ServerProcess {
+  return spawnServer({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1', ...env });
 }
 
-function run(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output: () => output, exited };
-}
-
-async function waitForLog(running: Running, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = running.output().match(pattern);
-    if (match) return match;
-    if (running.child.exitCode !== null) throw new Error(`server exited early:\n${running.output()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${running.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function stopAndExpectClean(running: Running): Promise<number> {
+async function stopAndExpectClean(running: ServerProcess): Promise<number> {
   const started = Date.now();
   running.child.kill('SIGTERM');
   const { code } = await running.exited;
@@ -62,7 +37,7 @@ describe('the compiled server (npm start)', () => {
   it('starts against DATABASE_URL, serves, and stops on SIGTERM with exit code 0', async () => {
     const running = run({ DATABASE_URL: workerDatabaseUrl(), PORT: '0' });
     children.push(running.child);
-    const [, url] = await waitForLog(running, /ready: open (http:\/\/\S+\/graphql)/);
+    const url = await running.ready();
     expect(running.output()).toMatch(/in-process pub\/sub/);
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
@@ -74,8 +49,8 @@ describe('the compiled server (npm start)', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-embedded-'));
     fs.chmodSync(dataDir, 0o755);
     try {
-      const publicChannelId = async (running: Running) => {
-        const [, port] = await waitForLog(running, /"port":(\d+),"databaseDir"/);
+      const publicChannelId = async (running: ServerProcess) => {
+        const [, port] = await running.waitForLog(/"port":(\d+),"databaseDir"/);
         const client = new Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/chat` });
         await client.connect();
         try {
@@ -87,7 +62,7 @@ describe('the compiled server (npm start)', () => {
       };
       const first = run({ DATA_DIR: dataDir, PORT: '0' });
       children.push(first.child);
-      await waitForLog(first, /ready: open/);
+      await first.waitForLog(/ready: open/);
       expect(first.output()).toMatch(/applied migrations/);
       const idBefore = await publicChannelId(first);
       expect(idBefore).toBeTruthy();
@@ -95,7 +70,7 @@ describe('the compiled server (npm start)', () => {
 
       const second = run({ DATA_DIR: dataDir, PORT: '0' });
       children.push(second.child);
-      await waitForLog(second, /ready: open/);
+      await second.waitForLog(/ready: open/);
       expect(second.output()).not.toMatch(/applied migrations/);
       expect(await publicChannelId(second)).toBe(idBefore);
       expect(await stopAndExpectClean(second)).toBeLessThan(10_000);

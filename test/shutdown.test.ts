@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import http from 'node:http';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { testRedisUrl, workerDatabaseUrl } from './helpers/app';
 import { resetDatabase } from './helpers/db';
 import { createOrm } from '../src/shared/orm';
+import { spawnServer } from '../scripts/lib/server-process';
 
 // SIGTERM while clients are sending: the compiled server (npm test builds first) stops
 // accepting, finishes what is in flight, closes sockets with 1001 and exits 0 in time;
 // every send it acknowledged is in the database.
-const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
 
 function post(url: string, body: unknown, token: string, agent: http.Agent): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
@@ -52,24 +50,11 @@ describe('SIGTERM under load', () => {
     };
     const redisUrl = testRedisUrl();
     if (redisUrl) env.REDIS_URL = redisUrl;
-    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const server = spawnServer(env);
+    const child = server.child;
+    const exited = server.exited.then(({ code }) => code);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setInterval(() => {
-          const match = /ready: open (http:\/\/\S+\/graphql)/.exec(output);
-          if (match) {
-            clearInterval(timer);
-            resolve(match[1]);
-          } else if (child.exitCode !== null) {
-            clearInterval(timer);
-            reject(new Error(output));
-          }
-        }, 25);
-      });
+      const url = await server.ready();
       const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
       const signup = await post(url, { query: 'mutation { signup(input: { email: "sigterm@example.test", username: "sigterm", password: "a long enough password" }) { token } }' }, '', agent);
       const token: string = signup.json.data.signup.token;
