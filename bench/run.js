@@ -174,9 +174,11 @@ async function main() {
       RATE_LIMIT_CREATE_CHANNEL: '999999999/1',
       RATE_LIMIT_SIGNUP_PER_IP: '999999999/1',
     };
+    // BENCH_SERVER_NODE_ARGS: extra node flags for the server under test (e.g. --cpu-prof for profiling).
+    const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS || '').split(/\s+/).filter(Boolean);
     const startProcesses = async () => {
       const started = await Promise.all([
-        procs.startServer({ name: 'chat-api', script: mainScript, env: serverEnv, timeoutMs: 60_000 }),
+        procs.startServer({ name: 'chat-api', script: mainScript, env: serverEnv, timeoutMs: 60_000, nodeArgs: serverNodeArgs }),
         procs.startServer({ name: 'raw-ws', script: path.join(__dirname, 'baseline', 'raw-ws-server.js'), env: {}, readyPath: '/readyz' }),
       ]);
       started[0].child.on('exit', (code, signal) => {

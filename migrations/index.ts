@@ -2,5 +2,9 @@
 // list (a test fails when a migration file is missing from it).
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122094531 } from './Migration20261122094531';
+import { Migration20261201090000 } from './Migration20261201090000';
 
-export const migrationsList: MigrationObject[] = [{ name: 'Migration20261122094531', class: Migration20261122094531 }];
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261122094531', class: Migration20261122094531 },
+  { name: 'Migration20261201090000', class: Migration20261201090000 },
+];

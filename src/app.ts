@@ -4,26 +4,29 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
 import { createOrm, migrateWithLock } from './shared/orm';
+import { SqlPool } from './shared/sql';
 import { connectRedis, createRedisClients } from './shared/redis';
 import { createLocalEventBus, createRedisEventBus } from './realtime/event-bus';
 import { createServices, type Services } from './services';
 import { buildAppSchema } from './schema';
 import { WsGateway } from './realtime/ws-server';
-import { Loaders, type RequestContext } from './shared/context';
+import { createRequestContext, type RequestContext } from './shared/context';
 import { formatError, isUnexpected, operationName } from './shared/errors';
 import { clientIp, headerValue } from './shared/http';
 import { parseBearer } from './accounts/session.service';
 import { healthRoutes } from './ops/health';
 import { metricsRoutes } from './ops/metrics';
 import { explorerRoutes } from './explorer/routes';
-import { checkCost, limitValidationRules } from './shared/limits';
+import { CostLimiter, limitValidationRules } from './shared/limits';
+import { jsonBody } from './shared/json-body';
+import { executorGateway, QueryExecutor } from './shared/jit';
 
 export interface CreateAppOptions {
   logger?: Logger;
@@ -49,22 +52,27 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const logger = options.logger ?? createLogger(config);
 
   const orm = await createOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
+  const sql = new SqlPool({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger });
   const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger) : null;
   const bus = redis
     ? createRedisEventBus(redis.command, redis.subscriber, config.redisKeyPrefix, logger)
     : createLocalEventBus(config.redisKeyPrefix, logger);
-  const services = createServices({ config, logger, orm, redis, bus });
+  const services = createServices({ config, logger, orm, sql, redis, bus });
   const schema = await buildAppSchema(services);
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
+  // GraphQL answers are per request: an ETag (a hash of every body) buys nothing.
+  expressApp.set('etag', false);
   if (config.trustProxy) expressApp.set('trust proxy', true);
   const httpServer = http.createServer(expressApp);
   const ws = new WsGateway(httpServer, schema, services);
 
   const recordedErrors = new WeakMap<object, string>();
+  const costs = new CostLimiter(schema, config.limits.maxCost);
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
+    gateway: executorGateway(schema, new QueryExecutor(schema)),
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
@@ -81,6 +89,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       // Browsers get the bundled explorer (src/explorer), never Apollo's CDN-hosted landing page.
       ApolloServerPluginLandingPageDisabled(),
+      // Cache hints are unused; installed, the plugin wraps every field resolver of the schema.
+      ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       {
         requestDidStart: async () => ({
@@ -93,13 +103,13 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
               recordedErrors.set(error, services.errors.record(error.originalError, scope));
             }
           },
-          didResolveOperation: async ({ document, request, operation, operationName, schema: requestSchema }) => {
+          didResolveOperation: async ({ document, request, operation, operationName }) => {
             // Subscriptions run over graphql-ws only: over HTTP graphql-js would call the event
             // resolvers with no event (an internal error).
             if (operation?.operation === 'subscription') {
               throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) only.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
             }
-            const tooExpensive = checkCost(requestSchema, document, request.variables, operationName, config.limits.maxCost);
+            const tooExpensive = costs.check(document, request.variables, operationName);
             if (tooExpensive) throw tooExpensive;
           },
         }),
@@ -107,10 +117,14 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     ],
   });
 
+  // POST /graphql (nearly every request) meets no other route first; its handlers join in start().
+  const graphqlRoutes = Router();
+  expressApp.post('/graphql', graphqlRoutes);
   expressApp.use(healthRoutes(services));
   if (config.exposeMetrics) expressApp.use(metricsRoutes({ services, connections: () => ws.connectionCount }));
   // GraphiQL for browsers on GET /graphql (before Apollo; it needs introspection, so only with it).
   if (config.introspection) expressApp.use(explorerRoutes({ logger }));
+  expressApp.use('/graphql', graphqlRoutes);
 
   let started = false;
   let stopping: Promise<void> | null = null;
@@ -125,8 +139,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       if (redis) await connectRedis(redis);
       await apollo.start();
       started = true;
-      expressApp.use(
-        '/graphql',
+      graphqlRoutes.use(
         (req: Request, res: Response, next: NextFunction) => {
           const incoming = headerValue(req.headers['x-request-id']);
           const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
@@ -134,17 +147,16 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
           res.setHeader('x-request-id', requestId);
           next();
         },
-        express.json({ limit: config.limits.maxBodyBytes }),
+        jsonBody(config.limits.maxBodyBytes),
         expressMiddleware(apollo, {
-          context: async ({ req, res }): Promise<RequestContext> => ({
-            requestId: res.locals.requestId as string,
-            transport: 'http',
-            em: orm.em.fork(),
-            viewer: await services.sessions.authenticate(parseBearer(req.headers.authorization)),
-            ip: clientIp(req, config.trustProxy),
-            userAgent: headerValue(req.headers['user-agent']),
-            loaders: new Loaders(),
-          }),
+          context: async ({ req, res }): Promise<RequestContext> =>
+            createRequestContext({ orm, sql }, {
+              requestId: res.locals.requestId as string,
+              transport: 'http',
+              viewer: await services.sessions.authenticate(parseBearer(req.headers.authorization)),
+              ip: clientIp(req, config.trustProxy),
+              userAgent: headerValue(req.headers['user-agent']),
+            }),
         }),
       );
       expressApp.use(bodyErrorHandler(logger));
@@ -178,6 +190,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         await bus.close();
         if (redis) await redis.close();
         await orm.close(true);
+        await sql.close();
         logger.info('stopped');
       })();
       return stopping;

@@ -38,7 +38,8 @@ export async function buildAppSchema(services?: Services): Promise<GraphQLSchema
     container: containerFor(services),
     pubSub: services ? typeGraphqlPubSub(services.bus) : { publish: () => undefined, subscribe: () => (async function* () {})() },
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
-    validate: { forbidUnknownValues: false, stopAtFirstError: true },
+    // Inputs carry no class-validator decorators: services check every rule and name the field.
+    validate: false,
     emitSchemaFile: false,
   });
 }

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config';
 import type { Logger } from './shared/logger';
 import type { RedisClients } from './shared/redis';
+import type { SqlPool } from './shared/sql';
 import type { EventBus } from './realtime/event-bus';
 import { ErrorRecorder } from './ops/error-recorder';
 import { PasswordHasher } from './accounts/passwords';
@@ -20,6 +21,8 @@ export interface Services {
   config: Config;
   logger: Logger;
   orm: MikroORM;
+  /** Plain SQL for the hot paths (shared/sql.ts). */
+  sql: SqlPool;
   /** Null when REDIS_URL is unset (single instance, in-process pub/sub and caches). */
   redis: RedisClients | null;
   bus: EventBus;
@@ -40,6 +43,7 @@ export interface Infrastructure {
   config: Config;
   logger: Logger;
   orm: MikroORM;
+  sql: SqlPool;
   redis: RedisClients | null;
   bus: EventBus;
 }
@@ -48,7 +52,7 @@ export function createServices(infra: Infrastructure): Services {
   const { config, logger, orm } = infra;
   const errors = new ErrorRecorder(orm, logger);
   const passwords = new PasswordHasher(config.auth);
-  const sessions = new SessionService(orm, config.auth);
+  const sessions = new SessionService(orm, infra.sql, config.auth);
   // Feature services receive the whole registry and look their peers up when called,
   // so they can depend on each other without a construction order.
   const limiter = new RateLimiter(infra.redis?.command ?? null, config.redisKeyPrefix, logger);

@@ -20,9 +20,9 @@ export class AccountResolver {
   constructor(private readonly services: Services) {}
 
   @Query(() => UserType, { nullable: true, description: 'The signed-in user, or null without a valid token.' })
-  async me(@OptionalUser() viewer: Viewer | null, @Ctx() { em }: RequestContext): Promise<UserSnapshot | null> {
+  async me(@OptionalUser() viewer: Viewer | null, @Ctx() ctx: RequestContext): Promise<UserSnapshot | null> {
     if (!viewer) return null;
-    return this.services.accounts.me(em, viewer);
+    return this.services.accounts.me(ctx, viewer);
   }
 
   @Query(() => UserType, { nullable: true, description: 'A profile by id or by username.' })

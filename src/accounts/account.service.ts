@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Services } from '../services';
-import type { Viewer } from '../shared/context';
+import type { RequestContext, Viewer } from '../shared/context';
 import { BadUserInputError, ConflictError, RateLimitedError, UnauthenticatedError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import { RateLimiter } from '../shared/rate-limit';
@@ -17,6 +17,7 @@ import { Session } from './session.entity';
 import type { ClientInfo } from './session.service';
 import { User } from './user.entity';
 import { userSnapshot } from './user.types';
+import { userLoader } from './user.loader';
 import {
   escapeLike,
   hasControlCharacters,
@@ -235,9 +236,8 @@ export class AccountService {
     return userSnapshot(user);
   }
 
-  async me(em: EntityManager, viewer: Viewer): Promise<UserSnapshot | null> {
-    const user = await em.findOne(User, { id: viewer.userId });
-    return user ? userSnapshot(user) : null;
+  async me(ctx: RequestContext, viewer: Viewer): Promise<UserSnapshot | null> {
+    return userLoader(ctx).load(viewer.userId);
   }
 
   /** A profile by id or by username (exactly one of them); null when there is none. */

@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
+import type DataLoader from 'dataloader';
+import { sharedBatchLoader } from '../shared/batch';
 import type { Viewer } from '../shared/context';
 import { isConnectionFailure, ServiceUnavailableError } from '../shared/errors';
+import type { SqlPool } from '../shared/sql';
 import { Session } from './session.entity';
 import { User } from './user.entity';
 
@@ -11,6 +14,7 @@ const MAX_TOUCH_INTERVAL_MS = 60_000;
 
 interface SessionRow {
   id: string;
+  token_hash: string;
   user_id: string;
   last_used_at: Date | string;
   expires_at: Date | string;
@@ -36,17 +40,29 @@ export function parseBearer(header: unknown): string | null {
 /**
  * Opaque bearer sessions: 256 random bits, stored only as a SHA-256 hash, with idle and
  * absolute expiry. Every lookup reads PostgreSQL (one indexed row), so a revocation or an
- * expiry takes effect at once on every instance.
+ * expiry takes effect at once on every instance; lookups of concurrent requests share one
+ * statement.
  */
 export class SessionService {
   private readonly touchIntervalMs: number;
+  private readonly lookups: DataLoader<string, SessionRow | null>;
 
   constructor(
     private readonly orm: MikroORM,
+    private readonly sql: SqlPool,
     private readonly auth: Config['auth'],
   ) {
     // Touch often enough that a session in use never reaches its idle expiry.
     this.touchIntervalMs = Math.min(MAX_TOUCH_INTERVAL_MS, (auth.sessionIdleTtlSeconds * 1000) / 4);
+    this.lookups = sharedBatchLoader(async (hashes) => {
+      const rows = await this.sql.query<SessionRow>(
+        'select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = any($1)',
+        [hashes],
+        'sessions_by_token',
+      );
+      const byHash = new Map(rows.map((row) => [row.token_hash, row]));
+      return hashes.map((hash) => byHash.get(hash) ?? null);
+    });
   }
 
   async create(em: EntityManager, user: User, client: ClientInfo): Promise<{ token: string; session: Session }> {
@@ -69,25 +85,21 @@ export class SessionService {
   /** The viewer a token belongs to, or null when it is unknown, revoked or expired. */
   async authenticate(token: string | null): Promise<Viewer | null> {
     if (!token) return null;
-    // Every authenticated request runs this: one indexed row, read without entity hydration.
-    const connection = this.orm.em.getConnection();
-    let rows: SessionRow[];
     try {
-      rows = await connection.execute<SessionRow[]>('select id, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = ?', [hashToken(token)]);
+      const row = await this.lookups.load(hashToken(token));
+      if (!row) return null;
+      const session = { revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) };
+      if (!this.isLive(session)) return null;
+      const now = Date.now();
+      if (now - session.lastUsedAt.getTime() > this.touchIntervalMs) {
+        await this.sql.query('update sessions set last_used_at = $1 where id = $2 and revoked_at is null', [new Date(now), row.id], 'sessions_touch');
+      }
+      return { userId: row.user_id, sessionId: row.id };
     } catch (error) {
       // Runs while the request context is built, before any resolver: answer as they would.
       if (isConnectionFailure(error)) throw new ServiceUnavailableError();
       throw error;
     }
-    const [row] = rows;
-    if (!row) return null;
-    const session = { revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) };
-    if (!this.isLive(session)) return null;
-    const now = Date.now();
-    if (now - session.lastUsedAt.getTime() > this.touchIntervalMs) {
-      await connection.execute('update sessions set last_used_at = ? where id = ? and revoked_at is null', [new Date(now), row.id]);
-    }
-    return { userId: row.user_id, sessionId: row.id };
   }
 
   /** Whether a session (already authenticated once) is still valid: used by open sockets. */

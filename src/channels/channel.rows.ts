@@ -90,7 +90,7 @@ export async function requireChannelForViewer(em: EntityManager, viewerId: strin
   return found;
 }
 
-interface UserRow {
+export interface UserRow {
   id: string;
   username: string;
   display_name: string;

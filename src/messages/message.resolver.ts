@@ -1,14 +1,19 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Services } from '../services';
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { NotFoundError } from '../shared/errors';
-import { UserType } from '../accounts/user.types';
 import { userLoader } from '../accounts/user.loader';
 import { ChannelType } from '../channels/channel.types';
 import { visibleChannelLoader } from '../channels/channel.loader';
 import { myVoteLoader } from './message.loaders';
 import { MessageConnection, MessageType, SendMessageInput, VoteValue } from './message.types';
+import type { MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
+import { selects } from '../shared/selection';
+import { withAuthor } from './message.rows';
+
+const AUTHOR_PATH = ['edges', 'node', 'author'];
 
 @ArgsType()
 class MessagesArgs {
@@ -35,9 +40,20 @@ export class MessageResolver {
   @Query(() => MessageConnection, {
     description: 'Message history, oldest first within a page. `last` with optional `before` pages back from the newest; `first` with `after` pages forward.',
   })
-  async messages(@CurrentUser() viewer: Viewer, @Args() args: MessagesArgs, @Ctx() ctx: RequestContext): Promise<InstanceType<typeof MessageConnection>> {
-    const { channelId, ...page } = args;
-    return this.services.messages.history(ctx, viewer.userId, channelId, page);
+  async messages(
+    @CurrentUser() viewer: Viewer,
+    @Args() args: MessagesArgs,
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<InstanceType<typeof MessageConnection>> {
+    const { channelId, first, after, last, before } = args;
+    const page = await this.services.messages.history(ctx, viewer.userId, channelId, { first, after, last, before });
+    // Authors for the whole page at once, so each node's author resolves without waiting.
+    if (!selects(info, AUTHOR_PATH)) return page;
+    const authors = await userLoader(ctx).loadMany([...new Set(page.edges.map((edge) => edge.node.authorId))]);
+    const byId = new Map<string, UserSnapshot>();
+    for (const author of authors) if (author && !(author instanceof Error)) byId.set(author.id, author);
+    return { pageInfo: page.pageInfo, edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: withAuthor(edge.node, byId.get(edge.node.authorId)) })) };
   }
 
   @Mutation(() => MessageType)
@@ -72,27 +88,19 @@ export class MessageResolver {
   }
 
   @FieldResolver(() => ChannelType)
-  async channel(@Root() message: MessageType, @Ctx() ctx: RequestContext): Promise<ChannelType> {
+  async channel(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<ChannelType> {
     const channel = await visibleChannelLoader(ctx).load(message.channelId);
     if (!channel) throw new NotFoundError('Channel');
     return channel as ChannelType;
   }
 
-  @FieldResolver(() => UserType)
-  async author(@Root() message: MessageType, @Ctx() ctx: RequestContext): Promise<UserType> {
-    if (message.author) return message.author as UserType;
-    const author = await userLoader(ctx).load(message.authorId);
-    if (!author) throw new NotFoundError('User');
-    return author as UserType;
-  }
-
   @FieldResolver(() => Int, { description: 'upvotes - downvotes' })
-  score(@Root() message: MessageType): number {
+  score(@Root() message: MessageSnapshot): number {
     return message.upvotes - message.downvotes;
   }
 
   @FieldResolver(() => VoteValue)
-  async myVote(@Root() message: MessageType, @Ctx() ctx: RequestContext): Promise<VoteValue> {
+  async myVote(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<VoteValue> {
     if (!ctx.viewer) return VoteValue.NONE;
     return myVoteLoader(ctx).load(message.id);
   }

@@ -5,13 +5,14 @@ import type { RequestContext } from '../shared/context';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import { type Connection, decodeIntCursor, pageSize } from '../shared/relay';
-import type { MessageSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot, MessageSnapshot } from '../realtime/snapshots';
+import type { SqlPool } from '../shared/sql';
+import { MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot } from './message.rows';
 import { Topic } from '../realtime/topics';
 import { ActivityAction, recordActivity } from '../accounts/activity';
 import { userLoader } from '../accounts/user.loader';
 import { Channel } from '../channels/channel.entity';
 import { type ChannelAccess, findVisibleChannel, requireMembership, requireVisibleChannel } from '../channels/access';
-import { channelSnapshot } from '../channels/channel.types';
 import { membershipLoader, visibleChannelLoader } from '../channels/channel.loader';
 import { Message } from './message.entity';
 import { myVoteLoader } from './message.loaders';
@@ -56,7 +57,7 @@ export class MessageService {
     this.recentCache = services.redis
       ? new RedisRecentCache(services.redis.command, services.config.redisKeyPrefix, services.logger)
       : new MemoryRecentCache();
-    this.batcher = new SendBatcher(services.orm, (messages) => this.afterSends(messages));
+    this.batcher = new SendBatcher(services.sql, (messages) => this.afterSends(messages));
   }
 
   // ---- writes -------------------------------------------------------------------------
@@ -66,27 +67,20 @@ export class MessageService {
    * the `last_seq` increment orders concurrent senders, so seqs are gapless in commit order.
    * A repeated clientMessageId returns the first message and stores (and publishes) nothing.
    */
-  async send(ctx: RequestContext, viewerId: string, input: SendMessageInput): Promise<MessageSnapshot> {
+  async send(_ctx: RequestContext, viewerId: string, input: SendMessageInput): Promise<MessageSnapshot> {
     const body = validateBody(input.body);
     const clientMessageId = validateClientMessageId(input.clientMessageId);
     await this.services.throttle.check('sendMessage', viewerId);
-    const { channel } = await requireMembership(ctx.em, viewerId, input.channelId);
-    if (clientMessageId) {
-      const existing = await ctx.em.findOne(Message, { author: viewerId, clientMessageId });
-      if (existing) return this.withAuthor(ctx, messageSnapshot(existing));
-    }
-    // Group commit (send-batcher.ts): the repeat check above is repeated under the channel lock.
-    const { message } = await this.batcher.send(channel.id, { authorId: viewerId, body, clientMessageId });
+    if (!isUuid(input.channelId)) throw new NotFoundError('Channel');
+    // Group commit (send-batcher.ts): membership and repeated clientMessageIds are checked
+    // under the channel's lock, in the same statement as the insert.
+    const { message } = await this.batcher.send(input.channelId.toLowerCase(), { authorId: viewerId, body, clientMessageId });
     return message;
   }
 
   /** After a batch of sends commits: the cache and the events, in seq order. */
   private async afterSends(messages: MessageSnapshot[]): Promise<void> {
-    try {
-      for (const message of messages) await this.recentCache.append(message);
-    } catch (error) {
-      this.services.logger.warn({ err: (error as Error).message }, 'recent-messages cache update failed');
-    }
+    await this.recentCache.appendAll(messages);
     // Issued in order on one connection, so they are published in seq order.
     await Promise.all(messages.map((message) => this.services.bus.publish(Topic.channel(message.channelId), { type: 'MessageAdded', message })));
   }
@@ -94,7 +88,7 @@ export class MessageService {
   /** The author edits a (not deleted) message. */
   async edit(ctx: RequestContext, viewerId: string, messageId: string, rawBody: string): Promise<MessageSnapshot> {
     const body = validateBody(rawBody);
-    const { message } = await this.requireVisibleMessage(ctx.em, viewerId, messageId);
+    const { message } = await this.requireVisibleMessage(ctx, viewerId, messageId);
     if (message.deletedAt) throw new NotFoundError('Message');
     if (message.author.id !== viewerId) throw new ForbiddenError('Only the author can edit a message.');
     const edited = await ctx.em.transactional(async (tx) => {
@@ -109,8 +103,8 @@ export class MessageService {
 
   /** The author or the channel owner turns the message into a tombstone. Repeating it changes nothing. */
   async delete(ctx: RequestContext, viewerId: string, messageId: string): Promise<MessageSnapshot> {
-    const { message, access } = await this.requireVisibleMessage(ctx.em, viewerId, messageId);
-    const ownerId = access.channel.owner?.id ?? null;
+    const { message, access } = await this.requireVisibleMessage(ctx, viewerId, messageId);
+    const ownerId = access.channel.ownerId;
     if (message.author.id !== viewerId && ownerId !== viewerId) {
       throw new ForbiddenError('Only the author or the channel owner can delete a message.');
     }
@@ -133,8 +127,8 @@ export class MessageService {
    * Voting needs membership, like sending.
    */
   async vote(ctx: RequestContext, viewerId: string, messageId: string, value: VoteValue): Promise<MessageSnapshot> {
-    const { message } = await this.requireVisibleMessage(ctx.em, viewerId, messageId);
-    await requireMembership(ctx.em, viewerId, message.channel.id);
+    const { message } = await this.requireVisibleMessage(ctx, viewerId, messageId);
+    await requireMembership(ctx.sql, viewerId, message.channel.id);
     if (message.deletedAt) throw new NotFoundError('Message');
     const next = voteNumber(value);
     const result = await ctx.em.transactional(async (tx) => {
@@ -177,11 +171,11 @@ export class MessageService {
   }
 
   /** The message, if its channel is visible to the viewer; NOT_FOUND otherwise (also for malformed ids). */
-  private async requireVisibleMessage(em: EntityManager, viewerId: string, messageId: string): Promise<{ message: Message; access: ChannelAccess }> {
+  private async requireVisibleMessage(ctx: RequestContext, viewerId: string, messageId: string): Promise<{ message: Message; access: ChannelAccess }> {
     if (!isUuid(messageId)) throw new NotFoundError('Message');
-    const message = await em.findOne(Message, { id: messageId });
+    const message = await ctx.em.findOne(Message, { id: messageId });
     if (!message) throw new NotFoundError('Message');
-    const access = await findVisibleChannel(em, viewerId, message.channel.id);
+    const access = await findVisibleChannel(ctx.sql, viewerId, message.channel.id);
     if (!access) throw new NotFoundError('Message');
     return { message, access };
   }
@@ -200,20 +194,20 @@ export class MessageService {
     const after = args.after != null ? decodeIntCursor(MESSAGE_CURSOR, args.after, 'after') : null;
     const before = args.before != null ? decodeIntCursor(MESSAGE_CURSOR, args.before, 'before') : null;
 
-    const { channel, membership } = await requireVisibleChannel(ctx.em, viewerId, channelId);
+    const { channel, membership } = await requireVisibleChannel(ctx.sql, viewerId, channelId);
     // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
-    visibleChannelLoader(ctx).prime(channel.id, channelSnapshot(channel));
-    membershipLoader(ctx).prime(channel.id, membership ? { role: membership.role, lastReadSeq: membership.lastReadSeq } : null);
+    visibleChannelLoader(ctx).prime(channel.id, channel);
+    membershipLoader(ctx).prime(channel.id, membership);
 
     if (!forward && after === null) {
-      const page = await this.historyFromCache(ctx.em, channel, size, before);
+      const page = await this.historyFromCache(ctx.sql, channel, size, before);
       if (page) return page;
     }
-    return this.historyFromDatabase(ctx.em, channel.id, forward, size, after, before);
+    return this.historyFromDatabase(ctx.sql, channel.id, forward, size, after, before);
   }
 
   /** The newest messages as the cache (filling it when cold) answers them, or null when it cannot. */
-  private async historyFromCache(em: EntityManager, channel: Channel, size: number, before: number | null): Promise<Connection<MessageSnapshot> | null> {
+  private async historyFromCache(sql: SqlPool, channel: ChannelSnapshot, size: number, before: number | null): Promise<Connection<MessageSnapshot> | null> {
     const cached = await this.recentCache.get(channel.id);
     // Usable only when it reaches the newest message this request saw committed.
     if (cached.window && windowMax(cached.window) >= channel.lastSeq) {
@@ -223,36 +217,47 @@ export class MessageService {
     }
     // Cold or behind: fill it, when the page lies among the newest messages anyway.
     if (before !== null && before - 1 - size < channel.lastSeq - RECENT_LIMIT) return null;
-    const rows = await em.find(Message, { channel: channel.id }, { orderBy: { seq: 'desc' }, limit: RECENT_LIMIT + 1 });
+    const rows = await sql.query<MessageRow>(
+      `select ${MESSAGE_COLUMNS} from messages m where m.channel_id = $1 order by m.seq desc limit $2`,
+      [channel.id, RECENT_LIMIT + 1],
+      'messages_newest',
+    );
     const window: RecentWindow = {
       older: rows.length > RECENT_LIMIT,
-      messages: rows.slice(0, RECENT_LIMIT).reverse().map((row) => messageSnapshot(row)),
+      messages: rows.slice(0, RECENT_LIMIT).reverse().map((row) => messageRowSnapshot(row)),
     };
     await this.recentCache.fill(channel.id, cached.version, window);
     return pageFromWindow(window, size, before);
   }
 
   private async historyFromDatabase(
-    em: EntityManager,
+    sql: SqlPool,
     channelId: string,
     forward: boolean,
     size: number,
     after: number | null,
     before: number | null,
   ): Promise<Connection<MessageSnapshot>> {
-    const seq: Record<string, number> = {};
-    if (after !== null) seq.$gt = after;
-    if (before !== null) seq.$lt = before;
-    const where: FilterQuery<Message> = after !== null || before !== null ? { channel: channelId, seq } : { channel: channelId };
-    const rows = await em.find(Message, where, { orderBy: { seq: forward ? 'asc' : 'desc' }, limit: size + 1 });
+    // One prepared statement per shape of the keyset condition.
+    const conditions = ['m.channel_id = $1'];
+    const values: unknown[] = [channelId];
+    if (after !== null) conditions.push(`m.seq > $${values.push(after)}`);
+    if (before !== null) conditions.push(`m.seq < $${values.push(before)}`);
+    const limit = `$${values.push(size + 1)}`;
+    const order = forward ? 'asc' : 'desc';
+    const rows = await sql.query<MessageRow>(
+      `select ${MESSAGE_COLUMNS} from messages m where ${conditions.join(' and ')} order by m.seq ${order} limit ${limit}`,
+      values,
+      `messages_page_${order}${after !== null ? '_after' : ''}${before !== null ? '_before' : ''}`,
+    );
     const hasMore = rows.length > size;
     const page = rows.slice(0, size);
     if (!forward) page.reverse();
     const exists = async (op: '<=' | '>=', bound: number) =>
-      (await em.execute(`select 1 from messages where channel_id = ? and seq ${op} ? limit 1`, [channelId, bound])).length > 0;
+      (await sql.query(`select 1 from messages where channel_id = $1 and seq ${op} $2 limit 1`, [channelId, bound], `messages_exist_${op === '<=' ? 'upto' : 'from'}`)).length > 0;
     const hasPreviousPage = forward ? after !== null && (await exists('<=', after)) : hasMore;
     const hasNextPage = forward ? hasMore : before !== null && (await exists('>=', before));
-    return connection(page.map((row) => messageSnapshot(row)), hasPreviousPage, hasNextPage);
+    return connection(page.map((row) => messageRowSnapshot(row)), hasPreviousPage, hasNextPage);
   }
 }
 

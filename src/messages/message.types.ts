@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
+import { UserType } from '../accounts/user.types';
 import { connectionTypes, encodeCursor } from '../shared/relay';
 import type { Message } from './message.entity';
 
@@ -23,7 +24,9 @@ export function voteValue(stored: number | null | undefined): VoteValue {
   return stored === 1 ? VoteValue.UP : stored === -1 ? VoteValue.DOWN : VoteValue.NONE;
 }
 
-// `channel`, `author`, `score` and `myVote` are field resolvers (message.resolver.ts).
+// `channel`, `score` and `myVote` are field resolvers (message.resolver.ts). `author` is a
+// plain field: every message a resolver returns carries its author (events and mutation
+// answers embed it; history attaches the page's authors at once), so it costs no lookup.
 @ObjectType('Message')
 export class MessageType implements MessageSnapshot {
   @Field(() => ID)
@@ -32,6 +35,8 @@ export class MessageType implements MessageSnapshot {
   channelId!: string;
   seq!: number;
   authorId!: string;
+
+  @Field(() => UserType)
   author?: UserSnapshot;
 
   @Field(() => String, { nullable: true, description: 'Null once the message is deleted.' })

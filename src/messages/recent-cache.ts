@@ -10,7 +10,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger';
 import type { MessageSnapshot } from '../realtime/snapshots';
-import { decodeEvent, encodeEvent } from '../realtime/codec';
 
 /** How many of the newest messages of a channel are kept. */
 export const RECENT_LIMIT = 100;
@@ -39,6 +38,8 @@ export interface RecentMessagesCache {
   fill(channelId: string, version: string, window: RecentWindow): Promise<void>;
   /** After a send commits: appends when it directly follows the cached messages, else drops the channel. */
   append(message: MessageSnapshot): Promise<void>;
+  /** The same for the messages of one committed batch (one channel, in seq order). */
+  appendAll(messages: MessageSnapshot[]): Promise<void>;
   /** After an edit, deletion or vote commits (or on any doubt). */
   invalidate(channelId: string): Promise<void>;
 }
@@ -47,6 +48,25 @@ export interface RecentMessagesCache {
 function stripAuthor(message: MessageSnapshot): MessageSnapshot {
   const { author: _author, ...rest } = message;
   return rest;
+}
+
+/** A cached message as stored in Redis: plain JSON, dates as ISO strings. */
+export function encodeCachedMessage(message: MessageSnapshot): string {
+  return JSON.stringify(stripAuthor(message));
+}
+
+/** A date as cached: an ISO string (or `{ $date }`, the event codec's form, written by earlier versions). */
+function cachedDate(value: unknown): Date | null {
+  if (typeof value === 'string') return new Date(value);
+  if (value !== null && typeof value === 'object' && typeof (value as { $date?: unknown }).$date === 'string') return new Date((value as { $date: string }).$date);
+  return null;
+}
+
+export function decodeCachedMessage(text: string): MessageSnapshot {
+  const message = JSON.parse(text) as MessageSnapshot;
+  message.createdAt = cachedDate(message.createdAt) as Date;
+  message.editedAt = cachedDate(message.editedAt);
+  return message;
 }
 
 export class MemoryRecentCache implements RecentMessagesCache {
@@ -97,6 +117,10 @@ export class MemoryRecentCache implements RecentMessagesCache {
     }
   }
 
+  async appendAll(messages: MessageSnapshot[]): Promise<void> {
+    for (const message of messages) await this.append(message);
+  }
+
   async invalidate(channelId: string): Promise<void> {
     const entry = this.entry(channelId);
     entry.version += 1;
@@ -105,48 +129,98 @@ export class MemoryRecentCache implements RecentMessagesCache {
 }
 
 // Redis layout per channel: a sorted set `recent:<id>` with one member per message (score =
-// seq, member = encoded snapshot) plus a marker at score 0 saying whether older messages
-// exist; and a counter `recent:v:<id>`, bumped by every write.
+// seq, member = the message as JSON) plus a marker at score 0 saying whether older messages
+// exist; and a version `recent:v:<id>`, bumped by every write. A version is never reused: a
+// missing one starts from the writer's clock in microseconds, not from 0.
 const MARKER_OLDER = '#older';
 const MARKER_NONE = '#none';
 
+const BUMP_VERSION = `
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[1]) end
+redis.call('INCR', KEYS[2])`;
+
+// ARGV: version read before the database read, ttl, fresh version base, then score/member pairs.
 const FILL_SCRIPT = `
 local current = redis.call('GET', KEYS[2]) or ''
 if current ~= ARGV[1] then return 0 end
+if current == '' then redis.call('SET', KEYS[2], ARGV[3]) end
 redis.call('DEL', KEYS[1])
-for i = 3, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 4, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
 return 1`;
 
-const APPEND_SCRIPT = `
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]) * 2)
+// ARGV: fresh version base, ttl, limit, then seq/member pairs in seq order.
+const APPEND_SCRIPT = `${BUMP_VERSION}
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local max = tonumber(top[2] or '0')
-local seq = tonumber(ARGV[1])
-if seq <= max then return 1 end
-if seq ~= max + 1 then redis.call('DEL', KEYS[1]) return 0 end
-redis.call('ZADD', KEYS[1], seq, ARGV[2])
-local limit = tonumber(ARGV[4])
-if seq > limit then
-  local removed = redis.call('ZREMRANGEBYSCORE', KEYS[1], 1, seq - limit)
-  if removed > 0 then
-    redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, 0)
-    redis.call('ZADD', KEYS[1], 0, '${MARKER_OLDER}')
+local limit = tonumber(ARGV[3])
+for i = 4, #ARGV, 2 do
+  local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local max = tonumber(top[2] or '0')
+  local seq = tonumber(ARGV[i])
+  if seq > max then
+    if seq ~= max + 1 then redis.call('DEL', KEYS[1]) return 0 end
+    redis.call('ZADD', KEYS[1], seq, ARGV[i + 1])
+    if seq > limit then
+      local removed = redis.call('ZREMRANGEBYSCORE', KEYS[1], 1, seq - limit)
+      if removed > 0 then
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, 0)
+        redis.call('ZADD', KEYS[1], 0, '${MARKER_OLDER}')
+      end
+    end
   end
 end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1`;
 
+const INVALIDATE_SCRIPT = `${BUMP_VERSION}
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
+redis.call('DEL', KEYS[1])
+return 1`;
+
+// ARGV[1]: the version the reader already holds decoded (or ''). Unchanged: only the version comes back.
+const READ_SCRIPT = `
+local version = redis.call('GET', KEYS[2]) or ''
+if version ~= '' and version == ARGV[1] then return {version} end
+return {version, redis.call('ZRANGE', KEYS[1], 0, -1)}`;
+
+/** Decoded windows kept per channel, by version: an unchanged channel is neither transferred nor decoded again. */
+const MEMO_CHANNELS = 1000;
+/** Far below the version key's lifetime, so a version seen here cannot have expired and come back. */
+const MEMO_MAX_AGE_MS = 60_000;
+
+type RecentCommands = Redis & {
+  recentRead(data: string, version: string, held: string): Promise<[string, string[]?]>;
+  recentFill(data: string, version: string, ...args: Array<string | number>): Promise<number>;
+  recentAppend(data: string, version: string, ...args: Array<string | number>): Promise<number>;
+  recentInvalidate(data: string, version: string, base: string, ttl: number): Promise<number>;
+};
+
+/** A version base no earlier version can equal: the clock in microseconds. */
+const freshVersionBase = () => String(Date.now() * 1000);
+
 export class RedisRecentCache implements RecentMessagesCache {
+  private readonly redis: RecentCommands;
+  private readonly memo = new Map<string, { version: string; window: RecentWindow; at: number }>();
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
     private readonly logger: Logger,
     private readonly ttlSeconds = 3600,
-  ) {}
+  ) {
+    // Scripts run by SHA (EVALSHA), loaded on first use.
+    for (const [name, lua] of [
+      ['recentRead', READ_SCRIPT],
+      ['recentFill', FILL_SCRIPT],
+      ['recentAppend', APPEND_SCRIPT],
+      ['recentInvalidate', INVALIDATE_SCRIPT],
+    ] as const) {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua });
+    }
+    this.redis = redis as RecentCommands;
+  }
 
   private keys(channelId: string): [string, string] {
     return [`${this.prefix}recent:${channelId}`, `${this.prefix}recent:v:${channelId}`];
@@ -158,14 +232,16 @@ export class RedisRecentCache implements RecentMessagesCache {
 
   async get(channelId: string): Promise<CachedRecent> {
     const [dataKey, versionKey] = this.keys(channelId);
+    const now = Date.now();
+    let held = this.memo.get(channelId);
+    if (held && now - held.at > MEMO_MAX_AGE_MS) held = undefined;
     try {
-      const results = await this.redis.multi().zrange(dataKey, 0, -1).get(versionKey).exec();
-      if (!results || results.some(([error]) => error)) throw results?.find(([error]) => error)?.[0] ?? new Error('transaction aborted');
-      const members = results[0][1] as string[];
-      const version = (results[1][1] as string | null) ?? '';
+      const [version, members] = await this.redis.recentRead(dataKey, versionKey, held?.version ?? '');
+      if (!members) return held && held.version === version ? { window: held.window, version } : { window: null, version };
       if (members.length === 0 || (members[0] !== MARKER_OLDER && members[0] !== MARKER_NONE)) return { window: null, version };
-      const messages = members.slice(1).map((member) => decodeEvent<MessageSnapshot>(member));
-      return { window: { older: members[0] === MARKER_OLDER, messages }, version };
+      const window: RecentWindow = { older: members[0] === MARKER_OLDER, messages: members.slice(1).map(decodeCachedMessage) };
+      if (version !== '') this.remember(channelId, { version, window, at: now });
+      return { window, version };
     } catch (error) {
       this.failed('get', channelId, error);
       // A version no fill can match: nothing gets stored while Redis misbehaves.
@@ -178,32 +254,48 @@ export class RedisRecentCache implements RecentMessagesCache {
     const [dataKey, versionKey] = this.keys(channelId);
     const messages = window.messages.slice(-RECENT_LIMIT);
     const older = window.older || messages.length < window.messages.length;
-    const args: Array<string | number> = [version, this.ttlSeconds, 0, older ? MARKER_OLDER : MARKER_NONE];
-    for (const message of messages) args.push(message.seq, encodeEvent(stripAuthor(message)));
+    const args: Array<string | number> = [version, this.ttlSeconds, freshVersionBase(), 0, older ? MARKER_OLDER : MARKER_NONE];
+    for (const message of messages) args.push(message.seq, encodeCachedMessage(message));
     try {
-      await this.redis.eval(FILL_SCRIPT, 2, dataKey, versionKey, ...args);
+      await this.redis.recentFill(dataKey, versionKey, ...args);
     } catch (error) {
       this.failed('fill', channelId, error);
     }
   }
 
   async append(message: MessageSnapshot): Promise<void> {
-    const [dataKey, versionKey] = this.keys(message.channelId);
+    await this.appendAll([message]);
+  }
+
+  /** Messages of one channel, in seq order, in one round trip. */
+  async appendAll(messages: MessageSnapshot[]): Promise<void> {
+    if (messages.length === 0) return;
+    const channelId = messages[0].channelId;
+    const [dataKey, versionKey] = this.keys(channelId);
+    const args: Array<string | number> = [freshVersionBase(), this.ttlSeconds, RECENT_LIMIT];
+    for (const message of messages) args.push(message.seq, encodeCachedMessage(message));
     try {
-      await this.redis.eval(APPEND_SCRIPT, 2, dataKey, versionKey, message.seq, encodeEvent(stripAuthor(message)), this.ttlSeconds, RECENT_LIMIT);
+      await this.redis.recentAppend(dataKey, versionKey, ...args);
     } catch (error) {
-      this.failed('append', message.channelId, error);
-      await this.invalidate(message.channelId);
+      this.failed('append', channelId, error);
+      await this.invalidate(channelId);
     }
   }
 
   async invalidate(channelId: string): Promise<void> {
     const [dataKey, versionKey] = this.keys(channelId);
+    this.memo.delete(channelId);
     try {
-      await this.redis.multi().incr(versionKey).expire(versionKey, this.ttlSeconds * 2).del(dataKey).exec();
+      await this.redis.recentInvalidate(dataKey, versionKey, freshVersionBase(), this.ttlSeconds);
     } catch (error) {
       // The TTL bounds how long a missed invalidation can serve stale data.
       this.failed('invalidate', channelId, error);
     }
+  }
+
+  private remember(channelId: string, entry: { version: string; window: RecentWindow; at: number }): void {
+    this.memo.delete(channelId);
+    this.memo.set(channelId, entry);
+    if (this.memo.size > MEMO_CHANNELS) this.memo.delete(this.memo.keys().next().value as string);
   }
 }

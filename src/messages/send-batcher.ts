@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { User } from '../accounts/user.entity';
-import { userSnapshot } from '../accounts/user.types';
 import type { MessageSnapshot } from '../realtime/snapshots';
-import { NotFoundError } from '../shared/errors';
+import { ForbiddenError, NotFoundError } from '../shared/errors';
+import type { SqlPool } from '../shared/sql';
+import type { MessageRow } from './message.rows';
+import { messageRowSnapshot } from './message.rows';
 
 export interface SendRequest {
   authorId: string;
@@ -12,6 +12,7 @@ export interface SendRequest {
 }
 
 interface Pending extends SendRequest {
+  id: string;
   resolve(result: SendResult): void;
   reject(error: unknown): void;
 }
@@ -22,45 +23,47 @@ export interface SendResult {
   created: boolean;
 }
 
-interface MessageRow {
-  id: string;
-  seq: string | number;
-  author_id: string;
-  body: string | null;
-  client_message_id: string | null;
-  created_at: Date;
-  edited_at: Date | null;
-  deleted_at: Date | null;
-  upvotes: number;
-  downvotes: number;
+interface SendRow extends MessageRow {
+  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel';
+  author_username: string;
+  author_display_name: string;
+  author_bio: string | null;
+  author_created_at: Date;
 }
 
 /** At most this many messages share one transaction. */
 const MAX_BATCH = 200;
+/** A batch that lost a clientMessageId race is retried this many times before its sends fail. */
+const MAX_ATTEMPTS = 3;
 
-/** A concurrent send with the same clientMessageId (to another channel) won a race: retry one by one. */
-class KeyRace extends Error {}
+/** PostgreSQL's serialization_failure, raised by send_messages when a concurrent send took one of the batch's keys. */
+const isKeyRace = (error: unknown) => (error as { code?: string }).code === '40001' && /key race/.test((error as Error).message);
 
 /**
  * Group commit for sends: the sends to one channel that arrive while its previous batch is
- * committing go into the next batch, stored by one transaction (one row lock on the channel,
- * one multi-row INSERT, one WAL flush) with consecutive sequence numbers in arrival order.
+ * committing go into the next batch, stored by one statement (send_messages in the
+ * migrations: one row lock on the channel, membership and idempotency checks under it, one
+ * multi-row INSERT, one WAL flush) with consecutive sequence numbers in arrival order.
  * An idle channel's send is committed at once: nothing waits for a timer.
- * `onCommitted` runs after each commit with the new messages in seq order (the cache and
- * the events follow commit order, so subscribers never see a gap to wait for).
+ * Each send is answered as soon as its batch commits. `onCommitted` runs after each commit
+ * with the new messages in seq order, one batch after the other, so the cache and the events
+ * follow commit order and subscribers never see a gap to wait for; it does not hold up the
+ * next batch's commit.
  */
 export class SendBatcher {
   private readonly queues = new Map<string, Pending[]>();
+  private readonly followUps = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly sql: SqlPool,
     private readonly onCommitted: (messages: MessageSnapshot[]) => Promise<void>,
   ) {}
 
+  /** Sends one message to a channel (by its lowercase id). */
   send(channelId: string, request: SendRequest): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
+      const pending: Pending = { ...request, id: randomUUID(), resolve, reject };
       const queue = this.queues.get(channelId);
-      const pending: Pending = { ...request, resolve, reject };
       if (queue) {
         queue.push(pending);
         return;
@@ -70,114 +73,64 @@ export class SendBatcher {
     });
   }
 
+  /** Resolves when the follow-ups (cache, events) of every batch committed so far have run. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.followUps.values()]);
+  }
+
   private async drain(channelId: string): Promise<void> {
     const queue = this.queues.get(channelId)!;
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
-      try {
-        await this.commitBatch(channelId, batch);
-      } catch (error) {
-        if (error instanceof KeyRace) {
-          // Rare: another channel's send with the same key committed between our check and insert.
-          for (const one of batch) await this.commitAlone(channelId, one);
-        } else {
-          for (const one of batch) one.reject(error);
-        }
-      }
+      await this.commit(channelId, batch);
     }
     this.queues.delete(channelId);
   }
 
-  private async commitAlone(channelId: string, one: Pending): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
+  private async commit(channelId: string, batch: Pending[]): Promise<void> {
+    let rows: SendRow[] | null = null;
+    for (let attempt = 1; rows === null; attempt += 1) {
       try {
-        return await this.commitBatch(channelId, [one]);
+        rows = await this.sql.query<SendRow>(
+          'select * from send_messages($1, $2, $3, $4, $5)',
+          [channelId, batch.map((one) => one.id), batch.map((one) => one.authorId), batch.map((one) => one.body), batch.map((one) => one.clientMessageId)],
+          'send_messages',
+        );
       } catch (error) {
-        if (!(error instanceof KeyRace) || attempt >= 3) return one.reject(error);
+        // Rare: another channel's send with one of these keys committed between the check and the insert.
+        if (isKeyRace(error) && attempt < MAX_ATTEMPTS) continue;
+        for (const one of batch) one.reject(error);
+        return;
       }
     }
+    const created: MessageSnapshot[] = [];
+    rows.forEach((row, index) => {
+      const one = batch[index];
+      switch (row.status) {
+        // A channel the sender may not see looks exactly like a missing one.
+        case 'no_channel':
+        case 'invisible':
+          return one.reject(new NotFoundError('Channel'));
+        case 'not_member':
+          return one.reject(new ForbiddenError('Join the channel first.'));
+        default: {
+          // Events carry no email (the User.email resolver loads the viewer's own).
+          const author = { id: row.author_id, username: row.author_username, displayName: row.author_display_name, bio: row.author_bio, email: null, createdAt: row.author_created_at };
+          const message = messageRowSnapshot(row, author);
+          if (row.status === 'created') created.push(message);
+          one.resolve({ message, created: row.status === 'created' });
+        }
+      }
+    });
+    if (created.length > 0) this.followUp(channelId, created);
   }
 
-  private async commitBatch(channelId: string, batch: Pending[]): Promise<void> {
-    const em = this.orm.em.fork();
-    const outcome = await em.transactional(async (tx) => {
-      // The row lock orders batches (of every instance), so seqs are gapless in commit order.
-      const [channel] = await tx.execute<{ last_seq: string | number }[]>('select last_seq from channels where id = ? for update', [channelId]);
-      if (!channel) throw new NotFoundError('Channel'); // deleted meanwhile
-      const keyed = batch.filter((one) => one.clientMessageId !== null);
-      const existing = new Map<string, MessageRow>();
-      if (keyed.length > 0) {
-        const rows = await tx.execute<MessageRow[]>(
-          `select * from messages where (author_id, client_message_id) in (${keyed.map(() => '(?, ?)').join(', ')})`,
-          keyed.flatMap((one) => [one.authorId, one.clientMessageId]),
-        );
-        for (const row of rows) existing.set(`${row.author_id}|${row.client_message_id}`, row);
-      }
-      // Assign seqs in arrival order; a key repeated within the batch maps to its first send.
-      let seq = Number(channel.last_seq);
-      const now = new Date();
-      const fresh: MessageRow[] = [];
-      const rowFor: Array<{ row: MessageRow; created: boolean }> = [];
-      const inBatch = new Map<string, MessageRow>();
-      for (const one of batch) {
-        const key = one.clientMessageId === null ? null : `${one.authorId}|${one.clientMessageId}`;
-        const previous = key ? (existing.get(key) ?? inBatch.get(key)) : undefined;
-        if (previous) {
-          rowFor.push({ row: previous, created: false });
-          continue;
-        }
-        seq += 1;
-        const row: MessageRow = {
-          id: randomUUID(),
-          seq,
-          author_id: one.authorId,
-          body: one.body,
-          client_message_id: one.clientMessageId,
-          created_at: now,
-          edited_at: null,
-          deleted_at: null,
-          upvotes: 0,
-          downvotes: 0,
-        };
-        if (key) inBatch.set(key, row);
-        fresh.push(row);
-        rowFor.push({ row, created: true });
-      }
-      if (fresh.length > 0) {
-        const inserted = await tx.execute<{ id: string }[]>(
-          `insert into messages (id, channel_id, seq, author_id, body, client_message_id, created_at)
-           values ${fresh.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
-           on conflict (author_id, client_message_id) do nothing
-           returning id`,
-          fresh.flatMap((row) => [row.id, channelId, row.seq, row.author_id, row.body, row.client_message_id, row.created_at]),
-        );
-        if (inserted.length !== fresh.length) throw new KeyRace();
-        await tx.execute('update channels set last_seq = ?, last_activity_at = now() where id = ?', [seq, channelId]);
-      }
-      return { rowFor, fresh };
+  private followUp(channelId: string, messages: MessageSnapshot[]): void {
+    const previous = this.followUps.get(channelId) ?? Promise.resolve();
+    const next = previous.then(() => this.onCommitted(messages)).catch(() => undefined);
+    this.followUps.set(channelId, next);
+    void next.then(() => {
+      if (this.followUps.get(channelId) === next) this.followUps.delete(channelId);
     });
-
-    // Authors for every message of the batch, in one query.
-    const authorIds = [...new Set(outcome.rowFor.map(({ row }) => row.author_id))];
-    const authors = new Map((await em.find(User, { id: { $in: authorIds } })).map((user) => [user.id, { ...userSnapshot(user), email: null }]));
-    const snapshot = (row: MessageRow): MessageSnapshot => {
-      const deleted = row.deleted_at !== null;
-      return {
-        id: row.id,
-        channelId,
-        seq: Number(row.seq),
-        authorId: row.author_id,
-        author: authors.get(row.author_id),
-        body: deleted ? null : row.body,
-        createdAt: new Date(row.created_at),
-        editedAt: row.edited_at ? new Date(row.edited_at) : null,
-        deleted,
-        upvotes: row.upvotes,
-        downvotes: row.downvotes,
-      };
-    };
-    const snapshots = new Map(outcome.rowFor.map(({ row }) => [row.id, snapshot(row)]));
-    if (outcome.fresh.length > 0) await this.onCommitted(outcome.fresh.map((row) => snapshots.get(row.id)!));
-    outcome.rowFor.forEach(({ row, created }, index) => batch[index].resolve({ message: snapshots.get(row.id)!, created }));
   }
 }

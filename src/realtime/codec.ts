@@ -1,21 +1,48 @@
-// Event payloads cross Redis as JSON. Dates are tagged so they come back as Dates,
-// without guessing from string shapes (a message body may look like a date).
+// Event payloads cross Redis as JSON. Dates must come back as Dates, without guessing from
+// string shapes (a message body may look like a date): the encoder lists where the Dates
+// are, and the decoder turns exactly those strings back. Plain JSON.stringify/parse with no
+// per-value callback: an event is encoded once per publish and decoded once per instance.
+//
+//   {"p": <payload, Dates as ISO strings>, "d": [["message", "createdAt"], ...]}
 
-const DATE_TAG = '$date';
+type Path = Array<string | number>;
+
+function findDates(value: unknown, path: Path, found: Path[]): void {
+  if (value === null || typeof value !== 'object') return;
+  if (value instanceof Date) {
+    found.push(path.slice());
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      path.push(index);
+      findDates(value[index], path, found);
+      path.pop();
+    }
+    return;
+  }
+  for (const key in value) {
+    path.push(key);
+    findDates((value as Record<string, unknown>)[key], path, found);
+    path.pop();
+  }
+}
 
 export function encodeEvent(payload: unknown): string {
-  return JSON.stringify(payload, function replacer(this: Record<string, unknown>, key: string, value: unknown) {
-    const raw = this[key];
-    return raw instanceof Date ? { [DATE_TAG]: raw.toISOString() } : value;
-  });
+  const dates: Path[] = [];
+  findDates(payload, [], dates);
+  return `{"d":${JSON.stringify(dates)},"p":${JSON.stringify(payload) ?? 'null'}}`;
 }
 
 export function decodeEvent<T = unknown>(text: string | Buffer): T {
-  return JSON.parse(typeof text === 'string' ? text : text.toString('utf8'), (_key, value: unknown) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      const tagged = value as Record<string, unknown>;
-      if (typeof tagged[DATE_TAG] === 'string' && Object.keys(tagged).length === 1) return new Date(tagged[DATE_TAG] as string);
-    }
-    return value;
-  }) as T;
+  const { d: dates, p: payload } = JSON.parse(typeof text === 'string' ? text : text.toString('utf8')) as { d: Path[]; p: unknown };
+  if (dates.length === 0) return payload as T;
+  if (dates[0].length === 0) return new Date(payload as string) as T;
+  for (const path of dates) {
+    let parent = payload as Record<string | number, unknown>;
+    for (let index = 0; index < path.length - 1; index += 1) parent = parent[path[index]] as Record<string | number, unknown>;
+    const last = path[path.length - 1];
+    parent[last] = new Date(parent[last] as string);
+  }
+  return payload as T;
 }

@@ -5,7 +5,7 @@ import { Loaders, type RequestContext, type Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { ChannelEvent, type ChannelEventValue, MessageAddedEvent, type MessageAddedValue, messageAddedValue, toEventValue } from './event.types';
 import type { RealtimeService } from './realtime.service';
-import type { MessageSnapshot } from './snapshots';
+import type { MessageSnapshot, UserSnapshot } from './snapshots';
 import type { ChannelTopicEvent } from './topics';
 
 /** The graphql-ws context carries the engine, since type-graphql's `subscribe` functions get no resolver instance. */
@@ -68,7 +68,7 @@ export class RealtimeResolver {
   }
 
   @FieldResolver(() => Boolean, { description: 'True while the user has at least one open subscription connection on any server instance.' })
-  online(@Root() user: UserType, @Ctx() context: RequestContext): Promise<boolean> {
+  online(@Root() user: UserSnapshot, @Ctx() context: RequestContext): Promise<boolean> {
     const loader = context.loaders.get<string, boolean>('presence:online', (ids) => this.services.realtime.presence.areOnline(ids));
     return loader.load(user.id);
   }

@@ -3,7 +3,6 @@ import { User } from '../accounts/user.entity';
 import { userSnapshot } from '../accounts/user.types';
 import { findVisibleChannel, requireMembership } from '../channels/access';
 import { Channel } from '../channels/channel.entity';
-import { channelSnapshot } from '../channels/channel.types';
 import { Membership } from '../channels/membership.entity';
 import { Message } from '../messages/message.entity';
 import { MESSAGE_CURSOR, messageSnapshot } from '../messages/message.types';
@@ -63,10 +62,10 @@ export class RealtimeService {
   /** Publishes UserTyping at most once per user and channel per interval; nothing is stored. */
   async setTyping(em: EntityManager, viewer: Viewer, channelId: string): Promise<boolean> {
     await this.services.throttle.check('setTyping', viewer.userId);
-    const { channel } = await requireMembership(em, viewer.userId, channelId);
+    const { channel } = await requireMembership(this.services.sql, viewer.userId, channelId);
     if (!(await this.typing.acquire(channel.id, viewer.userId))) return true;
     const user = await em.findOneOrFail(User, { id: viewer.userId });
-    const event: ChannelTopicEvent = { type: 'UserTyping', channel: channelSnapshot(channel), user: eventUser(userSnapshot(user)) };
+    const event: ChannelTopicEvent = { type: 'UserTyping', channel, user: eventUser(userSnapshot(user)) };
     await this.services.bus.publish(Topic.channel(channel.id), event);
     return true;
   }
@@ -96,7 +95,7 @@ export class RealtimeService {
         // Leaving or being removed ends the viewer's streams of that channel on every instance.
         if (event.type === 'MembershipRemoved' && event.channelId.toLowerCase() === wanted) stream.end();
       });
-      const access = await findVisibleChannel(orm.em.fork(), viewer.userId, channelId);
+      const access = await findVisibleChannel(this.services.sql, viewer.userId, channelId);
       if (!access) throw new NotFoundError('Channel');
       const newest = access.channel.lastSeq;
       let start = newest;

@@ -5,7 +5,7 @@ import { CloseCode } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseBearer } from '../accounts/session.service';
 import { RevocationWatcher } from '../accounts/revocation';
-import { Loaders, type Viewer } from '../shared/context';
+import { createRequestContext, type Viewer } from '../shared/context';
 import { formatError, operationName } from '../shared/errors';
 import type { Services } from '../services';
 import type { RealtimeContext } from './realtime.resolver';
@@ -121,16 +121,15 @@ export class WsGateway {
           if (ctx.extra.state) void services.realtime.connectionClosed(ctx.extra.state.connectionId);
         },
         // `realtime`: the subscription engine, for type-graphql's subscribe functions.
-        context: (ctx): RealtimeContext => ({
-          realtime: services.realtime,
-          requestId: randomUUID(),
-          transport: 'ws',
-          em: services.orm.em.fork(),
-          viewer: ctx.extra.state?.viewer ?? null,
-          ip: clientIp(ctx.extra.request, services.config.trustProxy),
-          userAgent: headerValue(ctx.extra.request.headers['user-agent']),
-          loaders: new Loaders(),
-        }),
+        context: (ctx): RealtimeContext =>
+          createRequestContext(services, {
+            requestId: randomUUID(),
+            transport: 'ws' as const,
+            viewer: ctx.extra.state?.viewer ?? null,
+            ip: clientIp(ctx.extra.request, services.config.trustProxy),
+            userAgent: headerValue(ctx.extra.request.headers['user-agent']),
+            realtime: services.realtime,
+          }),
         onNext: (ctx, _id, _payload, args, result: ExecutionResult) => {
           if (!result.errors || result.errors.length === 0) return;
           const operationType = getOperationAST(args.document, args.operationName)?.operation;

@@ -1,5 +1,6 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
+import type { SqlPool } from './sql';
 
 /** Who is making the request: set when a valid bearer token came with it. */
 export interface Viewer {
@@ -32,8 +33,31 @@ export interface RequestContext {
   transport: 'http' | 'ws';
   /** A fork of the ORM's EntityManager for this request (or subscription event). */
   em: EntityManager;
+  /** Plain SQL for hot reads (shared by the instance). */
+  sql: SqlPool;
   viewer: Viewer | null;
   ip: string | null;
   userAgent: string | null;
   loaders: Loaders;
+}
+
+/**
+ * A request's context with its EntityManager forked on first use: requests served by plain
+ * SQL (sessions, history, sends) never pay for a fork. Extra fields (the realtime engine for
+ * graphql-ws) come along as given.
+ */
+export function createRequestContext<F extends Omit<RequestContext, 'em' | 'sql' | 'loaders'>>(
+  { orm, sql }: { orm: MikroORM; sql: SqlPool },
+  fields: F,
+): F & RequestContext {
+  let em: EntityManager | undefined;
+  const context = { ...fields, sql, loaders: new Loaders() } as F & RequestContext;
+  Object.defineProperty(context, 'em', {
+    enumerable: true,
+    get: () => (em ??= orm.em.fork()),
+    set: (fork: EntityManager) => {
+      em = fork;
+    },
+  });
+  return context;
 }

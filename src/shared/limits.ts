@@ -13,6 +13,7 @@ import {
   validate,
   type ValidationContext,
   type ValidationRule,
+  visit,
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
@@ -98,6 +99,52 @@ export function checkCost(
     return null;
   }
   return cost > maxCost ? new QueryCostError(cost, maxCost) : null;
+}
+
+/** Variables that can change an operation's cost: those of `first`/`last` arguments and of directives (`@include`, `@skip`). */
+function costVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Argument(node, _key, _parent, _path, ancestors) {
+      if (node.value.kind !== Kind.VARIABLE) return;
+      const owner = ancestors[ancestors.length - 1];
+      const inDirective = !Array.isArray(owner) && (owner as { kind?: string }).kind === Kind.DIRECTIVE;
+      if (inDirective || node.name.value === 'first' || node.name.value === 'last') names.add(node.value.name.value);
+    },
+  });
+  return [...names];
+}
+
+/** Costs kept per document and variable combination. */
+const MAX_COSTS_PER_DOCUMENT = 64;
+
+/**
+ * checkCost, remembered per document (parsed documents are cached and reused by both
+ * transports) and per value of the variables the cost depends on: the same operation with
+ * the same page sizes costs the same, so it is computed once.
+ */
+export class CostLimiter {
+  private readonly documents = new WeakMap<DocumentNode, { variables: string[]; costs: Map<string, QueryCostError | null> }>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly maxCost: number,
+  ) {}
+
+  check(document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): QueryCostError | null {
+    let entry = this.documents.get(document);
+    if (!entry) {
+      entry = { variables: costVariables(document), costs: new Map() };
+      this.documents.set(document, entry);
+    }
+    let key = operationName ?? '';
+    for (const name of entry.variables) key += `|${JSON.stringify(variables?.[name] ?? null)}`;
+    const known = entry.costs.get(key);
+    if (known !== undefined) return known;
+    const outcome = checkCost(this.schema, document, variables ?? undefined, operationName, this.maxCost);
+    if (entry.costs.size < MAX_COSTS_PER_DOCUMENT) entry.costs.set(key, outcome);
+    return outcome;
+  }
 }
 
 export type PreparedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };

@@ -48,21 +48,34 @@ const LOCAL_SWEEP_THRESHOLD = 10_000;
  *   const result = await limiter.hit(`login:ip:${ip}`, { limit: 50, windowSeconds: 300 });
  *   if (!result.allowed) throw new RateLimitedError(result.retryAfterSeconds);
  */
+type LimiterCommands = Redis & {
+  rateLimitHit(key: string, windowMs: number, cost: number): Promise<[number, number]>;
+  rateLimitPeek(key: string): Promise<[number, number]>;
+};
+
 export class RateLimiter {
   private readonly local = new Map<string, { count: number; resetAt: number }>();
+  private readonly redis: LimiterCommands | null;
 
   constructor(
-    private readonly redis: Redis | null,
+    redis: Redis | null,
     private readonly keyPrefix: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // The scripts run by SHA (EVALSHA), loaded on first use.
+    if (redis && !('rateLimitHit' in redis)) {
+      redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+      redis.defineCommand('rateLimitPeek', { numberOfKeys: 1, lua: PEEK_SCRIPT });
+    }
+    this.redis = redis as LimiterCommands | null;
+  }
 
   /** Counts one hit (or `cost` hits) against `key` and says whether it is within the rule. */
   async hit(key: string, rule: RateLimitRule, cost = 1): Promise<RateLimitResult> {
     const windowMs = Math.max(1, Math.round(rule.windowSeconds * 1000));
     if (this.redis) {
       try {
-        const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.redisKey(key), windowMs, cost)) as [number, number];
+        const [count, ttl] = await this.redis.rateLimitHit(this.redisKey(key), windowMs, cost);
         return result(Number(count), Number(ttl), rule.limit);
       } catch (error) {
         this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, counting in-process');
@@ -83,7 +96,7 @@ export class RateLimiter {
   async peek(key: string, rule: RateLimitRule): Promise<RateLimitResult> {
     if (this.redis) {
       try {
-        const [count, ttl] = (await this.redis.eval(PEEK_SCRIPT, 1, this.redisKey(key))) as [number, number];
+        const [count, ttl] = await this.redis.rateLimitPeek(this.redisKey(key));
         return peekResult(Number(count), Number(ttl), rule.limit);
       } catch (error) {
         this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, reading in-process');

@@ -18,7 +18,8 @@ export function createRedisClients(url: string, logger: Logger): RedisClients {
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     lazyConnect: true,
   };
-  const command = new Redis(url, { ...base, connectionName: 'chat-api:command' });
+  // Auto-pipelining: commands issued in the same tick by concurrent requests share one write.
+  const command = new Redis(url, { ...base, enableAutoPipelining: true, connectionName: 'chat-api:command' });
   // The subscriber queues SUBSCRIBE while reconnecting and resubscribes by itself.
   const subscriber = new Redis(url, { ...base, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'chat-api:subscriber' });
   for (const [name, client] of [['command', command], ['subscriber', subscriber]] as const) {

@@ -42,10 +42,13 @@ export async function countQueries<T>(app: App, fn: () => Promise<T>): Promise<{
   const queries: string[] = [];
   const listener = (query: { sql: string }) => queries.push(query.sql);
   knex.on('query', listener);
+  // The hot paths run plain SQL on their own pool (src/shared/sql.ts).
+  const stopListening = app.services.sql.onQuery((text) => queries.push(text));
   try {
     const result = await fn();
     return { result, queries };
   } finally {
     knex.off('query', listener);
+    stopListening();
   }
 }

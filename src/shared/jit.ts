@@ -1,0 +1,99 @@
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { type DocumentNode, execute, type ExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
+import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+
+/** A document is compiled once it has run this many times: compiling costs more than one execution. */
+const COMPILE_AFTER_RUNS = 2;
+
+interface DocumentEntry {
+  runs: number;
+  compiled: Map<string, CompiledQuery>;
+}
+
+/**
+ * Executes operations with graphql-jit: a document that clients send again and again (all of
+ * them, in a chat client) is compiled into a function once and then runs without
+ * graphql-js's per-field interpretation. Documents seen once, and any that jit cannot
+ * compile, run on graphql-js's `execute`, with the same results.
+ */
+export class QueryExecutor {
+  // Keyed by the parsed document, which both transports cache and reuse per query text.
+  private readonly documents = new WeakMap<DocumentNode, DocumentEntry>();
+
+  constructor(private readonly schema: GraphQLSchema) {}
+
+  execute(
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    rootValue: unknown,
+    contextValue: unknown,
+    variables: Record<string, unknown> | null | undefined,
+  ): Promise<ExecutionResult> | ExecutionResult {
+    const compiled = this.compiled(document, operationName);
+    const run = () => execute({ schema: this.schema, document, operationName, rootValue, contextValue, variableValues: variables });
+    if (!compiled) return run();
+    const result = compiled.query(rootValue, contextValue, variables ?? {});
+    return isPromiseLike(result) ? result.then((settled) => this.canonical(settled, run)) : this.canonical(result, run);
+  }
+
+  /**
+   * Errors as graphql-js gives them (jit has an error class of its own), so that formatting
+   * and masking treat both executors alike. A request error (bad variables: nothing ran, no
+   * `data`) is answered by graphql-js itself, with its exact message, locations and nodes.
+   */
+  private canonical(result: ExecutionResult, rerun: () => Promise<ExecutionResult> | ExecutionResult): Promise<ExecutionResult> | ExecutionResult {
+    if (!result.errors || result.errors.length === 0) return result;
+    if (!('data' in result) || result.data === undefined) return rerun();
+    return { ...result, errors: result.errors.map(asGraphQLError) };
+  }
+
+  private compiled(document: DocumentNode, operationName: string | null | undefined): CompiledQuery | null {
+    let entry = this.documents.get(document);
+    if (!entry) {
+      entry = { runs: 0, compiled: new Map() };
+      this.documents.set(document, entry);
+    }
+    const key = operationName ?? '';
+    const known = entry.compiled.get(key);
+    if (known) return known;
+    entry.runs += 1;
+    if (entry.runs < COMPILE_AFTER_RUNS) return null;
+    const compiled = compileQuery(this.schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
+    // Not compilable (an unknown operation name, say): graphql-js reports it.
+    if (!isCompiledQuery(compiled)) return null;
+    entry.compiled.set(key, compiled);
+    return compiled;
+  }
+}
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function asGraphQLError(error: GraphQLError): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  const jitError = error as { message: string; path?: ReadonlyArray<string | number>; locations?: GraphQLError['locations']; originalError?: Error | null; extensions?: Record<string, unknown> };
+  const converted = new GraphQLError(jitError.message, { path: jitError.path, originalError: jitError.originalError ?? undefined, extensions: jitError.extensions });
+  if (jitError.locations) Object.defineProperty(converted, 'locations', { value: jitError.locations, enumerable: true });
+  return converted;
+}
+
+/**
+ * Apollo Server's gateway interface, used only to plug in the executor: the schema is ours
+ * and never changes, and every request still goes through Apollo's parsing, validation,
+ * plugins and error formatting.
+ */
+export function executorGateway(schema: GraphQLSchema, executor: QueryExecutor): GatewayInterface {
+  return {
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      return () => undefined;
+    },
+    async load() {
+      return {
+        executor: async (request) => executor.execute(request.document, request.operationName, undefined, request.context, request.request.variables),
+      };
+    },
+    async stop() {},
+  };
+}

@@ -1,0 +1,102 @@
+// The hot data path: plain parameterized SQL on a `pg` pool, next to MikroORM. Requests that
+// run thousands of times a second (session lookups, channel access, history, sends) read and
+// write rows here without query building or entity hydration; everything else uses the ORM.
+import type DataLoader from 'dataloader';
+import { Pool, type PoolClient, type QueryConfig } from 'pg';
+import { sharedBatchLoader } from './batch';
+import type { Logger } from './logger';
+
+export interface SqlSettings {
+  databaseUrl: string;
+  poolMax: number;
+  /** Bounds every statement and the wait for a connection. */
+  statementTimeoutMs: number;
+  logger: Logger;
+}
+
+/** What runs statements: the pool itself, or one connection inside a transaction. */
+export interface SqlRunner {
+  /**
+   * Rows of one statement. A `name` makes it a prepared statement, parsed and planned once
+   * per connection: give one to every statement the hot path repeats.
+   */
+  query<R>(text: string, values?: readonly unknown[], name?: string): Promise<R[]>;
+}
+
+export class SqlPool implements SqlRunner {
+  private readonly pool: Pool;
+  private readonly listeners = new Set<(text: string) => void>();
+  private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
+
+  constructor(settings: SqlSettings) {
+    this.pool = new Pool({
+      connectionString: settings.databaseUrl,
+      max: settings.poolMax,
+      idleTimeoutMillis: 10_000,
+      connectionTimeoutMillis: settings.statementTimeoutMs,
+      statement_timeout: settings.statementTimeoutMs,
+      application_name: 'chat-api',
+    });
+    // An idle connection that breaks (database restart) is dropped by the pool; only log it.
+    this.pool.on('error', (error) => settings.logger.warn({ err: error.message }, 'idle PostgreSQL connection failed'));
+  }
+
+  /**
+   * The instance-wide batch loader `name` (created by the first caller): lookups of concurrent
+   * requests share one statement, and nothing is cached (see shared/batch.ts).
+   */
+  batchLoader<K, V>(name: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>): DataLoader<K, V> {
+    let loader = this.loaders.get(name) as DataLoader<K, V> | undefined;
+    if (!loader) {
+      loader = sharedBatchLoader(batch);
+      this.loaders.set(name, loader as DataLoader<unknown, unknown>);
+    }
+    return loader;
+  }
+
+  /** Calls `listener` with the text of every statement run (tests count statements with it). */
+  onQuery(listener: (text: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  query<R>(text: string, values?: readonly unknown[], name?: string): Promise<R[]> {
+    return this.run(this.pool, text, values, name);
+  }
+
+  /**
+   * Runs `fn` in a transaction on one connection: committed when it resolves, rolled back
+   * when it throws (the error is rethrown).
+   */
+  async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await this.run(client, 'begin');
+      const runner: SqlRunner = { query: (text, values, name) => this.run(client, text, values, name) };
+      const result = await fn(runner);
+      await this.run(client, 'commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch((rollbackError: Error) => {
+        // The connection is unusable: the pool must not hand it out again.
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async run<R>(target: Pool | PoolClient, text: string, values?: readonly unknown[], name?: string): Promise<R[]> {
+    for (const listener of this.listeners) listener(text);
+    const config: QueryConfig = { text, values: values as unknown[] | undefined };
+    if (name) config.name = name;
+    const result = await target.query(config);
+    return result.rows as R[];
+  }
+}
