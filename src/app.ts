@@ -66,13 +66,15 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   expressApp.set('etag', false);
   if (config.trustProxy) expressApp.set('trust proxy', true);
   const httpServer = http.createServer(expressApp);
-  const ws = new WsGateway(httpServer, schema, services);
+  // One executor (and so one set of compiled documents) for both transports.
+  const executor = new QueryExecutor(schema);
+  const ws = new WsGateway(httpServer, schema, services, executor);
 
   const recordedErrors = new WeakMap<object, string>();
   const costs = new CostLimiter(schema, config.limits.maxCost);
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
-    gateway: executorGateway(schema, new QueryExecutor(schema)),
+    gateway: executorGateway(schema, executor),
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,

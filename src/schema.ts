@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { type GraphQLSchema, isUnionType, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import type { Services } from './services';
@@ -8,6 +8,7 @@ import { AccountResolver, ActivityResolver } from './accounts/account.resolver';
 import { ChannelResolver } from './channels/channel.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
+import { channelEventTypeName } from './realtime/event.types';
 
 /** Every resolver class; each takes the app's Services in its constructor. */
 export const resolverClasses = [AccountResolver, ActivityResolver, ChannelResolver, MessageResolver, RealtimeResolver] as unknown as NonEmptyArray<new (services: Services) => object>;
@@ -33,7 +34,7 @@ function containerFor(services: Services | undefined): ContainerType {
 
 /** The executable schema; without services, a schema that can only be printed. */
 export async function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: resolverClasses,
     container: containerFor(services),
     pubSub: services ? typeGraphqlPubSub(services.bus) : { publish: () => undefined, subscribe: () => (async function* () {})() },
@@ -42,6 +43,9 @@ export async function buildAppSchema(services?: Services): Promise<GraphQLSchema
     validate: false,
     emitSchemaFile: false,
   });
+  const channelEvent = schema.getType('ChannelEvent');
+  if (isUnionType(channelEvent)) channelEvent.resolveType = channelEventTypeName;
+  return schema;
 }
 
 /** schema.graphql as committed: sorted, so diffs show real changes only. */

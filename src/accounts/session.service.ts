@@ -104,8 +104,8 @@ export class SessionService {
 
   /** Whether a session (already authenticated once) is still valid: used by open sockets. */
   async isActive(sessionId: string): Promise<boolean> {
-    const session = await this.orm.em.fork().findOne(Session, { id: sessionId }, { fields: ['id', 'lastUsedAt', 'expiresAt', 'revokedAt'] });
-    return session !== null && this.isLive(session);
+    const [row] = await this.sql.query<SessionRow>('select last_used_at, expires_at, revoked_at from sessions where id = $1', [sessionId], 'sessions_by_id');
+    return row !== undefined && this.isLive({ revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) });
   }
 
   private isLive(session: { revokedAt: Date | string | null; expiresAt: Date; lastUsedAt: Date }): boolean {

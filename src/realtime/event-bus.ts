@@ -19,12 +19,22 @@ export interface EventBus {
   /** Resolves once the subscription is active, so nothing published afterwards is missed. */
   listen<T>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe>;
   subscribe<T>(topic: string): AsyncIterableIterator<T>;
+  /** Topics this instance is subscribed to (for tests and metrics). */
+  readonly topicCount: number;
   readonly stats: { published: number; publishFailures: number };
   close(): Promise<void>;
 }
 
+/** One engine subscription per topic, shared by every listener of this instance. */
+interface TopicEntry {
+  listeners: Set<(payload: unknown) => void>;
+  /** Resolves with the engine's subscription id once it is active. */
+  active: Promise<number>;
+}
+
 class EngineEventBus implements EventBus {
   readonly stats = { published: 0, publishFailures: 0 };
+  private readonly topics = new Map<string, TopicEntry>();
 
   constructor(
     private readonly engine: PubSubEngine,
@@ -34,6 +44,10 @@ class EngineEventBus implements EventBus {
     private readonly encodeForEngine: boolean,
     private readonly onClose: () => Promise<void>,
   ) {}
+
+  get topicCount(): number {
+    return this.topics.size;
+  }
 
   async publish(topic: string, payload: unknown): Promise<void> {
     try {
@@ -45,22 +59,52 @@ class EngineEventBus implements EventBus {
     }
   }
 
+  /**
+   * Listeners of one topic share a single engine subscription (one Redis SUBSCRIBE per
+   * instance, however many clients follow the topic); the engine decodes each message once,
+   * and every listener receives the same payload object, in the order they started listening.
+   */
   async listen<T>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe> {
-    const handler = (message: unknown) => {
-      try {
-        onEvent((this.encodeForEngine ? decodeEvent<T>(message as string) : message) as T);
-      } catch (error) {
-        this.logger.error({ topic, err: (error as Error).message }, 'event handler failed');
-      }
-    };
-    const id = await this.engine.subscribe(this.prefix + topic, handler, {});
+    const listener = onEvent as (payload: unknown) => void;
+    let entry = this.topics.get(topic);
+    if (!entry) {
+      const listeners = new Set<(payload: unknown) => void>();
+      const dispatch = (message: unknown) => {
+        const payload = this.encodeForEngine ? decodeEvent(message as string) : message;
+        for (const one of listeners) {
+          try {
+            one(payload);
+          } catch (error) {
+            this.logger.error({ topic, err: (error as Error).message }, 'event handler failed');
+          }
+        }
+      };
+      const created: TopicEntry = { listeners, active: Promise.resolve(this.engine.subscribe(this.prefix + topic, dispatch, {})) };
+      entry = created;
+      this.topics.set(topic, created);
+      // A failed SUBSCRIBE leaves nothing behind: the next listener tries again.
+      created.active.catch(() => {
+        if (this.topics.get(topic) === created) this.topics.delete(topic);
+      });
+    }
+    const current = entry;
+    current.listeners.add(listener);
+    try {
+      await current.active;
+    } catch (error) {
+      current.listeners.delete(listener);
+      throw error;
+    }
     let active = true;
     return () => {
       if (!active) return;
       active = false;
-      Promise.resolve(this.engine.unsubscribe(id)).catch((error: Error) =>
-        this.logger.warn({ topic, err: error.message }, 'unsubscribe failed'),
-      );
+      current.listeners.delete(listener);
+      if (current.listeners.size > 0 || this.topics.get(topic) !== current) return;
+      this.topics.delete(topic);
+      void current.active
+        .then((id) => this.engine.unsubscribe(id))
+        .catch((error: Error) => this.logger.warn({ topic, err: error.message }, 'unsubscribe failed'));
     };
   }
 

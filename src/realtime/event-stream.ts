@@ -3,21 +3,32 @@ import { ResyncRequiredError } from '../shared/errors';
 /** More undelivered events than this means the client cannot keep up: it must reload and resubscribe. */
 export const MAX_QUEUED_EVENTS = 5000;
 
+/** Where a stream in push mode delivers: synchronously, in order, nothing after end or error. */
+export interface StreamSink<T> {
+  next(value: T): void;
+  complete(): void;
+  error(error: unknown): void;
+}
+
 /**
- * A push-based async iterator with cleanup, the transport-agnostic shape of every live
- * stream: producers `push`, `end` or `fail` it; the consumer iterates. `return()` (a client
+ * A push-based stream with cleanup, the transport-agnostic shape of every live stream:
+ * producers `push`, `end` or `fail` it. A consumer either iterates it (an async iterator, for
+ * graphql-js and tests) or attaches a sink (`drainTo`), which receives every value in the
+ * same turn it is pushed: the graphql-ws server (protocol.ts) does that, so delivering an
+ * event to thousands of subscribers costs no promise per subscriber. `return()` (a client
  * unsubscribing, a socket closing) runs the cleanups at once, even while a `next()` waits,
- * which an async generator cannot do. (@repeaterjs/repeater has the same semantics but
- * starts only on the first `next()` and bounds pending pushes by throwing; here the setup
- * runs before the stream is handed out and a slow consumer ends with RESYNC_REQUIRED.)
+ * which an async generator cannot do. (@repeaterjs/repeater has pull semantics only and
+ * starts on the first `next()`; here the setup runs before the stream is handed out and a
+ * slow consumer ends with RESYNC_REQUIRED.)
  */
 export class EventStream<T> implements AsyncIterableIterator<T> {
-  private readonly queue: T[] = [];
+  private queue: T[] | null = null;
   private waiter: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | null = null;
+  private sink: StreamSink<T> | null = null;
   private ending = false;
   private closed = false;
   private error: unknown = null;
-  private readonly cleanups: Array<() => void> = [];
+  private cleanups: Array<() => void> | null = null;
 
   get isClosed(): boolean {
     return this.closed || this.ending;
@@ -26,20 +37,25 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   /** Runs `fn` when the stream ends for any reason (at once if it already has). */
   onClose(fn: () => void): void {
     if (this.closed || this.ending) runSafely(fn);
-    else this.cleanups.push(fn);
+    else (this.cleanups ??= []).push(fn);
   }
 
   push(value: T): void {
     if (this.ending || this.closed) return;
+    if (this.sink) {
+      this.sink.next(value);
+      return;
+    }
     if (this.waiter) {
       const { resolve } = this.waiter;
       this.waiter = null;
       resolve({ value, done: false });
       return;
     }
-    this.queue.push(value);
-    if (this.queue.length > MAX_QUEUED_EVENTS) {
-      this.queue.length = 0;
+    const queue = (this.queue ??= []);
+    queue.push(value);
+    if (queue.length > MAX_QUEUED_EVENTS) {
+      queue.length = 0;
       this.fail(new ResyncRequiredError('Too many undelivered events; reload the history and subscribe again.'));
     }
   }
@@ -54,11 +70,42 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     this.finish(error);
   }
 
+  /**
+   * Push mode: what is queued, then every later value, goes to `sink` as it comes; the end
+   * or the error follows the last value. Returns false (and delivers nothing) when the
+   * stream was already returned.
+   */
+  drainTo(sink: StreamSink<T>): boolean {
+    if (this.closed) return false;
+    const queued = this.queue;
+    this.queue = null;
+    if (queued) for (const value of queued) sink.next(value);
+    if (this.ending) {
+      this.closed = true;
+      const error = this.error;
+      this.error = null;
+      if (error !== null) sink.error(error);
+      else sink.complete();
+      return true;
+    }
+    this.sink = sink;
+    return true;
+  }
+
   private finish(error: unknown): void {
     if (this.ending || this.closed) return;
     this.ending = true;
     this.error = error;
     this.cleanup();
+    if (this.sink) {
+      const sink = this.sink;
+      this.sink = null;
+      this.closed = true;
+      this.error = null;
+      if (error !== null) sink.error(error);
+      else sink.complete();
+      return;
+    }
     if (this.waiter) this.settleWaiter();
   }
 
@@ -76,7 +123,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift() as T, done: false });
+    if (this.queue && this.queue.length > 0) return Promise.resolve({ value: this.queue.shift() as T, done: false });
     if (this.closed || this.ending) {
       this.closed = true;
       if (this.error !== null) {
@@ -92,8 +139,9 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    this.queue.length = 0;
+    this.queue = null;
     this.error = null;
+    this.sink = null;
     this.ending = true;
     this.closed = true;
     this.cleanup();
@@ -111,7 +159,9 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   }
 
   private cleanup(): void {
-    for (const fn of this.cleanups.splice(0)) runSafely(fn);
+    const cleanups = this.cleanups;
+    this.cleanups = null;
+    if (cleanups) for (const fn of cleanups) runSafely(fn);
   }
 }
 

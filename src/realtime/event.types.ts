@@ -111,6 +111,15 @@ export const ChannelEvent = createUnionType({
   resolveType: (value: { type?: string }) => (value.type ? memberByType[value.type as keyof typeof memberByType] : undefined),
 });
 
+/**
+ * The union member of an event, synchronously. type-graphql wraps `resolveType` in an async
+ * function; schema.ts puts this one in its place, so resolving an event's type costs no
+ * promise and graphql-jit (which needs it synchronous) can compile event documents.
+ */
+export function channelEventTypeName(value: { type?: string }): string | undefined {
+  return value.type !== undefined && Object.hasOwn(memberByType, value.type) ? value.type : undefined;
+}
+
 /** What a ChannelEvent field resolves from: the bus payload, plus the cursor of a MessageAdded. */
 export type ChannelEventValue = Exclude<ChannelTopicEvent, { type: 'MessageAdded' }> | MessageAddedValue;
 export type MessageAddedValue = { type: 'MessageAdded'; cursor: string; message: MessageSnapshot };

@@ -20,16 +20,6 @@ function engine(context: RealtimeContext): RealtimeService {
 }
 
 /**
- * Each subscription event is executed with a fresh EntityManager fork and fresh loaders:
- * graphql-js reuses the operation's context for every event, so per-viewer field
- * resolvers would otherwise see a stale identity map and cached loader results.
- */
-function freshEventContext(context: RequestContext, services: Services): void {
-  context.em = services.orm.em.fork();
-  context.loaders = new Loaders();
-}
-
-/**
  * Thin graphql-ws adapter over RealtimeService: subscriptions, setTyping, and User.online
  * (registered on the User type, so it needs no extra resolver class).
  */
@@ -49,7 +39,7 @@ export class RealtimeResolver {
     @Arg('after', () => String, { nullable: true }) _after: string | null,
     @Ctx() context: RequestContext,
   ): ChannelEventValue {
-    freshEventContext(context, this.services);
+    // Each event runs with a fresh context (protocol.ts): its own EntityManager fork and loaders.
     return toEventValue(event);
   }
 
@@ -57,14 +47,13 @@ export class RealtimeResolver {
     description: 'Every new message by others in any channel the viewer belongs to, for unread badges and notifications.',
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, RealtimeContext>) => engine(context).inbox(context.viewer),
   })
-  inbox(@Root() message: MessageSnapshot, @Ctx() context: RequestContext): MessageAddedValue {
-    freshEventContext(context, this.services);
+  inbox(@Root() message: MessageSnapshot): MessageAddedValue {
     return messageAddedValue(message);
   }
 
   @Mutation(() => Boolean, { description: 'Tells the channel that the viewer is typing; nothing is stored.' })
-  setTyping(@Arg('channelId', () => ID) channelId: string, @CurrentUser() viewer: Viewer, @Ctx() { em }: RequestContext): Promise<boolean> {
-    return this.services.realtime.setTyping(em, viewer, channelId);
+  setTyping(@Arg('channelId', () => ID) channelId: string, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return this.services.realtime.setTyping(ctx, viewer, channelId);
   }
 
   @FieldResolver(() => Boolean, { description: 'True while the user has at least one open subscription connection on any server instance.' })

@@ -1,13 +1,9 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { User } from '../accounts/user.entity';
-import { userSnapshot } from '../accounts/user.types';
+import { userLoader } from '../accounts/user.loader';
 import { findVisibleChannel, requireMembership } from '../channels/access';
-import { Channel } from '../channels/channel.entity';
-import { Membership } from '../channels/membership.entity';
-import { Message } from '../messages/message.entity';
-import { MESSAGE_CURSOR, messageSnapshot } from '../messages/message.types';
+import { MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot } from '../messages/message.rows';
+import { MESSAGE_CURSOR } from '../messages/message.types';
 import type { Services } from '../services';
-import type { Viewer } from '../shared/context';
+import type { RequestContext, Viewer } from '../shared/context';
 import { NotFoundError, ResyncRequiredError, UnauthenticatedError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import { decodeIntCursor } from '../shared/relay';
@@ -19,6 +15,13 @@ import { ChannelSequencer } from './sequencer';
 import type { MessageSnapshot } from './snapshots';
 import { type ChannelTopicEvent, Topic, type UserTopicEvent } from './topics';
 import { TypingThrottle } from './typing';
+
+interface InboxRow extends MessageRow {
+  author_username: string;
+  author_display_name: string;
+  author_bio: string | null;
+  author_created_at: Date;
+}
 
 /** A resume further behind than this is refused with RESYNC_REQUIRED. */
 export const MAX_RESUME_MESSAGES = 1000;
@@ -60,12 +63,13 @@ export class RealtimeService {
   // ---- typing -------------------------------------------------------------------------
 
   /** Publishes UserTyping at most once per user and channel per interval; nothing is stored. */
-  async setTyping(em: EntityManager, viewer: Viewer, channelId: string): Promise<boolean> {
+  async setTyping(ctx: RequestContext, viewer: Viewer, channelId: string): Promise<boolean> {
     await this.services.throttle.check('setTyping', viewer.userId);
     const { channel } = await requireMembership(this.services.sql, viewer.userId, channelId);
     if (!(await this.typing.acquire(channel.id, viewer.userId))) return true;
-    const user = await em.findOneOrFail(User, { id: viewer.userId });
-    const event: ChannelTopicEvent = { type: 'UserTyping', channel, user: eventUser(userSnapshot(user)) };
+    const user = await userLoader(ctx).load(viewer.userId);
+    if (!user) throw new UnauthenticatedError();
+    const event: ChannelTopicEvent = { type: 'UserTyping', channel, user: eventUser(user) };
     await this.services.bus.publish(Topic.channel(channel.id), event);
     return true;
   }
@@ -86,16 +90,25 @@ export class RealtimeService {
   async channelEvents(viewer: Viewer | null, channelId: string, after: string | null | undefined): Promise<AsyncIterableIterator<ChannelTopicEvent>> {
     if (!viewer) throw new UnauthenticatedError();
     if (!isUuid(channelId)) throw new NotFoundError('Channel');
-    const { orm, logger } = this.services;
-    const wanted = channelId.toLowerCase();
+    const { sql, logger } = this.services;
+    const id = channelId.toLowerCase();
     const stream = new EventStream<ChannelTopicEvent>();
+    // Until the cursor is known, live events wait here; then the sequencer takes over.
+    let early: ChannelTopicEvent[] | null = [];
+    let sequencer: ChannelSequencer | null = null;
     try {
-      // Listening for removals before the access check leaves no window in which one is missed.
+      // Both topics are followed before the access check, so nothing that happens after it
+      // (a removal, the channel's deletion, a message) can be missed. Events of a channel
+      // the viewer may not read are only held here, and dropped with the refused stream.
       await this.listenUntilClosed(stream, Topic.user(viewer.userId), (event: UserTopicEvent) => {
         // Leaving or being removed ends the viewer's streams of that channel on every instance.
-        if (event.type === 'MembershipRemoved' && event.channelId.toLowerCase() === wanted) stream.end();
+        if (event.type === 'MembershipRemoved' && event.channelId.toLowerCase() === id) stream.end();
       });
-      const access = await findVisibleChannel(this.services.sql, viewer.userId, channelId);
+      await this.listenUntilClosed(stream, Topic.channel(id), (event: ChannelTopicEvent) => {
+        if (sequencer) sequencer.onLive(event);
+        else early?.push(event);
+      });
+      const access = await findVisibleChannel(sql, viewer.userId, id);
       if (!access) throw new NotFoundError('Channel');
       const newest = access.channel.lastSeq;
       let start = newest;
@@ -104,22 +117,30 @@ export class RealtimeService {
         start = Math.min(decodeIntCursor(MESSAGE_CURSOR, after, 'after'), newest);
         if (newest - start > MAX_RESUME_MESSAGES) throw new ResyncRequiredError();
       }
-      const id = access.channel.id;
-      const sequencer = new ChannelSequencer(start, {
+      const ordered = new ChannelSequencer(start, {
         deliver: (event) => {
           stream.push(event);
           // The last event of a deleted channel: the stream completes after it.
           if (event.type === 'ChannelDeleted') stream.end();
         },
-        fetchBetween: (afterSeq, beforeSeq) => loadMessagesAfter(orm, id, afterSeq, { beforeSeq }),
+        fetchBetween: (afterSeq, beforeSeq) => loadMessagesAfter(sql, id, afterSeq, { beforeSeq }),
         fail: (error) => stream.fail(error),
       });
-      stream.onClose(() => sequencer.stop());
-      await this.listenUntilClosed(stream, Topic.channel(id), (event: ChannelTopicEvent) => sequencer.onLive(event));
-      void this.replay(id, sequencer, stream).catch((error: unknown) => {
-        logger.warn({ channelId: id, err: (error as Error).message }, 'channelEvents replay failed');
-        stream.fail(error);
-      });
+      stream.onClose(() => ordered.stop());
+      sequencer = ordered;
+      for (const event of early ?? []) ordered.onLive(event);
+      early = null;
+      if (start >= newest) {
+        // Nothing committed to replay: live at once (a message committed since is buffered by
+        // the sequencer until its predecessors are known, as always).
+        ordered.goLive();
+        this.countStream(stream);
+      } else {
+        void this.replay(id, ordered, stream).catch((error: unknown) => {
+          logger.warn({ channelId: id, err: (error as Error).message }, 'channelEvents replay failed');
+          stream.fail(error);
+        });
+      }
     } catch (error) {
       await stream.return();
       throw error;
@@ -128,13 +149,9 @@ export class RealtimeService {
   }
 
   private async replay(channelId: string, sequencer: ChannelSequencer, stream: EventStream<ChannelTopicEvent>): Promise<void> {
-    // Deleted between the access check and the SUBSCRIBE: its ChannelDeleted was missed.
-    if ((await this.services.orm.em.fork().count(Channel, { id: channelId })) === 0) {
-      sequencer.onLive({ type: 'ChannelDeleted', channelId });
-    }
     for (;;) {
       if (stream.isClosed) return;
-      const page = await loadMessagesAfter(this.services.orm, channelId, sequencer.lastSeq);
+      const page = await loadMessagesAfter(this.services.sql, channelId, sequencer.lastSeq);
       for (const message of page) sequencer.onReplayed(message);
       if (page.length < REPLAY_PAGE_SIZE) break;
     }
@@ -153,7 +170,7 @@ export class RealtimeService {
    */
   async inbox(viewer: Viewer | null): Promise<AsyncIterableIterator<MessageSnapshot>> {
     if (!viewer) throw new UnauthenticatedError();
-    const { orm } = this.services;
+    const { sql } = this.services;
     const stream = new EventStream<MessageSnapshot>();
     const followed = new Map<string, Promise<Unsubscribe | null>>();
     stream.onClose(() => {
@@ -187,8 +204,8 @@ export class RealtimeService {
         if (control) control.push(event);
         else applyControl(event);
       });
-      const memberships = await orm.em.fork().find(Membership, { user: viewer.userId }, { fields: ['channel'] });
-      for (const membership of memberships) follow(membership.channel.id, false);
+      const memberships = await sql.query<{ channel_id: string }>('select channel_id from memberships where user_id = $1', [viewer.userId], 'inbox_channels');
+      for (const membership of memberships) follow(membership.channel_id, false);
       await Promise.all(followed.values());
       const queued = control;
       control = null;
@@ -228,19 +245,27 @@ export class RealtimeService {
     }
     if (buffer) {
       try {
-        const em = this.services.orm.em.fork();
-        const membership = await em.findOne(Membership, { channel: channelId, user: viewerId });
-        if (membership) {
-          const rows = await em.find(
-            Message,
-            { channel: channelId, createdAt: { $gte: membership.joinedAt }, author: { $ne: viewerId } },
-            { orderBy: { seq: 'asc' }, limit: INBOX_CATCH_UP_LIMIT, populate: ['author'] },
-          );
-          for (const row of rows) {
-            const message = messageSnapshot(row, eventUser(userSnapshot(row.author)));
-            caughtUp.add(message.seq);
-            deliver(message);
-          }
+        const rows = await this.services.sql.query<InboxRow>(
+          `select ${MESSAGE_COLUMNS}, u.username as author_username, u.display_name as author_display_name, u.bio as author_bio, u.created_at as author_created_at
+             from memberships mb
+             join messages m on m.channel_id = mb.channel_id and m.created_at >= mb.joined_at and m.author_id <> mb.user_id
+             join users u on u.id = m.author_id
+            where mb.channel_id = $1 and mb.user_id = $2
+            order by m.seq limit $3`,
+          [channelId, viewerId, INBOX_CATCH_UP_LIMIT],
+          'inbox_catch_up',
+        );
+        for (const row of rows) {
+          const message = messageRowSnapshot(row, {
+            id: row.author_id,
+            username: row.author_username,
+            displayName: row.author_display_name,
+            bio: row.author_bio,
+            email: null,
+            createdAt: row.author_created_at,
+          });
+          caughtUp.add(message.seq);
+          deliver(message);
         }
       } catch (error) {
         this.services.logger.warn({ channelId, err: (error as Error).message }, 'inbox: catch-up failed');

@@ -1,30 +1,67 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { userSnapshot } from '../accounts/user.types';
-import { Message } from '../messages/message.entity';
-import { messageSnapshot } from '../messages/message.types';
+import type { SqlPool } from '../shared/sql';
+import { MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot } from '../messages/message.rows';
 import type { MessageSnapshot, UserSnapshot } from './snapshots';
 
 /** Messages read per replay query. */
 export const REPLAY_PAGE_SIZE = 200;
 
+/** Larger than any seq: "no upper bound" in the batched statement. */
+const NO_BOUND = '9223372036854775807';
+
+interface ReplayRow extends MessageRow {
+  ord: string;
+  author_username: string;
+  author_display_name: string;
+  author_bio: string | null;
+  author_created_at: Date;
+}
+
 /**
  * Committed messages of a channel with afterSeq < seq (< beforeSeq when given), oldest
- * first, as the same snapshots live events carry (author embedded; deleted ones as
- * tombstones; authors without email). Its own EntityManager fork: replay runs outside any request.
+ * first, at most REPLAY_PAGE_SIZE, as the same snapshots live events carry (author embedded,
+ * without email; deleted ones as tombstones). The replays of concurrent subscriptions share
+ * one statement (a lateral keyset scan per request).
  */
-export async function loadMessagesAfter(
-  orm: MikroORM,
-  channelId: string,
-  afterSeq: number,
-  options: { beforeSeq?: number; limit?: number } = {},
-): Promise<MessageSnapshot[]> {
-  const em = orm.em.fork();
-  const seq = options.beforeSeq !== undefined ? { $gt: afterSeq, $lt: options.beforeSeq } : { $gt: afterSeq };
-  const rows = await em.find(Message, { channel: channelId, seq }, { orderBy: { seq: 'asc' }, limit: options.limit ?? REPLAY_PAGE_SIZE, populate: ['author'] });
-  return rows.map((row) => messageSnapshot(row, eventUser(userSnapshot(row.author))));
+export function loadMessagesAfter(sql: SqlPool, channelId: string, afterSeq: number, options: { beforeSeq?: number } = {}): Promise<MessageSnapshot[]> {
+  return replayLoader(sql).load(`${channelId}|${afterSeq}|${options.beforeSeq ?? ''}`);
+}
+
+function replayLoader(sql: SqlPool) {
+  return sql.batchLoader<string, MessageSnapshot[]>('replay', async (keys) => {
+    const channels: string[] = [];
+    const afters: string[] = [];
+    const befores: string[] = [];
+    for (const key of keys) {
+      const [channelId, after, before] = key.split('|');
+      channels.push(channelId);
+      afters.push(after);
+      befores.push(before === '' ? NO_BOUND : before);
+    }
+    const rows = await sql.query<ReplayRow>(
+      `select k.ord, ${MESSAGE_COLUMNS},
+              u.username as author_username, u.display_name as author_display_name, u.bio as author_bio, u.created_at as author_created_at
+         from unnest($1::uuid[], $2::bigint[], $3::bigint[]) with ordinality as k(channel_id, after_seq, before_seq, ord)
+         cross join lateral (
+           select * from messages x
+            where x.channel_id = k.channel_id and x.seq > k.after_seq and x.seq < k.before_seq
+            order by x.seq limit $4
+         ) m
+         join users u on u.id = m.author_id
+        order by k.ord, m.seq`,
+      [channels, afters, befores, REPLAY_PAGE_SIZE],
+      'replay_after',
+    );
+    const pages: MessageSnapshot[][] = keys.map(() => []);
+    for (const row of rows) pages[Number(row.ord) - 1].push(messageRowSnapshot(row, replayAuthor(row)));
+    return pages;
+  });
 }
 
 /** Users inside event payloads carry no email: payloads travel through Redis to every subscriber. */
 export function eventUser(user: UserSnapshot): UserSnapshot {
   return { ...user, email: null };
+}
+
+function replayAuthor(row: ReplayRow): UserSnapshot {
+  return { id: row.author_id, username: row.author_username, displayName: row.author_display_name, bio: row.author_bio, email: null, createdAt: row.author_created_at };
 }

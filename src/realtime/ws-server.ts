@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { type ExecutionResult, getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseBearer } from '../accounts/session.service';
@@ -10,9 +10,11 @@ import { formatError, operationName } from '../shared/errors';
 import type { Services } from '../services';
 import type { RealtimeContext } from './realtime.resolver';
 import { clientIp, headerValue } from '../shared/http';
-import { checkCost, DocumentCache } from '../shared/limits';
+import { CostLimiter, DocumentCache } from '../shared/limits';
+import type { QueryExecutor } from '../shared/jit';
+import { EventRenderer } from './delivery';
+import { ProtocolServer } from './protocol';
 import { serveGraphqlWs, type TransportExtra } from './ws-transport';
-import { createSharedSubscribe } from './shared-execution';
 
 /** Close codes this server uses besides graphql-ws's own. */
 export enum ServerCloseCode {
@@ -28,9 +30,13 @@ export enum ServerCloseCode {
   SessionRevoked = CloseCode.Forbidden,
 }
 
+/** What a connection keeps after connection_init: only what its operations need. */
 interface ConnectionState {
   viewer: Viewer | null;
   connectionId: string;
+  socket: WebSocket;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 /**
@@ -39,12 +45,11 @@ interface ConnectionState {
  */
 const forbiddenOrigin = (origin: string | undefined, allowed: string[]) => allowed.length > 0 && origin !== undefined && !allowed.includes(origin);
 
-export type WsExtra = TransportExtra & { state?: ConnectionState };
-
 /**
- * graphql-ws on the HTTP server's `/graphql` path. Authenticates in onConnect (a bad token
- * closes with 4403), builds a context per operation, masks errors like the HTTP side, and
- * keeps an index of sockets by session so revocations close them.
+ * graphql-ws on the HTTP server's `/graphql` path. Authenticates at connection_init (a bad
+ * token closes with 4403), applies the same limits and masking as the HTTP side, builds a
+ * context per operation and per event, and keeps an index of sockets by session so
+ * revocations close them.
  */
 export class WsGateway {
   readonly wss: WebSocketServer;
@@ -53,13 +58,8 @@ export class WsGateway {
   private readonly socketsByUser = new Map<string, Set<WebSocket>>();
   /** Closes sockets whose session is revoked on any instance (accounts/revocation.ts). */
   private readonly revocations: RevocationWatcher;
-  private readonly documents: DocumentCache;
 
-  constructor(
-    httpServer: http.Server,
-    schema: GraphQLSchema,
-    services: Services,
-  ) {
+  constructor(httpServer: http.Server, schema: GraphQLSchema, services: Services, executor: QueryExecutor) {
     const { logger, errors } = services;
     this.revocations = new RevocationWatcher(services.bus, services.sessions, logger, (sessionIds) => this.closeSessions(sessionIds));
     const { ws: wsConfig, limits } = services.config;
@@ -70,81 +70,85 @@ export class WsGateway {
       // The Origin allow-list (ALLOWED_ORIGINS): browsers always send Origin on upgrades.
       verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
     });
-    this.documents = new DocumentCache(schema, limits, limits.documentCache);
-    // The same masking as over HTTP (shared/errors.ts), with this connection's viewer for the error log.
-    const mask = (raw: readonly GraphQLError[], viewer: Viewer | null | undefined, operationType: string | undefined): GraphQLFormattedError[] =>
-      raw.map((error) =>
-        formatError(error.toJSON(), error, (unexpected) =>
-          errors.record(unexpected, { operation: operationName(operationType, error), userId: viewer?.userId ?? null, requestId: null }),
-        ),
-      );
+    // Parse and validate once per distinct document (cached), with the same limits as HTTP.
+    const documents = new DocumentCache(schema, limits, limits.documentCache);
+    const costs = new CostLimiter(schema, limits.maxCost);
+    const renderer = new EventRenderer(schema, executor, wsConfig.sharedExecution);
 
-    this.disposable = serveGraphqlWs<{ state?: ConnectionState }>(
-      this.wss,
-      {
-        schema,
-        subscribe: createSharedSubscribe(schema, wsConfig.sharedExecution),
+    const server = new ProtocolServer<ConnectionState, TransportExtra>({
+      schema,
+      executor,
+      renderer,
+      hooks: {
         connectionInitWaitTimeout: wsConfig.initTimeoutMs,
-        onSubscribe: (ctx, _id, payload) => {
-          // The new subscription's id is already registered when this runs.
-          if (Object.keys(ctx.subscriptions).length > wsConfig.maxSubscriptionsPerConnection) {
-            return [new GraphQLError(`At most ${wsConfig.maxSubscriptionsPerConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
-          }
-          // Parse and validate once per distinct document (cached), with the same limits as HTTP.
-          const prepared = this.documents.prepare(payload.query);
-          if (prepared.errors) return prepared.errors;
-          const tooExpensive = checkCost(schema, prepared.document, payload.variables ?? undefined, payload.operationName, limits.maxCost);
-          if (tooExpensive) return [tooExpensive];
-          return { schema, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName ?? undefined };
-        },
-        onConnect: async (ctx) => {
-          const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        onConnect: async (params, { socket, request }) => {
+          const raw = params?.authorization ?? params?.Authorization;
           let viewer: Viewer | null = null;
           if (raw !== undefined && raw !== null && raw !== '') {
             viewer = await services.sessions.authenticate(parseBearer(raw));
-            // graphql-ws closes with 4403 Forbidden when onConnect returns false.
+            // Closed with 4403 Forbidden.
             if (!viewer) return false;
           }
           if (viewer && this.userSocketCount(viewer.userId) >= wsConfig.maxConnectionsPerUser) {
-            ctx.extra.socket.close(ServerCloseCode.TooManyConnections, 'Too many connections for this user');
+            socket.close(ServerCloseCode.TooManyConnections, 'Too many connections for this user');
             return false;
           }
-          ctx.extra.state = { viewer, connectionId: randomUUID() };
-          if (viewer) this.track(ctx.extra.socket, viewer);
-          // Presence: online from here until onClose (realtime/presence.ts).
-          await services.realtime.connectionOpened(ctx.extra.state.connectionId, viewer);
-          return true;
+          const state: ConnectionState = {
+            viewer,
+            connectionId: randomUUID(),
+            socket,
+            ip: clientIp(request, services.config.trustProxy),
+            userAgent: headerValue(request.headers['user-agent']),
+          };
+          if (viewer) this.track(socket, viewer);
+          // Presence: online from here until the socket closes (realtime/presence.ts).
+          await services.realtime.connectionOpened(state.connectionId, viewer);
+          return state;
         },
-        onClose: (ctx) => {
-          const viewer = ctx.extra.state?.viewer;
-          if (viewer) this.untrack(ctx.extra.socket, viewer);
-          if (ctx.extra.state) void services.realtime.connectionClosed(ctx.extra.state.connectionId);
+        onClose: (state) => {
+          if (!state) return;
+          if (state.viewer) this.untrack(state.socket, state.viewer);
+          void services.realtime.connectionClosed(state.connectionId);
         },
-        // `realtime`: the subscription engine, for type-graphql's subscribe functions.
-        context: (ctx): RealtimeContext =>
+        prepare: (_state, payload, active) => {
+          if (active > wsConfig.maxSubscriptionsPerConnection) {
+            return [new GraphQLError(`At most ${wsConfig.maxSubscriptionsPerConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
+          }
+          const prepared = documents.prepare(payload.query);
+          if (prepared.errors) return prepared.errors;
+          const variables = payload.variables ?? undefined;
+          const name = payload.operationName ?? undefined;
+          const tooExpensive = costs.check(prepared.document, variables, name);
+          if (tooExpensive) return [tooExpensive];
+          return { document: prepared.document, operationName: name, variables, shareKey: renderer.shareKey(prepared.document, name, variables) };
+        },
+        // The realtime engine rides along for type-graphql's subscribe functions.
+        context: (state): RealtimeContext =>
           createRequestContext(services, {
             requestId: randomUUID(),
             transport: 'ws' as const,
-            viewer: ctx.extra.state?.viewer ?? null,
-            ip: clientIp(ctx.extra.request, services.config.trustProxy),
-            userAgent: headerValue(ctx.extra.request.headers['user-agent']),
+            viewer: state.viewer,
+            ip: state.ip,
+            userAgent: state.userAgent,
             realtime: services.realtime,
           }),
-        onNext: (ctx, _id, _payload, args, result: ExecutionResult) => {
-          if (!result.errors || result.errors.length === 0) return;
-          const operationType = getOperationAST(args.document, args.operationName)?.operation;
-          return { ...result, errors: mask(result.errors, ctx.extra.state?.viewer, operationType) };
-        },
-        onError: (ctx, _id, _payload, errs) => mask(errs, ctx.extra.state?.viewer, undefined),
+        // The same masking as over HTTP (shared/errors.ts), with this connection's viewer for the error log.
+        mask: (state, raw, operationType): GraphQLFormattedError[] =>
+          raw.map((error) =>
+            formatError(error.toJSON(), error, (unexpected) =>
+              errors.record(unexpected, { operation: operationName(operationType, error), userId: state?.viewer?.userId ?? null, requestId: null }),
+            ),
+          ),
       },
-      {
-        logger,
-        keepAliveMs: wsConfig.keepAliveMs,
-        // A slow reader must not grow our memory: it is dropped and resumes with its cursor.
-        maxBufferedBytes: wsConfig.maxBufferedBytes,
-        slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
-      },
-    );
+    });
+
+    this.disposable = serveGraphqlWs(this.wss, server, {
+      logger,
+      keepAliveMs: wsConfig.keepAliveMs,
+      // A slow reader must not grow our memory: it is dropped and resumes with its cursor.
+      maxBufferedBytes: wsConfig.maxBufferedBytes,
+      slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
+    });
     logger.debug('graphql-ws server attached on /graphql');
   }
 

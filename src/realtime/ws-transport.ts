@@ -1,9 +1,10 @@
 import type http from 'node:http';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode, handleProtocols } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../shared/logger';
+import { type Connection, ProtocolViolation, type ProtocolServer, type ProtocolSocket } from './protocol';
 
-/** What graphql-ws's context carries for each connection on this transport. */
+/** What the protocol's hooks learn about each connection on this transport. */
 export interface TransportExtra {
   readonly socket: WebSocket;
   readonly request: http.IncomingMessage;
@@ -18,76 +19,95 @@ export interface TransportOptions {
   slowConsumerCloseCode: number;
 }
 
+const TEXT_FRAME = { binary: false };
+
+/** One `ws` socket as the protocol core sees it. */
+class WsProtocolSocket implements ProtocolSocket {
+  /** Answered the last keep-alive ping. */
+  alive = true;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly options: TransportOptions,
+  ) {}
+
+  get protocol(): string {
+    return this.ws.protocol;
+  }
+
+  send(frame: string | Buffer): void {
+    const { ws } = this;
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > this.options.maxBufferedBytes) {
+      ws.close(this.options.slowConsumerCloseCode, 'Client too slow');
+      return;
+    }
+    // Not waiting for the kernel: ws queues in order, and the check above bounds the queue.
+    // Always a text frame, also for the Buffers that subscribers share (delivery.ts).
+    ws.send(frame, TEXT_FRAME);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+}
+
 /**
- * graphql-ws's protocol core on a `ws` server: our own thin adapter in place of
- * `graphql-ws/use/ws`, so that socket errors go to our logger (not the console), a slow
- * reader is cut off instead of growing memory, and sends do not wait for the kernel.
+ * The graphql-transport-ws core (protocol.ts) on a `ws` server: our own thin adapter, so
+ * that socket errors go to our logger (not the console), a slow reader is cut off instead of
+ * growing memory, sends do not wait for the kernel, and one timer pings every socket.
  */
-export function serveGraphqlWs<E extends Record<PropertyKey, unknown>>(
-  wss: WebSocketServer,
-  serverOptions: ServerOptions<Record<string, unknown>, TransportExtra & Partial<E>>,
-  options: TransportOptions,
-): { dispose(): Promise<void> } {
+export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S, TransportExtra>, options: TransportOptions): { dispose(): Promise<void> } {
   const { logger } = options;
-  const server = makeServer(serverOptions);
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
+  const sockets = new Map<WebSocket, WsProtocolSocket>();
 
-  wss.on('connection', (socket, request) => {
-    // Client faults (oversized frames, bad framing) are answered by ws itself with a close code.
-    socket.on('error', (error) => logger.debug({ err: error.message }, 'WebSocket client error'));
+  // One keep-alive timer for all sockets (not one per socket).
+  const keepAlive = setInterval(() => {
+    for (const socket of sockets.values()) {
+      if (!socket.alive) {
+        socket.ws.terminate();
+        continue;
+      }
+      socket.alive = false;
+      socket.ws.ping();
+    }
+  }, options.keepAliveMs);
+  keepAlive.unref();
 
-    let alive = true;
-    socket.on('pong', () => (alive = true));
-    const keepAlive = setInterval(() => {
-      if (!alive) {
-        socket.terminate();
+  const receive = (connection: Connection<S, TransportExtra>, socket: WsProtocolSocket, data: string) => {
+    connection.receive(data).catch((error: unknown) => {
+      // Message types only a server may send (next, error, connection_ack): the client broke the protocol.
+      if (error instanceof ProtocolViolation) {
+        logger.debug({ err: error.message }, 'graphql-ws protocol violation');
+        socket.close(CloseCode.BadRequest, 'Unexpected message type');
         return;
       }
-      alive = false;
-      socket.ping();
-    }, options.keepAliveMs);
+      logger.error({ err: error }, 'graphql-ws message handling failed');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  };
 
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) => {
-          if (socket.readyState !== socket.OPEN) return;
-          if (socket.bufferedAmount > options.maxBufferedBytes) {
-            socket.close(options.slowConsumerCloseCode, 'Client too slow');
-            return;
-          }
-          socket.send(data);
-        },
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (callback) =>
-          socket.on('message', async (data) => {
-            try {
-              await callback(String(data));
-            } catch (error) {
-              // graphql-ws throws on message types only a server may send (next, error, connection_ack):
-              // the client broke the protocol.
-              if (error instanceof Error && error.message.startsWith('Unexpected message of type')) {
-                logger.debug({ err: error.message }, 'graphql-ws protocol violation');
-                socket.close(CloseCode.BadRequest, 'Unexpected message type');
-                return;
-              }
-              logger.error({ err: error }, 'graphql-ws message handling failed');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            }
-          }),
-      },
-      { socket, request } as TransportExtra & Partial<E>,
-    );
-
-    socket.once('close', (code, reason) => {
-      clearInterval(keepAlive);
-      void closed(code, String(reason));
+  wss.on('connection', (ws, request) => {
+    // Client faults (oversized frames, bad framing) are answered by ws itself with a close code.
+    ws.on('error', (error) => logger.debug({ err: error.message }, 'WebSocket client error'));
+    const socket = new WsProtocolSocket(ws, options);
+    sockets.set(ws, socket);
+    ws.on('pong', () => {
+      socket.alive = true;
+    });
+    const connection = server.open(socket, { socket: ws, request });
+    ws.on('message', (data) => receive(connection, socket, String(data)));
+    ws.once('close', (code, reason) => {
+      sockets.delete(ws);
+      connection.closedWith(code, String(reason));
     });
   });
 
   return {
     async dispose() {
+      clearInterval(keepAlive);
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));

@@ -1,0 +1,140 @@
+import { type DocumentNode, type ExecutionResult, getNamedType, type GraphQLFormattedError, type GraphQLSchema, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
+import type { QueryExecutor } from '../shared/jit';
+
+/**
+ * Fields whose value depends on who is asking. A subscription document that selects none
+ * of them gives every subscriber the same result for the same event.
+ */
+export const PER_VIEWER_FIELDS = new Set(['Message.myVote', 'Channel.isMember', 'Channel.unreadCount', 'Channel.peer', 'Channel.name', 'User.email']);
+
+/** An operation as it runs for one subscriber: what graphql-ws's subscribe message asked for, checked. */
+export interface PreparedOperation {
+  document: DocumentNode;
+  operationName: string | undefined;
+  variables: Record<string, unknown> | undefined;
+  /** Subscribers with the same key get the same result for the same event (null: per viewer). */
+  shareKey: string | null;
+}
+
+/** One event's result as sent: the JSON of graphql-ws's `next` payload, and its frames by subscription id. */
+export class RenderedResult {
+  private firstId: string | null = null;
+  private firstFrame: Buffer | null = null;
+  private otherFrames: Map<string, Buffer> | null = null;
+
+  constructor(readonly json: string) {}
+
+  /** The whole `next` message for subscription `id`; subscribers that chose the same id share its bytes. */
+  frame(id: string): Buffer {
+    if (id === this.firstId) return this.firstFrame!;
+    const known = this.otherFrames?.get(id);
+    if (known) return known;
+    const frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${this.json}}`);
+    if (this.firstId === null) {
+      this.firstId = id;
+      this.firstFrame = frame;
+    } else if ((this.otherFrames ??= new Map()).size < MAX_FRAMES_PER_RESULT) {
+      this.otherFrames.set(id, frame);
+    }
+    return frame;
+  }
+}
+
+/** Distinct subscription ids whose frames one result keeps (clients mostly count from "1"). */
+const MAX_FRAMES_PER_RESULT = 16;
+
+export type Masker = (errors: ExecutionResult['errors']) => GraphQLFormattedError[];
+
+/** Gives the context to execute one event with (asked only when the event has to be executed). */
+export interface EventContextSource {
+  eventContext(): unknown;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
+ * Executes and serializes subscription events. Hasura and Phoenix call the main trick
+ * multiplexing: an event (the same payload object, delivered by the bus to every subscriber
+ * of this instance) is executed and serialized once per document and variables when the
+ * document selects no per-viewer field, and every such subscriber gets the same bytes. The
+ * cost of an event then no longer grows with the number of subscribers, only the writes do.
+ */
+export class EventRenderer {
+  private readonly viewerIndependent = new WeakMap<DocumentNode, boolean>();
+  private readonly documentIds = new WeakMap<DocumentNode, number>();
+  private nextDocumentId = 1;
+  private readonly shared = new WeakMap<object, Map<string, MaybePromise<RenderedResult>>>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly executor: QueryExecutor,
+    private readonly enabled: boolean,
+  ) {}
+
+  /** The key that lets subscribers share results, or null when the document asks for per-viewer fields. */
+  shareKey(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined): string | null {
+    if (!this.enabled || !this.isViewerIndependent(document)) return null;
+    let id = this.documentIds.get(document);
+    if (id === undefined) this.documentIds.set(document, (id = this.nextDocumentId++));
+    return `${id}|${operationName ?? ''}|${JSON.stringify(variables ?? {})}`;
+  }
+
+  /**
+   * The result of one event for one subscriber. A context is asked for only when the event
+   * has to be executed (once per share key, or for every per-viewer subscriber); `mask`
+   * formats its errors.
+   */
+  render(operation: PreparedOperation, payload: unknown, contexts: EventContextSource, mask: Masker): MaybePromise<RenderedResult> {
+    const key = operation.shareKey;
+    if (key === null || typeof payload !== 'object' || payload === null) return this.run(operation, payload, contexts.eventContext(), mask);
+    let byKey = this.shared.get(payload);
+    if (!byKey) this.shared.set(payload, (byKey = new Map()));
+    let rendered = byKey.get(key);
+    if (!rendered) {
+      rendered = this.run(operation, payload, contexts.eventContext(), mask);
+      byKey.set(key, rendered);
+      if (isPromise(rendered)) {
+        const settling = rendered;
+        // Later subscribers get the value itself, not another promise.
+        void settling.then((value) => byKey.get(key) === settling && byKey.set(key, value)).catch(() => undefined);
+      }
+    }
+    return rendered;
+  }
+
+  private run(operation: PreparedOperation, payload: unknown, contextValue: unknown, mask: Masker): MaybePromise<RenderedResult> {
+    const result = this.executor.execute(operation.document, operation.operationName, payload, contextValue, operation.variables);
+    return isPromise(result) ? result.then((settled) => serialize(settled, mask)) : serialize(result, mask);
+  }
+
+  private isViewerIndependent(document: DocumentNode): boolean {
+    let known = this.viewerIndependent.get(document);
+    if (known === undefined) {
+      known = true;
+      const typeInfo = new TypeInfo(this.schema);
+      visit(
+        document,
+        visitWithTypeInfo(typeInfo, {
+          Field(node) {
+            const parent = typeInfo.getParentType();
+            if (parent && PER_VIEWER_FIELDS.has(`${getNamedType(parent).name}.${node.name.value}`)) known = false;
+          },
+        }),
+      );
+      this.viewerIndependent.set(document, known);
+    }
+    return known;
+  }
+}
+
+/** graphql-ws's `next` payload: the result, with errors formatted (and masked). */
+export function serialize(result: ExecutionResult, mask: Masker): RenderedResult {
+  if (!result.errors || result.errors.length === 0) {
+    return new RenderedResult(result.extensions ? JSON.stringify({ data: result.data, extensions: result.extensions }) : JSON.stringify({ data: result.data }));
+  }
+  return new RenderedResult(JSON.stringify({ ...result, errors: mask(result.errors) }));
+}
