@@ -139,6 +139,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       await orm.connect();
       if (options.migrate !== false) await migrateWithLock(orm, databaseUrl, logger);
       if (redis) await connectRedis(redis);
+      await ws.start();
       await apollo.start();
       started = true;
       graphqlRoutes.use(

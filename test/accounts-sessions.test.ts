@@ -1,4 +1,6 @@
 import { hashToken } from '../src/accounts/session.service';
+import { type SessionTopicEvent, Topic } from '../src/realtime/topics';
+import { topicSubscribers } from './helpers/realtime';
 import { describeWithRedis, startTestApp, type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
@@ -184,18 +186,30 @@ describe('accounts: sessions, logout, password changes and revocation', () => {
       expect(await closeCode(connectWs(server.wsUrl, alice.token))).toBe(4403);
     });
 
-    it('stops listening for revocations after the last socket of a user closes', async () => {
+    it('closes a socket whose session is revoked while it connects (between its session lookup and its registration)', async () => {
       const alice = await createUser(server.app);
-      const watcher = (server.app.ws as unknown as { revocations: { isWatching(userId: string): boolean } }).revocations;
-      const first = await openSocket(server, alice, alice.token, 1);
-      const second = await openSocket(server, alice, alice.token, 2);
-      expect(watcher.isWatching(alice.id)).toBe(true);
-      await first.dispose();
-      await waitUntil(() => server.app.ws.userSocketCount(alice.id) === 1, 'the first socket to close');
-      expect(watcher.isWatching(alice.id)).toBe(true);
-      await second.dispose();
-      await waitUntil(() => server.app.ws.userSocketCount(alice.id) === 0, 'the sockets to close');
-      expect(watcher.isWatching(alice.id)).toBe(false);
+      const [session] = await server.app.services.orm.em.getConnection().execute<Array<{ id: string }>>('select id from sessions where token_hash = ?', [hashToken(alice.token)]);
+      // The revocation event arrives first; the session row still reads as live, as it would
+      // for a socket that looked it up just before the logout committed.
+      await server.app.services.bus.publish(Topic.sessions(), { type: 'SessionsRevoked', userId: alice.id, sessionIds: [session.id] } satisfies SessionTopicEvent);
+      await waitUntil(() => server.app.services.bus.stats.published > 0, 'the event to be published');
+      await delay(100);
+      expect(await closeCode(connectWs(server.wsUrl, alice.token))).toBe(4403);
+      // Another session of hers is not affected.
+      const other = await secondSession(alice);
+      const socket = await openSocket(server, alice, other, 1);
+      await delay(100);
+      expect(server.app.ws.userSocketCount(alice.id)).toBe(1);
+      await socket.dispose();
+    });
+
+    it('follows no per-user topic for a socket: revocations come on one instance-wide topic', async () => {
+      if (!server.app.services.redis) return;
+      const alice = await createUser(server.app);
+      const socket = await openSocket(server, alice, alice.token, 1);
+      expect(await topicSubscribers(server.app, Topic.user(alice.id))).toBe(0);
+      expect(await topicSubscribers(server.app, Topic.sessions())).toBeGreaterThanOrEqual(1);
+      await socket.dispose();
     });
   });
 

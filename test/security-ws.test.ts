@@ -149,7 +149,7 @@ describe('graphql-ws protocol edge cases', () => {
     expect(server.app.services.realtime.activeStreams).toBe(before);
     if (server.app.services.redis) {
       await waitUntil(async () => (await topicSubscribers(server.app, Topic.channel(publicId))) === 0, 'no Redis listener of the channel');
-      // The user's topic is also followed for revocations while the socket is open.
+      // The inbox followed the user's topic: nothing stays subscribed once the socket is gone.
       raw.socket.close();
       await raw.closed;
       await waitUntil(async () => (await topicSubscribers(server.app, Topic.user(user.id))) === 0, 'no Redis listener of the user');

@@ -6,7 +6,7 @@ import { BadUserInputError, ConflictError, RateLimitedError, UnauthenticatedErro
 import { isUuid } from '../shared/ids';
 import { RateLimiter } from '../shared/rate-limit';
 import { type Connection, decodeCursor, decodeIntCursor, encodeCursor, pageSize } from '../shared/relay';
-import { Topic, type ChannelTopicEvent, type UserTopicEvent } from '../realtime/topics';
+import { Topic, type ChannelTopicEvent, type SessionTopicEvent, type UserTopicEvent } from '../realtime/topics';
 import type { UserSnapshot } from '../realtime/snapshots';
 import { Channel, DEFAULT_CHANNEL_NAME } from '../channels/channel.entity';
 import { channelSnapshot } from '../channels/channel.types';
@@ -316,7 +316,7 @@ export class AccountService {
 
   private async publishRevoked(userId: string, sessionIds: string[]): Promise<void> {
     if (sessionIds.length === 0) return;
-    await this.services.bus.publish(Topic.user(userId), { type: 'SessionsRevoked', sessionIds } satisfies UserTopicEvent);
+    await this.services.bus.publish(Topic.sessions(), { type: 'SessionsRevoked', userId, sessionIds } satisfies SessionTopicEvent);
   }
 }
 

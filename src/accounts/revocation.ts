@@ -1,73 +1,71 @@
-import type { EventBus, Unsubscribe } from '../realtime/event-bus';
-import { Topic, type UserTopicEvent } from '../realtime/topics';
+import type { BusListener, EventBus } from '../realtime/event-bus';
+import { type SessionTopicEvent, Topic } from '../realtime/topics';
 import type { Viewer } from '../shared/context';
 import type { Logger } from '../shared/logger';
-import type { SessionService } from './session.service';
 
-interface Watch {
-  sockets: number;
-  listening: Promise<Unsubscribe | null>;
-}
+/** How long a revocation is remembered for sockets that were connecting while it happened. */
+const RECENT_REVOCATION_MS = 60_000;
 
 /**
  * Closes this instance's sockets when their session is revoked on any instance: it listens
- * on the user topic of every user with an open socket here (from the first socket to the
- * last) and hands `SessionsRevoked` session ids to `closeSessions`.
+ * on the sessions topic (from start to stop) and hands `SessionsRevoked` session ids to
+ * `closeSessions`, which looks them up in the instance's index of open sockets.
+ *
+ * A socket authenticates (reading its session) before it is indexed; a revocation that lands
+ * in between would find nothing to close. So revoked session ids are remembered for a
+ * minute, and a socket whose session is among them closes as soon as it is indexed. Since
+ * the listener is active before any socket authenticates, every revocation after a
+ * socket's session lookup is seen one way or the other.
  */
-export class RevocationWatcher {
-  private readonly watches = new Map<string, Watch>();
+export class RevocationWatcher implements BusListener {
+  private readonly recent = new Map<string, number>();
+  private listening = false;
 
   constructor(
     private readonly bus: EventBus,
-    private readonly sessions: SessionService,
     private readonly logger: Logger,
     private readonly closeSessions: (sessionIds: readonly string[]) => unknown,
   ) {}
 
-  /** A socket authenticated as `viewer` opened on this instance. */
-  socketOpened(viewer: Viewer): void {
-    let watch = this.watches.get(viewer.userId);
-    if (!watch) {
-      const listening = this.bus
-        .listen<UserTopicEvent>(Topic.user(viewer.userId), (event) => {
-          // A tick later, so a logout sent over the socket itself still gets its answer first.
-          if (event.type === 'SessionsRevoked') setImmediate(() => this.closeSessions(event.sessionIds));
-        })
-        .catch((error: Error) => {
-          this.logger.error({ err: error.message }, 'could not listen for session revocations');
-          return null;
-        });
-      watch = { sockets: 0, listening };
-      this.watches.set(viewer.userId, watch);
+  /** Starts listening; resolves once the listener is active. */
+  async start(): Promise<void> {
+    if (this.listening) return;
+    this.listening = true;
+    await this.bus.attach(Topic.sessions(), this).catch((error: Error) => {
+      this.listening = false;
+      this.logger.error({ err: error.message }, 'could not listen for session revocations');
+      throw error;
+    });
+  }
+
+  onBusEvent(payload: unknown): void {
+    const event = payload as SessionTopicEvent;
+    if (event.type !== 'SessionsRevoked') return;
+    const now = Date.now();
+    for (const [sessionId, until] of this.recent) {
+      if (until > now) break;
+      this.recent.delete(sessionId);
     }
-    watch.sockets += 1;
-    // A revocation published between authentication and the listener becoming active
-    // would be missed: once listening, check the session once more.
-    void watch.listening
-      .then(async () => {
-        if (!(await this.sessions.isActive(viewer.sessionId))) this.closeSessions([viewer.sessionId]);
-      })
-      .catch((error: Error) => this.logger.warn({ err: error.message }, 'session recheck failed'));
+    for (const sessionId of event.sessionIds) this.recent.set(sessionId, now + RECENT_REVOCATION_MS);
+    // A tick later, so a logout sent over the socket itself still gets its answer first.
+    setImmediate(() => this.closeSessions(event.sessionIds));
   }
 
-  /** A socket of `viewer` closed; the last one of the user stops the listener. */
-  socketClosed(viewer: Viewer): void {
-    const watch = this.watches.get(viewer.userId);
-    if (!watch) return;
-    watch.sockets -= 1;
-    if (watch.sockets > 0) return;
-    this.watches.delete(viewer.userId);
-    void watch.listening.then((unsubscribe) => unsubscribe?.());
+  /** A socket authenticated as `viewer` was indexed: closed at once if its session was just revoked. */
+  socketOpened(viewer: Viewer): void {
+    const until = this.recent.get(viewer.sessionId);
+    if (until !== undefined && until > Date.now()) setImmediate(() => this.closeSessions([viewer.sessionId]));
   }
 
-  /** Stops every listener (on shutdown). */
+  /** Stops listening (on shutdown). */
   close(): void {
-    for (const watch of this.watches.values()) void watch.listening.then((unsubscribe) => unsubscribe?.());
-    this.watches.clear();
+    if (this.listening) this.bus.detach(Topic.sessions(), this);
+    this.listening = false;
+    this.recent.clear();
   }
 
-  /** Whether this instance listens on the user's topic (for tests and metrics). */
-  isWatching(userId: string): boolean {
-    return this.watches.has(userId);
+  /** Whether revocations reach this instance (for tests and metrics). */
+  get isListening(): boolean {
+    return this.listening;
   }
 }

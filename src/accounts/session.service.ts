@@ -46,6 +46,8 @@ export function parseBearer(header: unknown): string | null {
 export class SessionService {
   private readonly touchIntervalMs: number;
   private readonly lookups: DataLoader<string, SessionRow | null>;
+  /** Rechecks of open sockets' sessions, batched the same way. */
+  private readonly byId: DataLoader<string, SessionRow | null>;
 
   constructor(
     private readonly orm: MikroORM,
@@ -62,6 +64,15 @@ export class SessionService {
       );
       const byHash = new Map(rows.map((row) => [row.token_hash, row]));
       return hashes.map((hash) => byHash.get(hash) ?? null);
+    });
+    this.byId = sharedBatchLoader(async (ids) => {
+      const rows = await this.sql.query<SessionRow>(
+        'select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where id = any($1::uuid[])',
+        [ids],
+        'sessions_by_id',
+      );
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
     });
   }
 
@@ -104,8 +115,8 @@ export class SessionService {
 
   /** Whether a session (already authenticated once) is still valid: used by open sockets. */
   async isActive(sessionId: string): Promise<boolean> {
-    const [row] = await this.sql.query<SessionRow>('select last_used_at, expires_at, revoked_at from sessions where id = $1', [sessionId], 'sessions_by_id');
-    return row !== undefined && this.isLive({ revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) });
+    const row = await this.byId.load(sessionId);
+    return row !== null && this.isLive({ revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) });
   }
 
   private isLive(session: { revokedAt: Date | string | null; expiresAt: Date; lastUsedAt: Date }): boolean {

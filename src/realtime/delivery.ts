@@ -40,13 +40,19 @@ export class RenderedResult {
   }
 }
 
+/** Shared operations remembered (one per channel and document, typically). */
+const MAX_SHARED_OPERATIONS = 10_000;
+
 /** Distinct subscription ids whose frames one result keeps (clients mostly count from "1"). */
 const MAX_FRAMES_PER_RESULT = 16;
 
-export type Masker = (errors: ExecutionResult['errors']) => GraphQLFormattedError[];
+/** Formats (and masks) a result's errors for the client. */
+export interface ErrorMasker {
+  maskErrors(errors: NonNullable<ExecutionResult['errors']>): GraphQLFormattedError[];
+}
 
-/** Gives the context to execute one event with (asked only when the event has to be executed). */
-export interface EventContextSource {
+/** A subscriber, as rendering sees it: a context to execute an event with (asked only when it has to be), and its masking. */
+export interface EventContextSource extends ErrorMasker {
   eventContext(): unknown;
 }
 
@@ -68,6 +74,8 @@ export class EventRenderer {
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private nextDocumentId = 1;
   private readonly shared = new WeakMap<object, Map<string, MaybePromise<RenderedResult>>>();
+  /** One PreparedOperation per share key, for all the subscribers that have it (bounded). */
+  private readonly operations = new Map<string, PreparedOperation>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -75,27 +83,36 @@ export class EventRenderer {
     private readonly enabled: boolean,
   ) {}
 
-  /** The key that lets subscribers share results, or null when the document asks for per-viewer fields. */
-  shareKey(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined): string | null {
-    if (!this.enabled || !this.isViewerIndependent(document)) return null;
+  /**
+   * The operation as subscribers run it. Those whose document selects no per-viewer field get
+   * a share key, and all the subscribers with the same key the same object: a subscription
+   * then holds no document, variables or key of its own.
+   */
+  prepare(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined): PreparedOperation {
+    if (!this.enabled || !this.isViewerIndependent(document)) return { document, operationName, variables, shareKey: null };
     let id = this.documentIds.get(document);
     if (id === undefined) this.documentIds.set(document, (id = this.nextDocumentId++));
-    return `${id}|${operationName ?? ''}|${JSON.stringify(variables ?? {})}`;
+    const shareKey = `${id}|${operationName ?? ''}|${JSON.stringify(variables ?? {})}`;
+    const known = this.operations.get(shareKey);
+    if (known && known.document === document) return known;
+    const operation: PreparedOperation = { document, operationName, variables, shareKey };
+    if (this.operations.size >= MAX_SHARED_OPERATIONS) this.operations.delete(this.operations.keys().next().value as string);
+    this.operations.set(shareKey, operation);
+    return operation;
   }
 
   /**
    * The result of one event for one subscriber. A context is asked for only when the event
-   * has to be executed (once per share key, or for every per-viewer subscriber); `mask`
-   * formats its errors.
+   * has to be executed (once per share key, or for every per-viewer subscriber).
    */
-  render(operation: PreparedOperation, payload: unknown, contexts: EventContextSource, mask: Masker): MaybePromise<RenderedResult> {
+  render(operation: PreparedOperation, payload: unknown, subscriber: EventContextSource): MaybePromise<RenderedResult> {
     const key = operation.shareKey;
-    if (key === null || typeof payload !== 'object' || payload === null) return this.run(operation, payload, contexts.eventContext(), mask);
+    if (key === null || typeof payload !== 'object' || payload === null) return this.run(operation, payload, subscriber);
     let byKey = this.shared.get(payload);
     if (!byKey) this.shared.set(payload, (byKey = new Map()));
     let rendered = byKey.get(key);
     if (!rendered) {
-      rendered = this.run(operation, payload, contexts.eventContext(), mask);
+      rendered = this.run(operation, payload, subscriber);
       byKey.set(key, rendered);
       if (isPromise(rendered)) {
         const settling = rendered;
@@ -106,9 +123,9 @@ export class EventRenderer {
     return rendered;
   }
 
-  private run(operation: PreparedOperation, payload: unknown, contextValue: unknown, mask: Masker): MaybePromise<RenderedResult> {
-    const result = this.executor.execute(operation.document, operation.operationName, payload, contextValue, operation.variables);
-    return isPromise(result) ? result.then((settled) => serialize(settled, mask)) : serialize(result, mask);
+  private run(operation: PreparedOperation, payload: unknown, subscriber: EventContextSource): MaybePromise<RenderedResult> {
+    const result = this.executor.execute(operation.document, operation.operationName, payload, subscriber.eventContext(), operation.variables);
+    return isPromise(result) ? result.then((settled) => serialize(settled, subscriber)) : serialize(result, subscriber);
   }
 
   private isViewerIndependent(document: DocumentNode): boolean {
@@ -132,9 +149,9 @@ export class EventRenderer {
 }
 
 /** graphql-ws's `next` payload: the result, with errors formatted (and masked). */
-export function serialize(result: ExecutionResult, mask: Masker): RenderedResult {
+export function serialize(result: ExecutionResult, masker: ErrorMasker): RenderedResult {
   if (!result.errors || result.errors.length === 0) {
     return new RenderedResult(result.extensions ? JSON.stringify({ data: result.data, extensions: result.extensions }) : JSON.stringify({ data: result.data }));
   }
-  return new RenderedResult(JSON.stringify({ ...result, errors: mask(result.errors) }));
+  return new RenderedResult(JSON.stringify({ ...result, errors: masker.maskErrors(result.errors) }));
 }

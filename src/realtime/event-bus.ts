@@ -8,6 +8,16 @@ import { decodeEvent, encodeEvent } from './codec';
 export type Unsubscribe = () => void;
 
 /**
+ * A listener object: what a long-lived stream registers, instead of a closure per topic
+ * (thousands of subscriptions per instance make per-listener allocations count).
+ */
+export interface BusListener {
+  onBusEvent(payload: unknown): void;
+}
+
+type Listener = ((payload: unknown) => void) | BusListener;
+
+/**
  * The pub/sub port. Topics are per channel and per user (see topics.ts), never one
  * global topic filtered per subscriber. Publishing never throws: a failed publish is
  * logged and counted, because the write it follows has already committed and clients
@@ -18,6 +28,9 @@ export interface EventBus {
   publish(topic: string, payload: unknown): Promise<void>;
   /** Resolves once the subscription is active, so nothing published afterwards is missed. */
   listen<T>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe>;
+  /** listen() for a listener object; it stops with detach(). */
+  attach(topic: string, listener: BusListener): Promise<void>;
+  detach(topic: string, listener: BusListener): void;
   subscribe<T>(topic: string): AsyncIterableIterator<T>;
   /** Topics this instance is subscribed to (for tests and metrics). */
   readonly topicCount: number;
@@ -27,7 +40,7 @@ export interface EventBus {
 
 /** One engine subscription per topic, shared by every listener of this instance. */
 interface TopicEntry {
-  listeners: Set<(payload: unknown) => void>;
+  listeners: Set<Listener>;
   /** Resolves with the engine's subscription id once it is active. */
   active: Promise<number>;
 }
@@ -63,17 +76,37 @@ class EngineEventBus implements EventBus {
    * Listeners of one topic share a single engine subscription (one Redis SUBSCRIBE per
    * instance, however many clients follow the topic); the engine decodes each message once,
    * and every listener receives the same payload object, in the order they started listening.
+   * A listener added twice to a topic is there once.
    */
   async listen<T>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe> {
     const listener = onEvent as (payload: unknown) => void;
+    await this.add(topic, listener);
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.remove(topic, listener);
+    };
+  }
+
+  attach(topic: string, listener: BusListener): Promise<void> {
+    return this.add(topic, listener);
+  }
+
+  detach(topic: string, listener: BusListener): void {
+    this.remove(topic, listener);
+  }
+
+  private async add(topic: string, listener: Listener): Promise<void> {
     let entry = this.topics.get(topic);
     if (!entry) {
-      const listeners = new Set<(payload: unknown) => void>();
+      const listeners = new Set<Listener>();
       const dispatch = (message: unknown) => {
         const payload = this.encodeForEngine ? decodeEvent(message as string) : message;
         for (const one of listeners) {
           try {
-            one(payload);
+            if (typeof one === 'function') one(payload);
+            else one.onBusEvent(payload);
           } catch (error) {
             this.logger.error({ topic, err: (error as Error).message }, 'event handler failed');
           }
@@ -95,17 +128,15 @@ class EngineEventBus implements EventBus {
       current.listeners.delete(listener);
       throw error;
     }
-    let active = true;
-    return () => {
-      if (!active) return;
-      active = false;
-      current.listeners.delete(listener);
-      if (current.listeners.size > 0 || this.topics.get(topic) !== current) return;
-      this.topics.delete(topic);
-      void current.active
-        .then((id) => this.engine.unsubscribe(id))
-        .catch((error: Error) => this.logger.warn({ topic, err: error.message }, 'unsubscribe failed'));
-    };
+  }
+
+  private remove(topic: string, listener: Listener): void {
+    const current = this.topics.get(topic);
+    if (!current || !current.listeners.delete(listener) || current.listeners.size > 0) return;
+    this.topics.delete(topic);
+    void current.active
+      .then((id) => this.engine.unsubscribe(id))
+      .catch((error: Error) => this.logger.warn({ topic, err: error.message }, 'unsubscribe failed'));
   }
 
   subscribe<T>(topic: string): AsyncIterableIterator<T> {

@@ -29,6 +29,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private closed = false;
   private error: unknown = null;
   private cleanups: Array<() => void> | null = null;
+  private released = false;
 
   get isClosed(): boolean {
     return this.closed || this.ending;
@@ -158,10 +159,20 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
+  /** Subclasses release what they hold here (runs once, when the stream ends for any reason). */
+  protected finished(): void {}
+
   private cleanup(): void {
     const cleanups = this.cleanups;
     this.cleanups = null;
     if (cleanups) for (const fn of cleanups) runSafely(fn);
+    if (this.released) return;
+    this.released = true;
+    try {
+      this.finished();
+    } catch {
+      // Releasing must not fail the stream's end.
+    }
   }
 }
 

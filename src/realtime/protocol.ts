@@ -16,7 +16,7 @@ import {
 } from 'graphql';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
 import type { QueryExecutor } from '../shared/jit';
-import { type EventContextSource, type EventRenderer, type Masker, type PreparedOperation, RenderedResult, serialize } from './delivery';
+import { type ErrorMasker, type EventContextSource, type EventRenderer, type PreparedOperation, RenderedResult, serialize } from './delivery';
 import { EventStream, type StreamSink } from './event-stream';
 
 /** The transport's side of one connection. */
@@ -202,11 +202,11 @@ export class Connection<S, E = unknown> implements EventContextSource {
       this.operations.delete(id);
       return;
     }
-    const mask: Masker = (errors) => hooks.mask(state, errors ?? [], kind);
+    const masker: ErrorMasker = { maskErrors: (errors) => hooks.mask(state, errors, kind) };
     const contextValue = hooks.context(state);
     if (kind !== 'subscription') {
       const result = await executor.execute(operation.document, operation.operationName, undefined, contextValue, operation.variables);
-      this.finishWith(id, null, serialize(result, mask));
+      this.finishWith(id, null, serialize(result, masker));
       return;
     }
     const source = await createSourceEventStream({
@@ -223,7 +223,7 @@ export class Connection<S, E = unknown> implements EventContextSource {
         throw new Error('subscription sources must be EventStreams');
       }
       // A refused subscription (graphql-js gives the resolver's error as a result): next, then complete.
-      this.finishWith(id, null, serialize(source as ExecutionResult, mask));
+      this.finishWith(id, null, serialize(source as ExecutionResult, masker));
       return;
     }
     if (!this.isRegistered(id)) {
@@ -231,7 +231,7 @@ export class Connection<S, E = unknown> implements EventContextSource {
       void source.return();
       return;
     }
-    const subscription = new Subscription(this, id, operation, source, mask);
+    const subscription = new Subscription(this, id, operation, source);
     this.operations.set(id, subscription);
     subscription.start();
   }
@@ -268,9 +268,14 @@ export class Connection<S, E = unknown> implements EventContextSource {
     this.operations.delete(subscription.id);
   }
 
-  /** @internal */
+  /** @internal A fresh context for one event of one of this connection's subscriptions. */
   eventContext(): unknown {
     return this.options.hooks.context(this.state as S);
+  }
+
+  /** @internal */
+  maskErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+    return this.options.hooks.mask(this.state as S, errors, OperationTypeNode.SUBSCRIPTION);
   }
 
   /** @internal */
@@ -294,7 +299,6 @@ class Subscription<S, E> implements Operation, StreamSink<unknown> {
     readonly id: string,
     private readonly operation: PreparedOperation,
     private readonly stream: EventStream<unknown>,
-    private readonly mask: Masker,
   ) {}
 
   start(): void {
@@ -312,7 +316,7 @@ class Subscription<S, E> implements Operation, StreamSink<unknown> {
     if (this.stopped) return;
     let rendered: RenderedResult | Promise<RenderedResult>;
     try {
-      rendered = this.connection.renderer.render(this.operation, payload, this.connection, this.mask);
+      rendered = this.connection.renderer.render(this.operation, payload, this.connection);
     } catch (error) {
       return this.error(error);
     }

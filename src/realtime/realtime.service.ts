@@ -10,8 +10,8 @@ import { decodeIntCursor } from '../shared/relay';
 import type { Unsubscribe } from './event-bus';
 import { EventStream } from './event-stream';
 import { Presence } from './presence';
-import { eventUser, loadMessagesAfter, REPLAY_PAGE_SIZE } from './replay';
-import { ChannelSequencer } from './sequencer';
+import { eventUser } from './replay';
+import { ChannelEventStream, type ChannelStreamHost } from './channel-stream';
 import type { MessageSnapshot } from './snapshots';
 import { type ChannelTopicEvent, Topic, type UserTopicEvent } from './topics';
 import { TypingThrottle } from './typing';
@@ -39,8 +39,22 @@ export class RealtimeService {
   private readonly typing: TypingThrottle;
   private openStreams = 0;
 
+  /** What channel streams need from here (channel-stream.ts). */
+  private readonly streamHost: ChannelStreamHost;
+
   constructor(private readonly services: Services) {
     const prefix = services.config.redisKeyPrefix;
+    this.streamHost = {
+      bus: services.bus,
+      sql: services.sql,
+      streamLive: () => {
+        this.openStreams += 1;
+      },
+      streamEnded: () => {
+        this.openStreams -= 1;
+      },
+      replayFailed: (id, error) => services.logger.warn({ channelId: id, err: (error as Error).message }, 'channelEvents replay failed'),
+    };
     this.presence = new Presence(services.redis?.command ?? null, prefix, services.logger);
     this.typing = new TypingThrottle(services.redis?.command ?? null, prefix);
   }
@@ -52,11 +66,11 @@ export class RealtimeService {
 
   // ---- graphql-ws connection hooks -------------------------------------------------
 
-  async connectionOpened(connectionId: string, viewer: Viewer | null): Promise<void> {
+  async connectionOpened(connectionId: number, viewer: Viewer | null): Promise<void> {
     if (viewer) await this.presence.connected(connectionId, viewer.userId);
   }
 
-  async connectionClosed(connectionId: string): Promise<void> {
+  async connectionClosed(connectionId: number): Promise<void> {
     await this.presence.disconnected(connectionId);
   }
 
@@ -90,25 +104,13 @@ export class RealtimeService {
   async channelEvents(viewer: Viewer | null, channelId: string, after: string | null | undefined): Promise<AsyncIterableIterator<ChannelTopicEvent>> {
     if (!viewer) throw new UnauthenticatedError();
     if (!isUuid(channelId)) throw new NotFoundError('Channel');
-    const { sql, logger } = this.services;
-    const id = channelId.toLowerCase();
-    const stream = new EventStream<ChannelTopicEvent>();
-    // Until the cursor is known, live events wait here; then the sequencer takes over.
-    let early: ChannelTopicEvent[] | null = [];
-    let sequencer: ChannelSequencer | null = null;
+    const stream = new ChannelEventStream(this.streamHost, channelId.toLowerCase(), viewer.userId);
     try {
       // Both topics are followed before the access check, so nothing that happens after it
       // (a removal, the channel's deletion, a message) can be missed. Events of a channel
-      // the viewer may not read are only held here, and dropped with the refused stream.
-      await this.listenUntilClosed(stream, Topic.user(viewer.userId), (event: UserTopicEvent) => {
-        // Leaving or being removed ends the viewer's streams of that channel on every instance.
-        if (event.type === 'MembershipRemoved' && event.channelId.toLowerCase() === id) stream.end();
-      });
-      await this.listenUntilClosed(stream, Topic.channel(id), (event: ChannelTopicEvent) => {
-        if (sequencer) sequencer.onLive(event);
-        else early?.push(event);
-      });
-      const access = await findVisibleChannel(sql, viewer.userId, id);
+      // the viewer may not read are only held, and dropped with the refused stream.
+      await stream.follow();
+      const access = await findVisibleChannel(this.services.sql, viewer.userId, stream.channelId);
       if (!access) throw new NotFoundError('Channel');
       const newest = access.channel.lastSeq;
       let start = newest;
@@ -117,47 +119,12 @@ export class RealtimeService {
         start = Math.min(decodeIntCursor(MESSAGE_CURSOR, after, 'after'), newest);
         if (newest - start > MAX_RESUME_MESSAGES) throw new ResyncRequiredError();
       }
-      const ordered = new ChannelSequencer(start, {
-        deliver: (event) => {
-          stream.push(event);
-          // The last event of a deleted channel: the stream completes after it.
-          if (event.type === 'ChannelDeleted') stream.end();
-        },
-        fetchBetween: (afterSeq, beforeSeq) => loadMessagesAfter(sql, id, afterSeq, { beforeSeq }),
-        fail: (error) => stream.fail(error),
-      });
-      stream.onClose(() => ordered.stop());
-      sequencer = ordered;
-      for (const event of early ?? []) ordered.onLive(event);
-      early = null;
-      if (start >= newest) {
-        // Nothing committed to replay: live at once (a message committed since is buffered by
-        // the sequencer until its predecessors are known, as always).
-        ordered.goLive();
-        this.countStream(stream);
-      } else {
-        void this.replay(id, ordered, stream).catch((error: unknown) => {
-          logger.warn({ channelId: id, err: (error as Error).message }, 'channelEvents replay failed');
-          stream.fail(error);
-        });
-      }
+      stream.start(start, newest);
     } catch (error) {
       await stream.return();
       throw error;
     }
     return stream;
-  }
-
-  private async replay(channelId: string, sequencer: ChannelSequencer, stream: EventStream<ChannelTopicEvent>): Promise<void> {
-    for (;;) {
-      if (stream.isClosed) return;
-      const page = await loadMessagesAfter(this.services.sql, channelId, sequencer.lastSeq);
-      for (const message of page) sequencer.onReplayed(message);
-      if (page.length < REPLAY_PAGE_SIZE) break;
-    }
-    sequencer.goLive();
-    // Counted once live: what tests and metrics wait for is a stream past its replay.
-    this.countStream(stream);
   }
 
   // ---- inbox --------------------------------------------------------------------------

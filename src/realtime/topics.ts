@@ -1,11 +1,15 @@
 // One topic per channel and one per user: a subscriber only ever receives what is meant for it.
+// Plus one instance-level control topic: session revocations, which every instance checks
+// against its own index of open sockets (one lookup per event; revocations are rare).
 import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from './snapshots';
 
 export const Topic = {
   /** Everything `channelEvents` delivers for one channel. */
   channel: (channelId: string) => `channel:${channelId}`,
-  /** Per-user control and inbox events (new messages elsewhere, membership changes, revocations). */
+  /** Per-user events: membership changes, which the inbox follows. */
   user: (userId: string) => `user:${userId}`,
+  /** Revoked sessions, for every instance (it closes its sockets opened with them). */
+  sessions: () => 'sessions',
 } as const;
 
 /** Events on a channel's topic; every payload is self-contained (no database read per subscriber). */
@@ -26,7 +30,10 @@ export type ChannelTopicEvent =
 export type UserTopicEvent =
   /** The user joined or was added to a channel (including a DIRECT channel someone opened with them). */
   | { type: 'MembershipAdded'; channelId: string }
-  /** The user left or was removed: their streams of that channel complete. */
-  | { type: 'MembershipRemoved'; channelId: string }
-  /** Sessions revoked: sockets opened with them close. */
-  | { type: 'SessionsRevoked'; sessionIds: string[] };
+  /** The user left or was removed: the inbox stops following the channel. */
+  | { type: 'MembershipRemoved'; channelId: string };
+
+/** Events on the sessions topic. */
+export type SessionTopicEvent =
+  /** Sessions revoked (logout, password change): sockets opened with them close. */
+  { type: 'SessionsRevoked'; userId: string; sessionIds: string[] };

@@ -33,7 +33,8 @@ export enum ServerCloseCode {
 /** What a connection keeps after connection_init: only what its operations need. */
 interface ConnectionState {
   viewer: Viewer | null;
-  connectionId: string;
+  /** Unique on this instance (presence adds the instance). */
+  connectionId: number;
   socket: WebSocket;
   ip: string | null;
   userAgent: string | null;
@@ -54,14 +55,15 @@ const forbiddenOrigin = (origin: string | undefined, allowed: string[]) => allow
 export class WsGateway {
   readonly wss: WebSocketServer;
   private readonly disposable: { dispose(): void | Promise<void> };
-  private readonly socketsBySession = new Map<string, Set<WebSocket>>();
-  private readonly socketsByUser = new Map<string, Set<WebSocket>>();
+  private readonly socketsBySession = new SocketIndex();
+  private readonly socketsByUser = new SocketIndex();
+  private nextConnectionId = 1;
   /** Closes sockets whose session is revoked on any instance (accounts/revocation.ts). */
   private readonly revocations: RevocationWatcher;
 
   constructor(httpServer: http.Server, schema: GraphQLSchema, services: Services, executor: QueryExecutor) {
     const { logger, errors } = services;
-    this.revocations = new RevocationWatcher(services.bus, services.sessions, logger, (sessionIds) => this.closeSessions(sessionIds));
+    this.revocations = new RevocationWatcher(services.bus, logger, (sessionIds) => this.closeSessions(sessionIds));
     const { ws: wsConfig, limits } = services.config;
     this.wss = new WebSocketServer({
       server: httpServer,
@@ -95,7 +97,7 @@ export class WsGateway {
           }
           const state: ConnectionState = {
             viewer,
-            connectionId: randomUUID(),
+            connectionId: this.nextConnectionId++,
             socket,
             ip: clientIp(request, services.config.trustProxy),
             userAgent: headerValue(request.headers['user-agent']),
@@ -120,12 +122,12 @@ export class WsGateway {
           const name = payload.operationName ?? undefined;
           const tooExpensive = costs.check(prepared.document, variables, name);
           if (tooExpensive) return [tooExpensive];
-          return { document: prepared.document, operationName: name, variables, shareKey: renderer.shareKey(prepared.document, name, variables) };
+          return renderer.prepare(prepared.document, name, variables);
         },
         // The realtime engine rides along for type-graphql's subscribe functions.
         context: (state): RealtimeContext =>
           createRequestContext(services, {
-            requestId: randomUUID(),
+            requestId: null,
             transport: 'ws' as const,
             viewer: state.viewer,
             ip: state.ip,
@@ -153,22 +155,21 @@ export class WsGateway {
   }
 
   private track(socket: WebSocket, viewer: Viewer): void {
-    addTo(this.socketsBySession, viewer.sessionId, socket);
-    addTo(this.socketsByUser, viewer.userId, socket);
+    this.socketsBySession.add(viewer.sessionId, socket);
+    this.socketsByUser.add(viewer.userId, socket);
     this.revocations.socketOpened(viewer);
   }
 
   private untrack(socket: WebSocket, viewer: Viewer): void {
-    removeFrom(this.socketsBySession, viewer.sessionId, socket);
-    removeFrom(this.socketsByUser, viewer.userId, socket);
-    this.revocations.socketClosed(viewer);
+    this.socketsBySession.remove(viewer.sessionId, socket);
+    this.socketsByUser.remove(viewer.userId, socket);
   }
 
   /** Closes this instance's sockets opened with any of these sessions. */
   closeSessions(sessionIds: readonly string[]): number {
     let closed = 0;
     for (const sessionId of sessionIds) {
-      for (const socket of this.socketsBySession.get(sessionId) ?? []) {
+      for (const socket of this.socketsBySession.get(sessionId)) {
         socket.close(ServerCloseCode.SessionRevoked, 'Session revoked');
         closed += 1;
       }
@@ -178,11 +179,16 @@ export class WsGateway {
 
   /** Number of open sockets of a user on this instance. */
   userSocketCount(userId: string): number {
-    return this.socketsByUser.get(userId)?.size ?? 0;
+    return this.socketsByUser.count(userId);
   }
 
   get connectionCount(): number {
     return this.wss.clients.size;
+  }
+
+  /** Listens for session revocations (before any socket authenticates). */
+  async start(): Promise<void> {
+    await this.revocations.start();
   }
 
   /** Completes subscriptions and closes every socket with 1001 (Going Away). */
@@ -192,15 +198,33 @@ export class WsGateway {
   }
 }
 
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
-}
+/** Sockets by key (user, session): the one socket itself, a Set only for a key with several. */
+class SocketIndex {
+  private readonly entries = new Map<string, WebSocket | Set<WebSocket>>();
 
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
+  add(key: string, socket: WebSocket): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) this.entries.set(key, socket);
+    else if (entry instanceof Set) entry.add(socket);
+    else if (entry !== socket) this.entries.set(key, new Set([entry, socket]));
+  }
+
+  remove(key: string, socket: WebSocket): void {
+    const entry = this.entries.get(key);
+    if (entry === socket) this.entries.delete(key);
+    else if (entry instanceof Set) {
+      entry.delete(socket);
+      if (entry.size === 1) this.entries.set(key, entry.values().next().value as WebSocket);
+    }
+  }
+
+  get(key: string): Iterable<WebSocket> {
+    const entry = this.entries.get(key);
+    return entry === undefined ? [] : entry instanceof Set ? [...entry] : [entry];
+  }
+
+  count(key: string): number {
+    const entry = this.entries.get(key);
+    return entry === undefined ? 0 : entry instanceof Set ? entry.size : 1;
+  }
 }

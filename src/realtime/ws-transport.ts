@@ -21,10 +21,11 @@ export interface TransportOptions {
 
 const TEXT_FRAME = { binary: false };
 
-/** One `ws` socket as the protocol core sees it. */
-class WsProtocolSocket implements ProtocolSocket {
+/** One `ws` socket as the protocol core sees it, with its protocol connection. */
+class WsProtocolSocket<S> implements ProtocolSocket {
   /** Answered the last keep-alive ping. */
   alive = true;
+  connection: Connection<S, TransportExtra> | null = null;
 
   constructor(
     readonly ws: WebSocket,
@@ -55,13 +56,15 @@ class WsProtocolSocket implements ProtocolSocket {
 /**
  * The graphql-transport-ws core (protocol.ts) on a `ws` server: our own thin adapter, so
  * that socket errors go to our logger (not the console), a slow reader is cut off instead of
- * growing memory, sends do not wait for the kernel, and one timer pings every socket.
+ * growing memory, sends do not wait for the kernel, and one timer pings every socket. The
+ * socket listeners are shared by all sockets (ws calls them with the socket as `this`), so
+ * an idle connection costs no closure.
  */
 export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S, TransportExtra>, options: TransportOptions): { dispose(): Promise<void> } {
   const { logger } = options;
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
-  const sockets = new Map<WebSocket, WsProtocolSocket>();
+  const sockets = new Map<WebSocket, WsProtocolSocket<S>>();
 
   // One keep-alive timer for all sockets (not one per socket).
   const keepAlive = setInterval(() => {
@@ -76,8 +79,17 @@ export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S
   }, options.keepAliveMs);
   keepAlive.unref();
 
-  const receive = (connection: Connection<S, TransportExtra>, socket: WsProtocolSocket, data: string) => {
-    connection.receive(data).catch((error: unknown) => {
+  function onError(this: WebSocket, error: Error) {
+    // Client faults (oversized frames, bad framing) are answered by ws itself with a close code.
+    logger.debug({ err: error.message }, 'WebSocket client error');
+  }
+  function onPong(this: WebSocket) {
+    const socket = sockets.get(this);
+    if (socket) socket.alive = true;
+  }
+  function onMessage(this: WebSocket, data: Buffer) {
+    const socket = sockets.get(this);
+    socket?.connection?.receive(String(data)).catch((error: unknown) => {
       // Message types only a server may send (next, error, connection_ack): the client broke the protocol.
       if (error instanceof ProtocolViolation) {
         logger.debug({ err: error.message }, 'graphql-ws protocol violation');
@@ -87,22 +99,21 @@ export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S
       logger.error({ err: error }, 'graphql-ws message handling failed');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
-  };
+  }
+  function onClose(this: WebSocket, code: number, reason: Buffer) {
+    const socket = sockets.get(this);
+    sockets.delete(this);
+    socket?.connection?.closedWith(code, String(reason));
+  }
 
   wss.on('connection', (ws, request) => {
-    // Client faults (oversized frames, bad framing) are answered by ws itself with a close code.
-    ws.on('error', (error) => logger.debug({ err: error.message }, 'WebSocket client error'));
-    const socket = new WsProtocolSocket(ws, options);
+    ws.on('error', onError);
+    const socket = new WsProtocolSocket<S>(ws, options);
     sockets.set(ws, socket);
-    ws.on('pong', () => {
-      socket.alive = true;
-    });
-    const connection = server.open(socket, { socket: ws, request });
-    ws.on('message', (data) => receive(connection, socket, String(data)));
-    ws.once('close', (code, reason) => {
-      sockets.delete(ws);
-      connection.closedWith(code, String(reason));
-    });
+    ws.on('pong', onPong);
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    socket.connection = server.open(socket, { socket: ws, request });
   });
 
   return {

@@ -29,7 +29,8 @@ export class Loaders {
 
 /** The GraphQL context, over HTTP and over graphql-ws alike. */
 export interface RequestContext {
-  requestId: string;
+  /** The HTTP request id (x-request-id); null over graphql-ws. */
+  requestId: string | null;
   transport: 'http' | 'ws';
   /** A fork of the ORM's EntityManager for this request (or subscription event). */
   em: EntityManager;
@@ -41,23 +42,38 @@ export interface RequestContext {
   loaders: Loaders;
 }
 
+/** The lazily created parts of a context: nothing is allocated for what a request does not use. */
+class LazyContextParts {
+  private fork: EntityManager | undefined;
+  private requestLoaders: Loaders | undefined;
+
+  constructor(
+    private readonly orm: MikroORM,
+    readonly sql: SqlPool,
+  ) {}
+
+  get em(): EntityManager {
+    return (this.fork ??= this.orm.em.fork());
+  }
+
+  set em(fork: EntityManager) {
+    this.fork = fork;
+  }
+
+  get loaders(): Loaders {
+    return (this.requestLoaders ??= new Loaders());
+  }
+}
+
 /**
- * A request's context with its EntityManager forked on first use: requests served by plain
- * SQL (sessions, history, sends) never pay for a fork. Extra fields (the realtime engine for
- * graphql-ws) come along as given.
+ * A request's context with its EntityManager forked and its loaders created on first use:
+ * requests served by plain SQL (sessions, history, sends) never pay for a fork, and a
+ * subscription event that reads nothing creates nothing. Extra fields (the realtime engine
+ * for graphql-ws) come along as given.
  */
 export function createRequestContext<F extends Omit<RequestContext, 'em' | 'sql' | 'loaders'>>(
   { orm, sql }: { orm: MikroORM; sql: SqlPool },
   fields: F,
 ): F & RequestContext {
-  let em: EntityManager | undefined;
-  const context = { ...fields, sql, loaders: new Loaders() } as F & RequestContext;
-  Object.defineProperty(context, 'em', {
-    enumerable: true,
-    get: () => (em ??= orm.em.fork()),
-    set: (fork: EntityManager) => {
-      em = fork;
-    },
-  });
-  return context;
+  return Object.assign(new LazyContextParts(orm, sql), fields) as unknown as F & RequestContext;
 }

@@ -1,0 +1,190 @@
+import type { SqlPool } from '../shared/sql';
+import type { BusListener, EventBus } from './event-bus';
+import { EventStream } from './event-stream';
+import { loadMessagesAfter, REPLAY_PAGE_SIZE } from './replay';
+import type { MessageSnapshot } from './snapshots';
+import { type ChannelTopicEvent, Topic } from './topics';
+
+/** How long an out-of-order message waits for its predecessors before they are read from PostgreSQL. */
+export const GAP_WAIT_MS = 150;
+
+type MessageAdded = ChannelTopicEvent & { type: 'MessageAdded' };
+
+/** What a channel stream needs from its engine (realtime.service.ts). */
+export interface ChannelStreamHost {
+  readonly bus: EventBus;
+  readonly sql: SqlPool;
+  /** The stream is past its replay and live; `ended` once it stops. */
+  streamLive(): void;
+  streamEnded(): void;
+  replayFailed(channelId: string, error: unknown): void;
+}
+
+/**
+ * One viewer's channelEvents stream: it follows the channel's topic (itself the listener, so
+ * a subscription costs no closure), ends after the viewer's own MemberLeft (a leave or a
+ * removal, on any instance) or ChannelDeleted, and puts MessageAdded events in seq order
+ * with no gap and no duplicate.
+ *
+ * Sequence numbers are gapless and in commit order, and publishing follows commit, so a seq
+ * that arrives early only means a concurrent commit's publish is still on its way: it is
+ * held briefly, and what is still missing then is read from PostgreSQL. Until `start` knows
+ * where the client is, and while committed messages after that point are replayed, live
+ * events are only collected.
+ */
+export class ChannelEventStream extends EventStream<ChannelTopicEvent> implements BusListener {
+  /** The seq of the last message delivered (or known to the client). */
+  private last = 0;
+  private live = false;
+  private counted = false;
+  /** Live events that arrived before the stream was live. */
+  private early: ChannelTopicEvent[] | null = null;
+  private held: Map<number, MessageAdded> | null = null;
+  private gapTimer: NodeJS.Timeout | null = null;
+  private filling = false;
+  private following = false;
+
+  constructor(
+    private readonly host: ChannelStreamHost,
+    /** Lowercase. */
+    readonly channelId: string,
+    readonly viewerId: string,
+  ) {
+    super();
+  }
+
+  /** Follows the channel's topic (resolves once the bus listens), before anything is checked or read. */
+  async follow(): Promise<void> {
+    if (this.isClosed) return;
+    this.following = true;
+    await this.host.bus.attach(Topic.channel(this.channelId), this);
+  }
+
+  /**
+   * The client knows every message up to `afterSeq`; `newestSeq` is the channel's newest
+   * committed message as read after following. Replays what lies between, then goes live.
+   */
+  start(afterSeq: number, newestSeq: number): void {
+    this.last = afterSeq;
+    if (afterSeq >= newestSeq) {
+      // Nothing committed to replay (a message committed since is held until its predecessors are known, as always).
+      this.goLive();
+      return;
+    }
+    void this.replay().catch((error: unknown) => {
+      this.host.replayFailed(this.channelId, error);
+      this.fail(error);
+    });
+  }
+
+  onBusEvent(payload: unknown): void {
+    if (this.isClosed) return;
+    const event = payload as ChannelTopicEvent;
+    if (this.live) this.accept(event);
+    else (this.early ??= []).push(event);
+  }
+
+  private async replay(): Promise<void> {
+    for (;;) {
+      if (this.isClosed) return;
+      const page = await loadMessagesAfter(this.host.sql, this.channelId, this.last);
+      for (const message of page) this.accept({ type: 'MessageAdded', message });
+      if (page.length < REPLAY_PAGE_SIZE) break;
+    }
+    this.goLive();
+  }
+
+  /** Delivers what arrived meanwhile, dropping what the replay already covered. */
+  private goLive(): void {
+    if (this.isClosed) return;
+    this.live = true;
+    const early = this.early;
+    this.early = null;
+    if (early) for (const event of early) this.accept(event);
+    if (this.isClosed) return;
+    // Counted once live: what tests and metrics wait for is a stream past its replay.
+    this.counted = true;
+    this.host.streamLive();
+  }
+
+  private deliver(event: ChannelTopicEvent): void {
+    this.push(event);
+    // The last event of a deleted channel, or of a viewer who left or was removed: the stream completes after it.
+    if (event.type === 'ChannelDeleted' || (event.type === 'MemberLeft' && event.user.id === this.viewerId)) this.end();
+  }
+
+  private accept(event: ChannelTopicEvent): void {
+    if (this.isClosed) return;
+    if (event.type !== 'MessageAdded') {
+      this.deliver(event);
+      return;
+    }
+    const seq = event.message.seq;
+    if (seq <= this.last || this.held?.has(seq)) return;
+    if (seq === this.last + 1) {
+      this.last = seq;
+      this.deliver(event);
+      this.releaseHeld();
+      return;
+    }
+    (this.held ??= new Map()).set(seq, event);
+    this.scheduleGapFill();
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    if (!held) return;
+    for (let next = held.get(this.last + 1); next && !this.isClosed; next = held.get(this.last + 1)) {
+      held.delete(next.message.seq);
+      this.last = next.message.seq;
+      this.deliver(next);
+    }
+    if (held.size === 0) this.held = null;
+  }
+
+  private scheduleGapFill(): void {
+    if (this.gapTimer || this.filling || this.isClosed) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      void this.fillGap();
+    }, GAP_WAIT_MS);
+    this.gapTimer.unref?.();
+  }
+
+  private async fillGap(): Promise<void> {
+    if (!this.held || this.held.size === 0 || this.isClosed) return;
+    this.filling = true;
+    let missing: MessageSnapshot[];
+    try {
+      const firstHeld = Math.min(...this.held.keys());
+      missing = await loadMessagesAfter(this.host.sql, this.channelId, this.last, { beforeSeq: firstHeld });
+      for (const message of missing) this.accept({ type: 'MessageAdded', message });
+      // Seqs are gapless, so this cannot happen unless rows were removed by hand; never stall on it.
+      if (missing.length === 0 && this.last < firstHeld - 1) {
+        this.last = firstHeld - 1;
+        this.releaseHeld();
+      }
+    } catch (error) {
+      this.fail(error);
+      return;
+    } finally {
+      this.filling = false;
+    }
+    if (this.held && this.held.size > 0) this.scheduleGapFill();
+  }
+
+  protected override finished(): void {
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = null;
+    this.held = null;
+    this.early = null;
+    if (this.following) {
+      this.following = false;
+      this.host.bus.detach(Topic.channel(this.channelId), this);
+    }
+    if (this.counted) {
+      this.counted = false;
+      this.host.streamEnded();
+    }
+  }
+}
