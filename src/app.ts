@@ -189,6 +189,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
           await ws.dispose();
           if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         }
+        // Events and cache updates of sends committed before the drain still go out.
+        await services.messages.settled();
         await services.errors.flush();
         await bus.close();
         if (redis) await redis.close();

@@ -8,7 +8,9 @@ import { AccountResolver, ActivityResolver } from './accounts/account.resolver';
 import { ChannelResolver } from './channels/channel.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
-import { channelEventTypeName } from './realtime/event.types';
+import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
+import type { ChannelTopicEvent } from './realtime/topics';
+import type { MessageSnapshot } from './realtime/snapshots';
 
 /** Every resolver class; each takes the app's Services in its constructor. */
 export const resolverClasses = [AccountResolver, ActivityResolver, ChannelResolver, MessageResolver, RealtimeResolver] as unknown as NonEmptyArray<new (services: Services) => object>;
@@ -45,6 +47,13 @@ export async function buildAppSchema(services?: Services): Promise<GraphQLSchema
   });
   const channelEvent = schema.getType('ChannelEvent');
   if (isUnionType(channelEvent)) channelEvent.resolveType = channelEventTypeName;
+  // Event resolvers run for every event. type-graphql makes every resolver with arguments
+  // asynchronous (its argument validation is an async function even when validation is off),
+  // which would cost a promise per event and keep delivery from being synchronous. These two
+  // only map the event (realtime.resolver.ts), so the same mapping is put in place directly.
+  const subscriptions = schema.getSubscriptionType()?.getFields();
+  if (subscriptions?.channelEvents) subscriptions.channelEvents.resolve = (event: ChannelTopicEvent) => toEventValue(event);
+  if (subscriptions?.inbox) subscriptions.inbox.resolve = (message: MessageSnapshot) => messageAddedValue(message);
   return schema;
 }
 

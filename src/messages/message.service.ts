@@ -60,6 +60,11 @@ export class MessageService {
     this.batcher = new SendBatcher(services.sql, (messages) => this.afterSends(messages));
   }
 
+  /** Resolves once the cache updates and events of every committed send have gone out. */
+  settled(): Promise<void> {
+    return this.batcher.settled();
+  }
+
   // ---- writes -------------------------------------------------------------------------
 
   /**
@@ -78,11 +83,14 @@ export class MessageService {
     return message;
   }
 
-  /** After a batch of sends commits: the cache and the events, in seq order. */
+  /**
+   * After a batch of sends commits: the events, in seq order, then the cache. Both go out in
+   * this turn on the one command connection (pipelined), events first, since subscribers wait
+   * for them; readers use the cache only once it reaches the newest committed seq anyway.
+   */
   private async afterSends(messages: MessageSnapshot[]): Promise<void> {
-    await this.recentCache.appendAll(messages);
-    // Issued in order on one connection, so they are published in seq order.
-    await Promise.all(messages.map((message) => this.services.bus.publish(Topic.channel(message.channelId), { type: 'MessageAdded', message })));
+    const published = messages.map((message) => this.services.bus.publish(Topic.channel(message.channelId), { type: 'MessageAdded', message }));
+    await Promise.all([...published, this.recentCache.appendAll(messages)]);
   }
 
   /** The author edits a (not deleted) message. */

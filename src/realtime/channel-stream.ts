@@ -1,8 +1,7 @@
 import type { SqlPool } from '../shared/sql';
 import type { BusListener, EventBus } from './event-bus';
 import { EventStream } from './event-stream';
-import { loadMessagesAfter, REPLAY_PAGE_SIZE } from './replay';
-import type { MessageSnapshot } from './snapshots';
+import { loadMessageEventsAfter, REPLAY_PAGE_SIZE } from './replay';
 import { type ChannelTopicEvent, Topic } from './topics';
 
 /** How long an out-of-order message waits for its predecessors before they are read from PostgreSQL. */
@@ -87,8 +86,8 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
   private async replay(): Promise<void> {
     for (;;) {
       if (this.isClosed) return;
-      const page = await loadMessagesAfter(this.host.sql, this.channelId, this.last);
-      for (const message of page) this.accept({ type: 'MessageAdded', message });
+      const page = await loadMessageEventsAfter(this.host.sql, this.channelId, this.last);
+      for (const event of page) this.accept(event);
       if (page.length < REPLAY_PAGE_SIZE) break;
     }
     this.goLive();
@@ -154,11 +153,10 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
   private async fillGap(): Promise<void> {
     if (!this.held || this.held.size === 0 || this.isClosed) return;
     this.filling = true;
-    let missing: MessageSnapshot[];
     try {
       const firstHeld = Math.min(...this.held.keys());
-      missing = await loadMessagesAfter(this.host.sql, this.channelId, this.last, { beforeSeq: firstHeld });
-      for (const message of missing) this.accept({ type: 'MessageAdded', message });
+      const missing = await loadMessageEventsAfter(this.host.sql, this.channelId, this.last, { beforeSeq: firstHeld });
+      for (const event of missing) this.accept(event);
       // Seqs are gapless, so this cannot happen unless rows were removed by hand; never stall on it.
       if (missing.length === 0 && this.last < firstHeld - 1) {
         this.last = firstHeld - 1;

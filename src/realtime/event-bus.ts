@@ -38,6 +38,85 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
+/** How long one turn of the event loop hands events to listeners before it lets other work in. */
+const DISPATCH_SLICE_MS = 4;
+/** Topics with fewer listeners than this are dispatched in one go (no bookkeeping). */
+const SLICED_FROM_LISTENERS = 256;
+/** Listeners served between two looks at the clock. */
+const LISTENERS_PER_CLOCK_CHECK = 64;
+
+function callListener(one: Listener, payload: unknown): void {
+  if (typeof one === 'function') one(payload);
+  else one.onBusEvent(payload);
+}
+
+/**
+ * Hands events to listeners in publish order, in slices of a few milliseconds: one message
+ * to a channel with tens of thousands of subscribers would otherwise hold the event loop for
+ * as long as it takes to write to every socket, and every other request (the next send
+ * included) would wait behind it. Each event reaches all its listeners before the next one
+ * starts, so every listener still sees events in order.
+ */
+class Dispatcher {
+  private readonly queue: Array<{ topic: string; listeners: Set<Listener>; payload: unknown }> = [];
+  private current: { topic: string; payload: unknown; listeners: Iterator<Listener> } | null = null;
+  private running = false;
+  private scheduled = false;
+  private readonly resume = () => {
+    this.scheduled = false;
+    this.run();
+  };
+
+  constructor(private readonly logger: Logger) {}
+
+  dispatch(topic: string, listeners: Set<Listener>, payload: unknown): void {
+    if (!this.running && this.current === null && this.queue.length === 0 && listeners.size < SLICED_FROM_LISTENERS) {
+      for (const one of listeners) this.call(topic, one, payload);
+      return;
+    }
+    this.queue.push({ topic, listeners, payload });
+    if (!this.running && !this.scheduled) this.run();
+  }
+
+  private call(topic: string, one: Listener, payload: unknown): void {
+    try {
+      callListener(one, payload);
+    } catch (error) {
+      this.logger.error({ topic, err: (error as Error).message }, 'event handler failed');
+    }
+  }
+
+  private run(): void {
+    this.running = true;
+    const deadline = performance.now() + DISPATCH_SLICE_MS;
+    try {
+      for (;;) {
+        if (this.current === null) {
+          const next = this.queue.shift();
+          if (!next) return;
+          this.current = { topic: next.topic, payload: next.payload, listeners: next.listeners.values() };
+        }
+        const { topic, payload, listeners } = this.current;
+        for (let served = 1; ; served += 1) {
+          const step = listeners.next();
+          if (step.done) {
+            this.current = null;
+            break;
+          }
+          this.call(topic, step.value, payload);
+          if (served % LISTENERS_PER_CLOCK_CHECK === 0 && performance.now() > deadline) {
+            this.scheduled = true;
+            setImmediate(this.resume);
+            return;
+          }
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
 /** One engine subscription per topic, shared by every listener of this instance. */
 interface TopicEntry {
   listeners: Set<Listener>;
@@ -48,6 +127,7 @@ interface TopicEntry {
 class EngineEventBus implements EventBus {
   readonly stats = { published: 0, publishFailures: 0 };
   private readonly topics = new Map<string, TopicEntry>();
+  private readonly dispatcher: Dispatcher;
 
   constructor(
     private readonly engine: PubSubEngine,
@@ -56,7 +136,9 @@ class EngineEventBus implements EventBus {
     readonly distributed: boolean,
     private readonly encodeForEngine: boolean,
     private readonly onClose: () => Promise<void>,
-  ) {}
+  ) {
+    this.dispatcher = new Dispatcher(logger);
+  }
 
   get topicCount(): number {
     return this.topics.size;
@@ -103,14 +185,7 @@ class EngineEventBus implements EventBus {
       const listeners = new Set<Listener>();
       const dispatch = (message: unknown) => {
         const payload = this.encodeForEngine ? decodeEvent(message as string) : message;
-        for (const one of listeners) {
-          try {
-            if (typeof one === 'function') one(payload);
-            else one.onBusEvent(payload);
-          } catch (error) {
-            this.logger.error({ topic, err: (error as Error).message }, 'event handler failed');
-          }
-        }
+        this.dispatcher.dispatch(topic, listeners, payload);
       };
       const created: TopicEntry = { listeners, active: Promise.resolve(this.engine.subscribe(this.prefix + topic, dispatch, {})) };
       entry = created;

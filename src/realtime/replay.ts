@@ -18,16 +18,20 @@ interface ReplayRow extends MessageRow {
 
 /**
  * Committed messages of a channel with afterSeq < seq (< beforeSeq when given), oldest
- * first, at most REPLAY_PAGE_SIZE, as the same snapshots live events carry (author embedded,
- * without email; deleted ones as tombstones). The replays of concurrent subscriptions share
- * one statement (a lateral keyset scan per request).
+ * first, at most REPLAY_PAGE_SIZE, as MessageAdded events with the same snapshots live
+ * events carry (author embedded, without email; deleted ones as tombstones). The replays of
+ * concurrent subscriptions share one statement (a lateral keyset scan per range), and those
+ * of the same range get the same event objects, so each replayed event is rendered once for
+ * all of them (delivery.ts), like a live one.
  */
-export function loadMessagesAfter(sql: SqlPool, channelId: string, afterSeq: number, options: { beforeSeq?: number } = {}): Promise<MessageSnapshot[]> {
+export function loadMessageEventsAfter(sql: SqlPool, channelId: string, afterSeq: number, options: { beforeSeq?: number } = {}): Promise<MessageAddedEvent[]> {
   return replayLoader(sql).load(`${channelId}|${afterSeq}|${options.beforeSeq ?? ''}`);
 }
 
+export type MessageAddedEvent = { type: 'MessageAdded'; message: MessageSnapshot };
+
 function replayLoader(sql: SqlPool) {
-  return sql.batchLoader<string, MessageSnapshot[]>('replay', async (keys) => {
+  return sql.batchLoader<string, MessageAddedEvent[]>('replay', async (keys) => {
     const channels: string[] = [];
     const afters: string[] = [];
     const befores: string[] = [];
@@ -51,8 +55,8 @@ function replayLoader(sql: SqlPool) {
       [channels, afters, befores, REPLAY_PAGE_SIZE],
       'replay_after',
     );
-    const pages: MessageSnapshot[][] = keys.map(() => []);
-    for (const row of rows) pages[Number(row.ord) - 1].push(messageRowSnapshot(row, replayAuthor(row)));
+    const pages: MessageAddedEvent[][] = keys.map(() => []);
+    for (const row of rows) pages[Number(row.ord) - 1].push({ type: 'MessageAdded', message: messageRowSnapshot(row, replayAuthor(row)) });
     return pages;
   });
 }

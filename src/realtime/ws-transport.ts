@@ -21,15 +21,54 @@ export interface TransportOptions {
 
 const TEXT_FRAME = { binary: false };
 
+/** The TCP socket under a `ws` socket (ws keeps it in `_socket`), for corking writes. */
+type Corkable = { cork(): void; uncork(): void };
+
+/**
+ * Writes of one turn of the event loop, per TCP socket: a socket's first frame in a turn is
+ * written at once; a second one corks the socket, and one flush in the check phase uncorks
+ * them all, so a burst of frames for one socket (events that arrived together) leaves in one
+ * system call while a lone event is not held back.
+ */
+class WriteBatch {
+  /** Increases with every flush; a socket compares it with the turn of its last write. */
+  turn = 0;
+  private readonly corked: Corkable[] = [];
+  private scheduled = false;
+  private readonly flush = () => {
+    this.scheduled = false;
+    this.turn += 1;
+    const corked = this.corked.splice(0);
+    for (const socket of corked) socket.uncork();
+  };
+
+  /** A socket wrote in this turn: the turn must end with a flush. */
+  wrote(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  cork(socket: Corkable): void {
+    socket.cork();
+    this.corked.push(socket);
+  }
+}
+
 /** One `ws` socket as the protocol core sees it, with its protocol connection. */
 class WsProtocolSocket<S> implements ProtocolSocket {
   /** Answered the last keep-alive ping. */
   alive = true;
   connection: Connection<S, TransportExtra> | null = null;
+  /** The turn (WriteBatch.turn) of the last write, and whether the socket is corked for it. */
+  private lastTurn = -1;
+  private corkedTurn = -1;
 
   constructor(
     readonly ws: WebSocket,
     private readonly options: TransportOptions,
+    private readonly writes: WriteBatch,
   ) {}
 
   get protocol(): string {
@@ -42,6 +81,17 @@ class WsProtocolSocket<S> implements ProtocolSocket {
     if (ws.bufferedAmount > this.options.maxBufferedBytes) {
       ws.close(this.options.slowConsumerCloseCode, 'Client too slow');
       return;
+    }
+    const turn = this.writes.turn;
+    if (this.lastTurn !== turn) {
+      this.lastTurn = turn;
+      this.writes.wrote();
+    } else if (this.corkedTurn !== turn) {
+      const tcp = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
+      if (typeof tcp?.cork === 'function' && typeof tcp.uncork === 'function') {
+        this.corkedTurn = turn;
+        this.writes.cork(tcp as Corkable);
+      }
     }
     // Not waiting for the kernel: ws queues in order, and the check above bounds the queue.
     // Always a text frame, also for the Buffers that subscribers share (delivery.ts).
@@ -65,6 +115,7 @@ export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
   const sockets = new Map<WebSocket, WsProtocolSocket<S>>();
+  const writes = new WriteBatch();
 
   // One keep-alive timer for all sockets (not one per socket).
   const keepAlive = setInterval(() => {
@@ -108,7 +159,7 @@ export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S
 
   wss.on('connection', (ws, request) => {
     ws.on('error', onError);
-    const socket = new WsProtocolSocket<S>(ws, options);
+    const socket = new WsProtocolSocket<S>(ws, options, writes);
     sockets.set(ws, socket);
     ws.on('pong', onPong);
     ws.on('message', onMessage);
