@@ -4,12 +4,12 @@ import { RedisRecentCache } from '../src/messages/recent-cache';
 import { QueryExecutor } from '../src/shared/jit';
 import { createLogger } from '../src/shared/logger';
 import { Topic } from '../src/realtime/topics';
-import { describeWithRedis, startTestApp, stopAllApps, type TestApp } from './helpers/app';
-import { countQueries, resetState } from './helpers/db';
-import { createUser, type TestUser } from './helpers/factories';
+import { describeWithRedis, useTestServer } from './helpers/app';
+import { countQueries } from './helpers/db';
+import { createUser } from './helpers/factories';
 import { gql, gqlOk } from './helpers/graphql';
 import { history, publicChannelId, sendMessage } from './helpers/messages';
-import { connectWs, disposeAllWsClients } from './helpers/ws';
+import { connectWs } from './helpers/ws';
 import { waitForStreams } from './helpers/realtime';
 
 // The fast paths of issue 8 change how work is done, never what a client sees: these tests
@@ -43,18 +43,11 @@ describe('event bus: dispatch to large topics', () => {
 });
 
 describe('graphql-jit executor', () => {
-  let server: TestApp;
-  let alice: TestUser;
-  beforeAll(async () => {
-    server = await startTestApp();
-  });
-  beforeEach(async () => {
-    await resetState(server.app);
-    alice = await createUser(server.app);
-  });
-  afterAll(stopAllApps);
+  const suite = useTestServer();
 
   it('answers repeated documents exactly as graphql-js does, data and errors alike', async () => {
+    const { server } = suite;
+    const alice = await createUser(server.app);
     const channelId = await publicChannelId(server.app);
     await sendMessage(server.url, alice.token, channelId, 'compiled');
     const documents: Array<[string, Record<string, unknown>]> = [
@@ -91,14 +84,10 @@ describe('graphql-jit executor', () => {
 });
 
 describe('batched lookups across requests', () => {
-  let server: TestApp;
-  beforeAll(async () => {
-    server = await startTestApp();
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(stopAllApps);
+  const suite = useTestServer();
 
   it('looks up the sessions of requests that arrive together in one statement, and each still sees the database', async () => {
+    const { server } = suite;
     const users = await Promise.all(Array.from({ length: 8 }, () => createUser(server.app)));
     const tokens = users.flatMap((user) => [user.token, user.token, user.token]);
     const { result, queries } = await countQueries(server.app, () => Promise.all(tokens.map((token) => server.app.services.sessions.authenticate(token))));
@@ -113,14 +102,10 @@ describe('batched lookups across requests', () => {
 });
 
 describeWithRedis('recent-messages cache: decoded windows kept per version', () => {
-  let server: TestApp;
-  beforeAll(async () => {
-    server = await startTestApp();
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(stopAllApps);
+  const suite = useTestServer();
 
   it('returns the decoded window itself while the channel is unchanged, and a new one after a write', async () => {
+    const { server } = suite;
     const alice = await createUser(server.app);
     const channelId = await publicChannelId(server.app);
     await sendMessage(server.url, alice.token, channelId, 'one');
@@ -140,17 +125,10 @@ describeWithRedis('recent-messages cache: decoded windows kept per version', () 
 });
 
 describe('graphql-ws delivery', () => {
-  let server: TestApp;
-  beforeAll(async () => {
-    server = await startTestApp();
-  });
-  beforeEach(() => resetState(server.app));
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
-  });
+  const suite = useTestServer();
 
   it('delivers a burst of events that arrive together (written to the socket in one go) complete and in order', async () => {
+    const { server } = suite;
     const alice = await createUser(server.app);
     const channelId = await publicChannelId(server.app);
     const sent = await sendMessage(server.url, alice.token, channelId, 'burst');

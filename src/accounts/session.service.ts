@@ -56,23 +56,20 @@ export class SessionService {
   ) {
     // Touch often enough that a session in use never reaches its idle expiry.
     this.touchIntervalMs = Math.min(MAX_TOUCH_INTERVAL_MS, (auth.sessionIdleTtlSeconds * 1000) / 4);
-    this.lookups = sharedBatchLoader(async (hashes) => {
+    this.lookups = this.sessionsBy('token_hash', 'text');
+    this.byId = this.sessionsBy('id', 'uuid');
+  }
+
+  /** Session rows by one unique column, for every concurrent lookup in one statement. */
+  private sessionsBy(column: 'token_hash' | 'id', type: 'text' | 'uuid'): DataLoader<string, SessionRow | null> {
+    return sharedBatchLoader(async (keys) => {
       const rows = await this.sql.query<SessionRow>(
-        'select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = any($1)',
-        [hashes],
-        'sessions_by_token',
+        `select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where ${column} = any($1::${type}[])`,
+        [keys],
+        `sessions_by_${column}`,
       );
-      const byHash = new Map(rows.map((row) => [row.token_hash, row]));
-      return hashes.map((hash) => byHash.get(hash) ?? null);
-    });
-    this.byId = sharedBatchLoader(async (ids) => {
-      const rows = await this.sql.query<SessionRow>(
-        'select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where id = any($1::uuid[])',
-        [ids],
-        'sessions_by_id',
-      );
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
+      const byKey = new Map(rows.map((row) => [row[column], row]));
+      return keys.map((key) => byKey.get(key) ?? null);
     });
   }
 
