@@ -42,6 +42,24 @@ describe('event bus: dispatch to large topics', () => {
   });
 });
 
+describeWithRedis('event bus: several events in one message', () => {
+  const suite = useTestServer();
+
+  it('delivers the events of publishAll one by one, in order, with their dates', async () => {
+    const { bus } = suite.server.app.services;
+    const received: Array<{ n: number; at: Date }> = [];
+    const unsubscribe = await bus.listen<{ n: number; at: Date }>('batched', (event) => received.push(event));
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    await bus.publishAll('batched', [1, 2, 3].map((n) => ({ n, at })));
+    await bus.publish('batched', { n: 4, at });
+    const deadline = Date.now() + 5000;
+    while (received.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(received.map((event) => event.n)).toEqual([1, 2, 3, 4]);
+    for (const event of received) expect(event.at).toEqual(at);
+    unsubscribe();
+  });
+});
+
 describe('graphql-jit executor', () => {
   const suite = useTestServer();
 

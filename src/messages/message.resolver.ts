@@ -48,8 +48,9 @@ export class MessageResolver {
   ): Promise<InstanceType<typeof MessageConnection>> {
     const { channelId, first, after, last, before } = args;
     const page = await this.services.messages.history(ctx, viewer.userId, channelId, { first, after, last, before });
-    // Authors for the whole page at once, so each node's author resolves without waiting.
-    if (!selects(info, AUTHOR_PATH)) return page;
+    // Authors for the whole page at once, so each node's author resolves without waiting
+    // (pages read from PostgreSQL come with them; cached ones do not).
+    if (!selects(info, AUTHOR_PATH) || page.edges.every((edge) => edge.node.author)) return page;
     const authors = await userLoader(ctx).loadMany([...new Set(page.edges.map((edge) => edge.node.authorId))]);
     const byId = new Map<string, UserSnapshot>();
     for (const author of authors) if (author && !(author instanceof Error)) byId.set(author.id, author);

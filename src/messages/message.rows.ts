@@ -18,6 +18,22 @@ export interface MessageRow {
 /** The columns every message query selects, qualified with the alias `m`. */
 export const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes';
 
+/** A message row joined with its author (`join users u on u.id = m.author_id`). */
+export interface AuthoredMessageRow extends MessageRow {
+  author_username: string;
+  author_display_name: string;
+  author_bio: string | null;
+  author_created_at: Date;
+}
+
+/** The author columns of an AuthoredMessageRow. */
+export const AUTHOR_COLUMNS = 'u.username as author_username, u.display_name as author_display_name, u.bio as author_bio, u.created_at as author_created_at';
+
+/** The author of an AuthoredMessageRow, as events carry it (no email). */
+export function rowAuthor(row: AuthoredMessageRow): UserSnapshot {
+  return { id: row.author_id, username: row.author_username, displayName: row.author_display_name, bio: row.author_bio, email: null, createdAt: row.author_created_at };
+}
+
 export function messageRowSnapshot(row: MessageRow, author?: UserSnapshot): MessageSnapshot {
   const deleted = row.deleted_at !== null;
   return {

@@ -7,7 +7,7 @@ import { isUuid } from '../shared/ids';
 import { type Connection, decodeIntCursor, pageSize } from '../shared/relay';
 import type { ChannelSnapshot, MessageSnapshot } from '../realtime/snapshots';
 import type { SqlPool } from '../shared/sql';
-import { MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot } from './message.rows';
+import { AUTHOR_COLUMNS, type AuthoredMessageRow, MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot, rowAuthor } from './message.rows';
 import { Topic } from '../realtime/topics';
 import { ActivityAction, recordActivity } from '../accounts/activity';
 import { userLoader } from '../accounts/user.loader';
@@ -89,8 +89,9 @@ export class MessageService {
    * for them; readers use the cache only once it reaches the newest committed seq anyway.
    */
   private async afterSends(messages: MessageSnapshot[]): Promise<void> {
-    const published = messages.map((message) => this.services.bus.publish(Topic.channel(message.channelId), { type: 'MessageAdded', message }));
-    await Promise.all([...published, this.recentCache.appendAll(messages)]);
+    // One batch is one channel's: its events go out as one message.
+    const published = this.services.bus.publishAll(Topic.channel(messages[0].channelId), messages.map((message) => ({ type: 'MessageAdded', message })));
+    await Promise.all([published, this.recentCache.appendAll(messages)]);
   }
 
   /** The author edits a (not deleted) message. */
@@ -211,7 +212,7 @@ export class MessageService {
       const page = await this.historyFromCache(ctx.sql, channel, size, before);
       if (page) return page;
     }
-    return this.historyFromDatabase(ctx.sql, channel.id, forward, size, after, before);
+    return this.historyFromDatabase(ctx.sql, channel, forward, size, after, before);
   }
 
   /** The newest messages as the cache (filling it when cold) answers them, or null when it cannot. */
@@ -238,9 +239,14 @@ export class MessageService {
     return pageFromWindow(window, size, before);
   }
 
+  /**
+   * A page read from PostgreSQL, with its authors (one statement). Whether messages exist
+   * beyond the page follows from the channel's last_seq read in this request: seqs run
+   * without gaps from 1, and messages are never removed (deletion leaves a tombstone).
+   */
   private async historyFromDatabase(
     sql: SqlPool,
-    channelId: string,
+    channel: ChannelSnapshot,
     forward: boolean,
     size: number,
     after: number | null,
@@ -248,24 +254,24 @@ export class MessageService {
   ): Promise<Connection<MessageSnapshot>> {
     // One prepared statement per shape of the keyset condition.
     const conditions = ['m.channel_id = $1'];
-    const values: unknown[] = [channelId];
+    const values: unknown[] = [channel.id];
     if (after !== null) conditions.push(`m.seq > $${values.push(after)}`);
     if (before !== null) conditions.push(`m.seq < $${values.push(before)}`);
     const limit = `$${values.push(size + 1)}`;
     const order = forward ? 'asc' : 'desc';
-    const rows = await sql.query<MessageRow>(
-      `select ${MESSAGE_COLUMNS} from messages m where ${conditions.join(' and ')} order by m.seq ${order} limit ${limit}`,
+    const rows = await sql.query<AuthoredMessageRow>(
+      `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
+         from messages m join users u on u.id = m.author_id
+        where ${conditions.join(' and ')} order by m.seq ${order} limit ${limit}`,
       values,
       `messages_page_${order}${after !== null ? '_after' : ''}${before !== null ? '_before' : ''}`,
     );
     const hasMore = rows.length > size;
     const page = rows.slice(0, size);
     if (!forward) page.reverse();
-    const exists = async (op: '<=' | '>=', bound: number) =>
-      (await sql.query(`select 1 from messages where channel_id = $1 and seq ${op} $2 limit 1`, [channelId, bound], `messages_exist_${op === '<=' ? 'upto' : 'from'}`)).length > 0;
-    const hasPreviousPage = forward ? after !== null && (await exists('<=', after)) : hasMore;
-    const hasNextPage = forward ? hasMore : before !== null && (await exists('>=', before));
-    return connection(page.map((row) => messageRowSnapshot(row)), hasPreviousPage, hasNextPage);
+    const hasPreviousPage = forward ? after !== null && Math.min(after, channel.lastSeq) >= 1 : hasMore;
+    const hasNextPage = forward ? hasMore : before !== null && before <= channel.lastSeq;
+    return connection(page.map((row) => messageRowSnapshot(row, rowAuthor(row))), hasPreviousPage, hasNextPage);
   }
 }
 

@@ -26,6 +26,8 @@ type Listener = ((payload: unknown) => void) | BusListener;
 export interface EventBus {
   readonly distributed: boolean;
   publish(topic: string, payload: unknown): Promise<void>;
+  /** Several events for one topic, in order, as one message (a batch of sends). */
+  publishAll(topic: string, payloads: readonly unknown[]): Promise<void>;
   /** Resolves once the subscription is active, so nothing published afterwards is missed. */
   listen<T>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe>;
   /** listen() for a listener object; it stops with detach(). */
@@ -37,6 +39,9 @@ export interface EventBus {
   readonly stats: { published: number; publishFailures: number };
   close(): Promise<void>;
 }
+
+/** The key of a message carrying several events (publishAll); listeners get them one by one. */
+const BATCH = '$events';
 
 /** How long one turn of the event loop hands events to listeners before it lets other work in. */
 const DISPATCH_SLICE_MS = 4;
@@ -145,11 +150,20 @@ class EngineEventBus implements EventBus {
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {
+    await this.send(topic, payload, 1);
+  }
+
+  async publishAll(topic: string, payloads: readonly unknown[]): Promise<void> {
+    if (payloads.length === 0) return;
+    await this.send(topic, payloads.length === 1 ? payloads[0] : { [BATCH]: payloads }, payloads.length);
+  }
+
+  private async send(topic: string, message: unknown, events: number): Promise<void> {
     try {
-      await this.engine.publish(this.prefix + topic, this.encodeForEngine ? encodeEvent(payload) : payload);
-      this.stats.published += 1;
+      await this.engine.publish(this.prefix + topic, this.encodeForEngine ? encodeEvent(message) : message);
+      this.stats.published += events;
     } catch (error) {
-      this.stats.publishFailures += 1;
+      this.stats.publishFailures += events;
       this.logger.error({ topic, err: (error as Error).message }, 'event publish failed');
     }
   }
@@ -185,7 +199,9 @@ class EngineEventBus implements EventBus {
       const listeners = new Set<Listener>();
       const dispatch = (message: unknown) => {
         const payload = this.encodeForEngine ? decodeEvent(message as string) : message;
-        this.dispatcher.dispatch(topic, listeners, payload);
+        const batch = payload !== null && typeof payload === 'object' ? (payload as { [BATCH]?: unknown[] })[BATCH] : undefined;
+        if (Array.isArray(batch)) for (const one of batch) this.dispatcher.dispatch(topic, listeners, one);
+        else this.dispatcher.dispatch(topic, listeners, payload);
       };
       const created: TopicEntry = { listeners, active: Promise.resolve(this.engine.subscribe(this.prefix + topic, dispatch, {})) };
       entry = created;
