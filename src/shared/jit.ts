@@ -8,6 +8,8 @@ const COMPILE_AFTER_RUNS = 2;
 interface DocumentEntry {
   runs: number;
   compiled: Map<string, CompiledQuery>;
+  /** jit could not compile it: it always runs on graphql-js. */
+  uncompilable?: boolean;
 }
 
 /**
@@ -57,10 +59,18 @@ export class QueryExecutor {
     const known = entry.compiled.get(key);
     if (known) return known;
     entry.runs += 1;
-    if (entry.runs < COMPILE_AFTER_RUNS) return null;
-    const compiled = compileQuery(this.schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
-    // Not compilable (an unknown operation name, say): graphql-js reports it.
-    if (!isCompiledQuery(compiled)) return null;
+    if (entry.runs < COMPILE_AFTER_RUNS || entry.uncompilable) return null;
+    let compiled: CompiledQuery | ExecutionResult;
+    try {
+      compiled = compileQuery(this.schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true }) as CompiledQuery | ExecutionResult;
+    } catch {
+      compiled = { errors: [] };
+    }
+    // Not compilable (an unknown operation name, or anything jit does not support): graphql-js runs it, as before.
+    if (!isCompiledQuery(compiled)) {
+      entry.uncompilable = true;
+      return null;
+    }
     entry.compiled.set(key, compiled);
     return compiled;
   }

@@ -2,7 +2,7 @@
 // run thousands of times a second (session lookups, channel access, history, sends) read and
 // write rows here without query building or entity hydration; everything else uses the ORM.
 import type DataLoader from 'dataloader';
-import { Pool, type PoolClient, type QueryConfig } from 'pg';
+import { Pool, type QueryConfig } from 'pg';
 import { sharedBatchLoader } from './batch';
 import type { Logger } from './logger';
 
@@ -14,16 +14,7 @@ export interface SqlSettings {
   logger: Logger;
 }
 
-/** What runs statements: the pool itself, or one connection inside a transaction. */
-export interface SqlRunner {
-  /**
-   * Rows of one statement. A `name` makes it a prepared statement, parsed and planned once
-   * per connection: give one to every statement the hot path repeats.
-   */
-  query<R>(text: string, values?: readonly unknown[], name?: string): Promise<R[]>;
-}
-
-export class SqlPool implements SqlRunner {
+export class SqlPool {
   private readonly pool: Pool;
   private readonly listeners = new Set<(text: string) => void>();
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
@@ -60,43 +51,19 @@ export class SqlPool implements SqlRunner {
     return () => this.listeners.delete(listener);
   }
 
-  query<R>(text: string, values?: readonly unknown[], name?: string): Promise<R[]> {
-    return this.run(this.pool, text, values, name);
-  }
-
   /**
-   * Runs `fn` in a transaction on one connection: committed when it resolves, rolled back
-   * when it throws (the error is rethrown).
+   * Rows of one statement (autocommitted). A `name` makes it a prepared statement, parsed
+   * and planned once per connection: give one to every statement the hot path repeats.
    */
-  async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await this.run(client, 'begin');
-      const runner: SqlRunner = { query: (text, values, name) => this.run(client, text, values, name) };
-      const result = await fn(runner);
-      await this.run(client, 'commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch((rollbackError: Error) => {
-        // The connection is unusable: the pool must not hand it out again.
-        broken = rollbackError;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  async query<R>(text: string, values?: readonly unknown[], name?: string): Promise<R[]> {
+    for (const listener of this.listeners) listener(text);
+    const config: QueryConfig = { text, values: values as unknown[] | undefined };
+    if (name) config.name = name;
+    const result = await this.pool.query(config);
+    return result.rows as R[];
   }
 
   async close(): Promise<void> {
     await this.pool.end();
-  }
-
-  private async run<R>(target: Pool | PoolClient, text: string, values?: readonly unknown[], name?: string): Promise<R[]> {
-    for (const listener of this.listeners) listener(text);
-    const config: QueryConfig = { text, values: values as unknown[] | undefined };
-    if (name) config.name = name;
-    const result = await target.query(config);
-    return result.rows as R[];
   }
 }
