@@ -52,7 +52,7 @@ export function createServices(infra: Infrastructure): Services {
   const { config, logger, orm } = infra;
   const errors = new ErrorRecorder(orm, logger);
   const passwords = new PasswordHasher(config.auth);
-  const sessions = new SessionService(orm, infra.sql, config.auth);
+  const sessions = new SessionService(infra.sql, config.auth);
   // Feature services receive the whole registry and look their peers up when called,
   // so they can depend on each other without a construction order.
   const limiter = new RateLimiter(infra.redis?.command ?? null, config.redisKeyPrefix, logger);

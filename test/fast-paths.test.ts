@@ -42,25 +42,7 @@ describe('event bus: dispatch to large topics', () => {
   });
 });
 
-describeWithRedis('event bus: several events in one message', () => {
-  const suite = useTestServer();
-
-  it('delivers the events of publishAll one by one, in order, with their dates', async () => {
-    const { bus } = suite.server.app.services;
-    const received: Array<{ n: number; at: Date }> = [];
-    const unsubscribe = await bus.listen<{ n: number; at: Date }>('batched', (event) => received.push(event));
-    const at = new Date('2026-01-02T03:04:05.678Z');
-    await bus.publishAll('batched', [1, 2, 3].map((n) => ({ n, at })));
-    await bus.publish('batched', { n: 4, at });
-    const deadline = Date.now() + 5000;
-    while (received.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(received.map((event) => event.n)).toEqual([1, 2, 3, 4]);
-    for (const event of received) expect(event.at).toEqual(at);
-    unsubscribe();
-  });
-});
-
-describe('graphql-jit executor', () => {
+describe('fast paths on a running server: the same answers as the plain paths', () => {
   const suite = useTestServer();
 
   it('answers repeated documents exactly as graphql-js does, data and errors alike', async () => {
@@ -99,10 +81,6 @@ describe('graphql-jit executor', () => {
     const reference = JSON.parse(JSON.stringify(await execute({ schema, document, rootValue: root })));
     for (let run = 0; run < 3; run += 1) expect(JSON.parse(JSON.stringify(await executor.execute(document, undefined, root, context(), {})))).toEqual(reference);
   });
-});
-
-describe('batched lookups across requests', () => {
-  const suite = useTestServer();
 
   it('looks up the sessions of requests that arrive together in one statement, and each still sees the database', async () => {
     const { server } = suite;
@@ -117,10 +95,40 @@ describe('batched lookups across requests', () => {
     // Over HTTP as well, with the usual answers.
     expect((await gqlOk(server.url, '{ me { id } }', {}, { token: users[1].token })).me.id).toBe(users[1].id);
   });
+
+  it('delivers a burst of events that arrive together (written to the socket in one go) complete and in order', async () => {
+    const { server } = suite;
+    const alice = await createUser(server.app);
+    const channelId = await publicChannelId(server.app);
+    const sent = await sendMessage(server.url, alice.token, channelId, 'burst');
+    const ws = connectWs(server.wsUrl, alice.token);
+    const events = ws.subscribe('subscription ($c: ID!) { channelEvents(channelId: $c) { ... on MessageUpdated { message { body } } } }', { c: channelId });
+    await waitForStreams(server.app, 1);
+    const message = { ...sent, channelId, seq: 1, authorId: alice.id, createdAt: new Date(), editedAt: new Date(), deleted: false, upvotes: 0, downvotes: 0 };
+    // Published in one turn: over Redis they arrive together and are dispatched in one turn.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => server.app.services.bus.publish(Topic.channel(channelId), { type: 'MessageUpdated', message: { ...message, body: `edit ${i}` } })));
+    await events.waitFor(40);
+    expect(events.results.map((result) => result.data?.channelEvents.message.body)).toEqual(Array.from({ length: 40 }, (_, i) => `edit ${i}`));
+    await ws.dispose();
+  });
 });
 
-describeWithRedis('recent-messages cache: decoded windows kept per version', () => {
+describeWithRedis('fast paths through Redis: batched events, cached windows', () => {
   const suite = useTestServer();
+
+  it('delivers the events of publishAll one by one, in order, with their dates', async () => {
+    const { bus } = suite.server.app.services;
+    const received: Array<{ n: number; at: Date }> = [];
+    const unsubscribe = await bus.listen<{ n: number; at: Date }>('batched', (event) => received.push(event));
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    await bus.publishAll('batched', [1, 2, 3].map((n) => ({ n, at })));
+    await bus.publish('batched', { n: 4, at });
+    const deadline = Date.now() + 5000;
+    while (received.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(received.map((event) => event.n)).toEqual([1, 2, 3, 4]);
+    for (const event of received) expect(event.at).toEqual(at);
+    unsubscribe();
+  });
 
   it('returns the decoded window itself while the channel is unchanged, and a new one after a write', async () => {
     const { server } = suite;
@@ -139,25 +147,5 @@ describeWithRedis('recent-messages cache: decoded windows kept per version', () 
     const third = await cache.get(channelId);
     expect(third.window).not.toBe(first.window);
     expect(third.window?.messages.map((message) => message.body)).toEqual(['one', 'two']);
-  });
-});
-
-describe('graphql-ws delivery', () => {
-  const suite = useTestServer();
-
-  it('delivers a burst of events that arrive together (written to the socket in one go) complete and in order', async () => {
-    const { server } = suite;
-    const alice = await createUser(server.app);
-    const channelId = await publicChannelId(server.app);
-    const sent = await sendMessage(server.url, alice.token, channelId, 'burst');
-    const ws = connectWs(server.wsUrl, alice.token);
-    const events = ws.subscribe('subscription ($c: ID!) { channelEvents(channelId: $c) { ... on MessageUpdated { message { body } } } }', { c: channelId });
-    await waitForStreams(server.app, 1);
-    const message = { ...sent, channelId, seq: 1, authorId: alice.id, createdAt: new Date(), editedAt: new Date(), deleted: false, upvotes: 0, downvotes: 0 };
-    // Published in one turn: over Redis they arrive together and are dispatched in one turn.
-    await Promise.all(Array.from({ length: 40 }, (_, i) => server.app.services.bus.publish(Topic.channel(channelId), { type: 'MessageUpdated', message: { ...message, body: `edit ${i}` } })));
-    await events.waitFor(40);
-    expect(events.results.map((result) => result.data?.channelEvents.message.body)).toEqual(Array.from({ length: 40 }, (_, i) => `edit ${i}`));
-    await ws.dispose();
   });
 });

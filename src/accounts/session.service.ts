@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import type DataLoader from 'dataloader';
 import { sharedBatchLoader } from '../shared/batch';
@@ -46,30 +46,21 @@ export function parseBearer(header: unknown): string | null {
 export class SessionService {
   private readonly touchIntervalMs: number;
   private readonly lookups: DataLoader<string, SessionRow | null>;
-  /** Rechecks of open sockets' sessions, batched the same way. */
-  private readonly byId: DataLoader<string, SessionRow | null>;
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly sql: SqlPool,
     private readonly auth: Config['auth'],
   ) {
     // Touch often enough that a session in use never reaches its idle expiry.
     this.touchIntervalMs = Math.min(MAX_TOUCH_INTERVAL_MS, (auth.sessionIdleTtlSeconds * 1000) / 4);
-    this.lookups = this.sessionsBy('token_hash', 'text');
-    this.byId = this.sessionsBy('id', 'uuid');
-  }
-
-  /** Session rows by one unique column, for every concurrent lookup in one statement. */
-  private sessionsBy(column: 'token_hash' | 'id', type: 'text' | 'uuid'): DataLoader<string, SessionRow | null> {
-    return sharedBatchLoader(async (keys) => {
+    this.lookups = sharedBatchLoader(async (hashes) => {
       const rows = await this.sql.query<SessionRow>(
-        `select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where ${column} = any($1::${type}[])`,
-        [keys],
-        `sessions_by_${column}`,
+        'select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = any($1::text[])',
+        [hashes],
+        'sessions_by_token_hash',
       );
-      const byKey = new Map(rows.map((row) => [row[column], row]));
-      return keys.map((key) => byKey.get(key) ?? null);
+      const byHash = new Map(rows.map((row) => [row.token_hash, row]));
+      return hashes.map((hash) => byHash.get(hash) ?? null);
     });
   }
 
@@ -108,12 +99,6 @@ export class SessionService {
       if (isConnectionFailure(error)) throw new ServiceUnavailableError();
       throw error;
     }
-  }
-
-  /** Whether a session (already authenticated once) is still valid: used by open sockets. */
-  async isActive(sessionId: string): Promise<boolean> {
-    const row = await this.byId.load(sessionId);
-    return row !== null && this.isLive({ revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) });
   }
 
   private isLive(session: { revokedAt: Date | string | null; expiresAt: Date; lastUsedAt: Date }): boolean {

@@ -4,14 +4,12 @@ import type { Services } from '../services';
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { NotFoundError } from '../shared/errors';
-import { userLoader } from '../accounts/user.loader';
 import { ChannelType } from '../channels/channel.types';
 import { visibleChannelLoader } from '../channels/channel.loader';
 import { myVoteLoader } from './message.loaders';
 import { MessageConnection, MessageType, SendMessageInput, VoteValue } from './message.types';
-import type { MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
+import type { MessageSnapshot } from '../realtime/snapshots';
 import { selects } from '../shared/selection';
-import { withAuthor } from './message.rows';
 
 const AUTHOR_PATH = ['edges', 'node', 'author'];
 
@@ -47,20 +45,14 @@ export class MessageResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<InstanceType<typeof MessageConnection>> {
     const { channelId, first, after, last, before } = args;
-    const page = await this.services.messages.history(ctx, viewer.userId, channelId, { first, after, last, before });
-    // Authors for the whole page at once, so each node's author resolves without waiting
-    // (pages read from PostgreSQL come with them; cached ones do not).
-    if (!selects(info, AUTHOR_PATH) || page.edges.every((edge) => edge.node.author)) return page;
-    const authors = await userLoader(ctx).loadMany([...new Set(page.edges.map((edge) => edge.node.authorId))]);
-    const byId = new Map<string, UserSnapshot>();
-    for (const author of authors) if (author && !(author instanceof Error)) byId.set(author.id, author);
-    return { pageInfo: page.pageInfo, edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: withAuthor(edge.node, byId.get(edge.node.authorId)) })) };
+    // `author` is a plain field: the page comes with its authors when they are asked for.
+    return this.services.messages.history(ctx, viewer.userId, channelId, { first, after, last, before }, { authors: selects(info, AUTHOR_PATH) });
   }
 
   @Mutation(() => MessageType)
-  async sendMessage(@CurrentUser() viewer: Viewer, @Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: RequestContext): Promise<MessageType> {
+  async sendMessage(@CurrentUser() viewer: Viewer, @Arg('input', () => SendMessageInput) input: SendMessageInput): Promise<MessageType> {
     // Only the known fields, copied explicitly.
-    return this.services.messages.send(ctx, viewer.userId, { channelId: input.channelId, body: input.body, clientMessageId: input.clientMessageId ?? null });
+    return this.services.messages.send(viewer.userId, { channelId: input.channelId, body: input.body, clientMessageId: input.clientMessageId ?? null });
   }
 
   @Mutation(() => MessageType, { description: 'The author edits the body.' })

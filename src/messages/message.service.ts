@@ -1,17 +1,15 @@
-import { type FilterQuery, LockMode } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/core';
 import type { Services } from '../services';
 import type { RequestContext } from '../shared/context';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import { type Connection, decodeIntCursor, pageSize } from '../shared/relay';
-import type { ChannelSnapshot, MessageSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
 import type { SqlPool } from '../shared/sql';
-import { AUTHOR_COLUMNS, type AuthoredMessageRow, MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot, rowAuthor } from './message.rows';
+import { AUTHOR_COLUMNS, type AuthoredMessageRow, MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot, rowAuthor, withAuthor } from './message.rows';
 import { Topic } from '../realtime/topics';
 import { ActivityAction, recordActivity } from '../accounts/activity';
 import { userLoader } from '../accounts/user.loader';
-import { Channel } from '../channels/channel.entity';
 import { type ChannelAccess, findVisibleChannel, requireMembership, requireVisibleChannel } from '../channels/access';
 import { membershipLoader, visibleChannelLoader } from '../channels/channel.loader';
 import { Message } from './message.entity';
@@ -72,7 +70,7 @@ export class MessageService {
    * the `last_seq` increment orders concurrent senders, so seqs are gapless in commit order.
    * A repeated clientMessageId returns the first message and stores (and publishes) nothing.
    */
-  async send(_ctx: RequestContext, viewerId: string, input: SendMessageInput): Promise<MessageSnapshot> {
+  async send(viewerId: string, input: SendMessageInput): Promise<MessageSnapshot> {
     const body = validateBody(input.body);
     const clientMessageId = validateClientMessageId(input.clientMessageId);
     await this.services.throttle.check('sendMessage', viewerId);
@@ -196,7 +194,7 @@ export class MessageService {
    * `last`/`before` pages back from the newest; with neither, the newest 20. Pages of the
    * newest messages come from the recent-messages cache when it is warm.
    */
-  async history(ctx: RequestContext, viewerId: string, channelId: string, args: HistoryArgs): Promise<Connection<MessageSnapshot>> {
+  async history(ctx: RequestContext, viewerId: string, channelId: string, args: HistoryArgs, { authors = true } = {}): Promise<Connection<MessageSnapshot>> {
     if (args.first != null && args.last != null) throw new BadUserInputError('last', 'Pass either first or last, not both.');
     const forward = args.first != null || (args.last == null && args.after != null);
     const size = forward ? pageSize(args.first, 'first') : pageSize(args.last, 'last');
@@ -210,9 +208,17 @@ export class MessageService {
 
     if (!forward && after === null) {
       const page = await this.historyFromCache(ctx.sql, channel, size, before);
-      if (page) return page;
+      // Cached messages carry no author (profiles change): the page's authors are read at once.
+      if (page) return authors ? this.withAuthors(ctx, page) : page;
     }
     return this.historyFromDatabase(ctx.sql, channel, forward, size, after, before);
+  }
+
+  private async withAuthors(ctx: RequestContext, page: Connection<MessageSnapshot>): Promise<Connection<MessageSnapshot>> {
+    const found = await userLoader(ctx).loadMany([...new Set(page.edges.map((edge) => edge.node.authorId))]);
+    const byId = new Map<string, UserSnapshot>();
+    for (const author of found) if (author && !(author instanceof Error)) byId.set(author.id, author);
+    return { pageInfo: page.pageInfo, edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: withAuthor(edge.node, byId.get(edge.node.authorId)) })) };
   }
 
   /** The newest messages as the cache (filling it when cold) answers them, or null when it cannot. */

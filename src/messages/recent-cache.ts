@@ -36,9 +36,10 @@ export interface RecentMessagesCache {
   get(channelId: string): Promise<CachedRecent>;
   /** Stores a window read from the database, unless the channel was written since `version`. */
   fill(channelId: string, version: string, window: RecentWindow): Promise<void>;
-  /** After a send commits: appends when it directly follows the cached messages, else drops the channel. */
-  append(message: MessageSnapshot): Promise<void>;
-  /** The same for the messages of one committed batch (one channel, in seq order). */
+  /**
+   * After a batch of sends commits (one channel, in seq order): appends when they directly
+   * follow the cached messages, else drops the channel.
+   */
   appendAll(messages: MessageSnapshot[]): Promise<void>;
   /** After an edit, deletion or vote commits (or on any doubt). */
   invalidate(channelId: string): Promise<void>;
@@ -99,7 +100,7 @@ export class MemoryRecentCache implements RecentMessagesCache {
     entry.window = { older: window.older, messages: window.messages.slice(-RECENT_LIMIT).map(stripAuthor) };
   }
 
-  async append(message: MessageSnapshot): Promise<void> {
+  private append(message: MessageSnapshot): void {
     const entry = this.entry(message.channelId);
     entry.version += 1;
     const window = entry.window;
@@ -118,7 +119,7 @@ export class MemoryRecentCache implements RecentMessagesCache {
   }
 
   async appendAll(messages: MessageSnapshot[]): Promise<void> {
-    for (const message of messages) await this.append(message);
+    for (const message of messages) this.append(message);
   }
 
   async invalidate(channelId: string): Promise<void> {
@@ -261,10 +262,6 @@ export class RedisRecentCache implements RecentMessagesCache {
     } catch (error) {
       this.failed('fill', channelId, error);
     }
-  }
-
-  async append(message: MessageSnapshot): Promise<void> {
-    await this.appendAll([message]);
   }
 
   /** Messages of one channel, in seq order, in one round trip. */

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MessageSnapshot } from '../realtime/snapshots';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
 import type { SqlPool } from '../shared/sql';
-import type { MessageRow } from './message.rows';
-import { messageRowSnapshot } from './message.rows';
+import { type AuthoredMessageRow, messageRowSnapshot, rowAuthor } from './message.rows';
 
 export interface SendRequest {
   authorId: string;
@@ -23,12 +22,8 @@ export interface SendResult {
   created: boolean;
 }
 
-interface SendRow extends MessageRow {
+interface SendRow extends AuthoredMessageRow {
   status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel';
-  author_username: string;
-  author_display_name: string;
-  author_bio: string | null;
-  author_created_at: Date;
 }
 
 /** At most this many messages share one transaction. */
@@ -115,8 +110,7 @@ export class SendBatcher {
           return one.reject(new ForbiddenError('Join the channel first.'));
         default: {
           // Events carry no email (the User.email resolver loads the viewer's own).
-          const author = { id: row.author_id, username: row.author_username, displayName: row.author_display_name, bio: row.author_bio, email: null, createdAt: row.author_created_at };
-          const message = messageRowSnapshot(row, author);
+          const message = messageRowSnapshot(row, rowAuthor(row));
           if (row.status === 'created') created.push(message);
           one.resolve({ message, created: row.status === 'created' });
         }

@@ -1,5 +1,6 @@
 import { type DocumentNode, type ExecutionResult, getNamedType, type GraphQLFormattedError, type GraphQLSchema, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import type { QueryExecutor } from '../shared/jit';
+import { isPromise, type MaybePromise } from '../shared/promises';
 
 /**
  * Fields whose value depends on who is asking. A subscription document that selects none
@@ -54,12 +55,6 @@ export interface ErrorMasker {
 /** A subscriber, as rendering sees it: a context to execute an event with (asked only when it has to be), and its masking. */
 export interface EventContextSource extends ErrorMasker {
   eventContext(): unknown;
-}
-
-type MaybePromise<T> = T | Promise<T>;
-
-function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /**

@@ -34,8 +34,6 @@ export interface EventBus {
   attach(topic: string, listener: BusListener): Promise<void>;
   detach(topic: string, listener: BusListener): void;
   subscribe<T>(topic: string): AsyncIterableIterator<T>;
-  /** Topics this instance is subscribed to (for tests and metrics). */
-  readonly topicCount: number;
   readonly stats: { published: number; publishFailures: number };
   close(): Promise<void>;
 }
@@ -49,11 +47,6 @@ const DISPATCH_SLICE_MS = 4;
 const SLICED_FROM_LISTENERS = 256;
 /** Listeners served between two looks at the clock. */
 const LISTENERS_PER_CLOCK_CHECK = 64;
-
-function callListener(one: Listener, payload: unknown): void {
-  if (typeof one === 'function') one(payload);
-  else one.onBusEvent(payload);
-}
 
 /**
  * Hands events to listeners in publish order, in slices of a few milliseconds: one message
@@ -85,7 +78,8 @@ class Dispatcher {
 
   private call(topic: string, one: Listener, payload: unknown): void {
     try {
-      callListener(one, payload);
+      if (typeof one === 'function') one(payload);
+      else one.onBusEvent(payload);
     } catch (error) {
       this.logger.error({ topic, err: (error as Error).message }, 'event handler failed');
     }
@@ -143,10 +137,6 @@ class EngineEventBus implements EventBus {
     private readonly onClose: () => Promise<void>,
   ) {
     this.dispatcher = new Dispatcher(logger);
-  }
-
-  get topicCount(): number {
-    return this.topics.size;
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {

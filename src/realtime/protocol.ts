@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
 import type { QueryExecutor } from '../shared/jit';
+import { isPromise } from '../shared/promises';
 import { type ErrorMasker, type EventContextSource, type EventRenderer, type PreparedOperation, RenderedResult, serialize } from './delivery';
 import { EventStream, type StreamSink } from './event-stream';
 
@@ -59,10 +60,6 @@ interface Operation {
 const completeFrame = (id: string) => `{"id":${JSON.stringify(id)},"type":"complete"}`;
 const errorFrame = (id: string, errors: GraphQLFormattedError[]) => JSON.stringify({ id, type: MessageType.Error, payload: errors });
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
 /** Thrown for a message type only a server may send: the caller closes with 4400. */
 export class ProtocolViolation extends Error {}
 
@@ -105,11 +102,6 @@ export class Connection<S, E = unknown> implements EventContextSource {
         if (!this.initReceived) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
       }, wait);
     }
-  }
-
-  /** Operations currently registered (subscriptions, and queries in flight). */
-  get operationCount(): number {
-    return this.operations.size;
   }
 
   /** One text message from the client. Rejects only with ProtocolViolation or an internal failure. */

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { UserType } from '../accounts/user.types';
 import type { Services } from '../services';
-import { Loaders, type RequestContext, type Viewer } from '../shared/context';
+import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { ChannelEvent, type ChannelEventValue, MessageAddedEvent, type MessageAddedValue, messageAddedValue, toEventValue } from './event.types';
 import type { RealtimeService } from './realtime.service';

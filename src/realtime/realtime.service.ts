@@ -1,6 +1,6 @@
 import { userLoader } from '../accounts/user.loader';
 import { findVisibleChannel, requireMembership } from '../channels/access';
-import { MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot } from '../messages/message.rows';
+import { AUTHOR_COLUMNS, type AuthoredMessageRow, MESSAGE_COLUMNS, messageRowSnapshot, rowAuthor } from '../messages/message.rows';
 import { MESSAGE_CURSOR } from '../messages/message.types';
 import type { Services } from '../services';
 import type { RequestContext, Viewer } from '../shared/context';
@@ -15,13 +15,6 @@ import { ChannelEventStream, type ChannelStreamHost } from './channel-stream';
 import type { MessageSnapshot } from './snapshots';
 import { type ChannelTopicEvent, Topic, type UserTopicEvent } from './topics';
 import { TypingThrottle } from './typing';
-
-interface InboxRow extends MessageRow {
-  author_username: string;
-  author_display_name: string;
-  author_bio: string | null;
-  author_created_at: Date;
-}
 
 /** A resume further behind than this is refused with RESYNC_REQUIRED. */
 export const MAX_RESUME_MESSAGES = 1000;
@@ -212,8 +205,8 @@ export class RealtimeService {
     }
     if (buffer) {
       try {
-        const rows = await this.services.sql.query<InboxRow>(
-          `select ${MESSAGE_COLUMNS}, u.username as author_username, u.display_name as author_display_name, u.bio as author_bio, u.created_at as author_created_at
+        const rows = await this.services.sql.query<AuthoredMessageRow>(
+          `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
              from memberships mb
              join messages m on m.channel_id = mb.channel_id and m.created_at >= mb.joined_at and m.author_id <> mb.user_id
              join users u on u.id = m.author_id
@@ -223,14 +216,7 @@ export class RealtimeService {
           'inbox_catch_up',
         );
         for (const row of rows) {
-          const message = messageRowSnapshot(row, {
-            id: row.author_id,
-            username: row.author_username,
-            displayName: row.author_display_name,
-            bio: row.author_bio,
-            email: null,
-            createdAt: row.author_created_at,
-          });
+          const message = messageRowSnapshot(row, rowAuthor(row));
           caughtUp.add(message.seq);
           deliver(message);
         }

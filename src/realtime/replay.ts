@@ -1,5 +1,5 @@
 import type { SqlPool } from '../shared/sql';
-import { MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot } from '../messages/message.rows';
+import { AUTHOR_COLUMNS, type AuthoredMessageRow, MESSAGE_COLUMNS, messageRowSnapshot, rowAuthor } from '../messages/message.rows';
 import type { MessageSnapshot, UserSnapshot } from './snapshots';
 
 /** Messages read per replay query. */
@@ -8,12 +8,8 @@ export const REPLAY_PAGE_SIZE = 200;
 /** Larger than any seq: "no upper bound" in the batched statement. */
 const NO_BOUND = '9223372036854775807';
 
-interface ReplayRow extends MessageRow {
+interface ReplayRow extends AuthoredMessageRow {
   ord: string;
-  author_username: string;
-  author_display_name: string;
-  author_bio: string | null;
-  author_created_at: Date;
 }
 
 /**
@@ -42,8 +38,7 @@ function replayLoader(sql: SqlPool) {
       befores.push(before === '' ? NO_BOUND : before);
     }
     const rows = await sql.query<ReplayRow>(
-      `select k.ord, ${MESSAGE_COLUMNS},
-              u.username as author_username, u.display_name as author_display_name, u.bio as author_bio, u.created_at as author_created_at
+      `select k.ord, ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
          from unnest($1::uuid[], $2::bigint[], $3::bigint[]) with ordinality as k(channel_id, after_seq, before_seq, ord)
          cross join lateral (
            select * from messages x
@@ -56,7 +51,7 @@ function replayLoader(sql: SqlPool) {
       'replay_after',
     );
     const pages: MessageAddedEvent[][] = keys.map(() => []);
-    for (const row of rows) pages[Number(row.ord) - 1].push({ type: 'MessageAdded', message: messageRowSnapshot(row, replayAuthor(row)) });
+    for (const row of rows) pages[Number(row.ord) - 1].push({ type: 'MessageAdded', message: messageRowSnapshot(row, rowAuthor(row)) });
     return pages;
   });
 }
@@ -64,8 +59,4 @@ function replayLoader(sql: SqlPool) {
 /** Users inside event payloads carry no email: payloads travel through Redis to every subscriber. */
 export function eventUser(user: UserSnapshot): UserSnapshot {
   return { ...user, email: null };
-}
-
-function replayAuthor(row: ReplayRow): UserSnapshot {
-  return { id: row.author_id, username: row.author_username, displayName: row.author_display_name, bio: row.author_bio, email: null, createdAt: row.author_created_at };
 }

@@ -1,5 +1,4 @@
 import type http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';

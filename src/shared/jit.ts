@@ -1,6 +1,7 @@
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { type DocumentNode, execute, type ExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { isPromise } from './promises';
 
 /** A document is compiled once it has run this many times: compiling costs more than one execution. */
 const COMPILE_AFTER_RUNS = 2;
@@ -35,7 +36,7 @@ export class QueryExecutor {
     const run = () => execute({ schema: this.schema, document, operationName, rootValue, contextValue, variableValues: variables });
     if (!compiled) return run();
     const result = compiled.query(rootValue, contextValue, variables ?? {});
-    return isPromiseLike(result) ? result.then((settled) => this.canonical(settled, run)) : this.canonical(result, run);
+    return isPromise(result) ? result.then((settled) => this.canonical(settled, run)) : this.canonical(result, run);
   }
 
   /**
@@ -74,10 +75,6 @@ export class QueryExecutor {
     entry.compiled.set(key, compiled);
     return compiled;
   }
-}
-
-function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function asGraphQLError(error: GraphQLError): GraphQLError {

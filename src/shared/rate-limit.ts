@@ -37,6 +37,11 @@ if not count then return {0, 0} end
 return {tonumber(count), redis.call('PTTL', KEYS[1])}
 `;
 
+type LimiterCommands = Redis & {
+  rateLimitHit(key: string, windowMs: number, cost: number): Promise<[number, number]>;
+  rateLimitPeek(key: string): Promise<[number, number]>;
+};
+
 /** Entries kept by the in-process store before expired ones are swept. */
 const LOCAL_SWEEP_THRESHOLD = 10_000;
 
@@ -48,11 +53,6 @@ const LOCAL_SWEEP_THRESHOLD = 10_000;
  *   const result = await limiter.hit(`login:ip:${ip}`, { limit: 50, windowSeconds: 300 });
  *   if (!result.allowed) throw new RateLimitedError(result.retryAfterSeconds);
  */
-type LimiterCommands = Redis & {
-  rateLimitHit(key: string, windowMs: number, cost: number): Promise<[number, number]>;
-  rateLimitPeek(key: string): Promise<[number, number]>;
-};
-
 export class RateLimiter {
   private readonly local = new Map<string, { count: number; resetAt: number }>();
   private readonly redis: LimiterCommands | null;
