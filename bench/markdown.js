@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Prints result files' tables as Markdown (for the README's Performance section):
+// Prints result files' tables as Markdown (for bench/RESULTS.md):
 //   node bench/markdown.js [file ...]      (default bench/results/latest.json)
 // With several files, each scenario comes from the last file that has it, and each table
 // names the run it comes from.

@@ -59,7 +59,7 @@ function table(result) {
   return out.join('\n');
 }
 
-/** The same table in Markdown, for the README. */
+/** The same table in Markdown, for bench/RESULTS.md. */
 function markdown(result) {
   const out = [`**${result.title}**`, '', `| figure | chat-api | ${result.baselineName || 'baseline'} | ratio | target | status |`, '| --- | ---: | ---: | ---: | --- | --- |'];
   for (const f of result.figures) {
