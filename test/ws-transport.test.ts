@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { ServerCloseCode } from '../src/realtime/close-code';
 import { Topic } from '../src/realtime/topics';
 import { resetState } from './helpers/db';
 import { gqlOk } from './helpers/graphql';
@@ -68,7 +69,7 @@ describe('graphql-ws transport: dead peers and slow readers', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     (socket as unknown as { _socket: { resume(): void } })._socket.resume();
-    expect(await closed).toBe(4429);
+    expect(await closed).toBe(ServerCloseCode.SlowConsumer);
     // The server stays healthy.
     expect(await gqlOk(server.url, '{ __typename }')).toEqual({ __typename: 'Query' });
   }, 30_000);

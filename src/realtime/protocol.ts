@@ -14,10 +14,11 @@ import {
   type GraphQLSchema,
   OperationTypeNode,
 } from 'graphql';
-import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
 import type { QueryExecutor } from '../shared/jit';
 import { isPromise } from '../shared/promises';
 import { type ErrorMasker, type EventContextSource, type EventRenderer, type PreparedOperation, RenderedResult, serialize } from './delivery';
+import { ServerCloseCode } from './close-code';
 import { EventStream, type StreamSink } from './event-stream';
 
 /** The transport's side of one connection. */
@@ -92,14 +93,14 @@ export class Connection<S, E = unknown> implements EventContextSource {
     private extra: E | undefined,
   ) {
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
-      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      socket.close(ServerCloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
     }
     const wait = options.hooks.connectionInitWaitTimeout;
     if (wait > 0 && Number.isFinite(wait)) {
       this.initTimer = setTimeout(() => {
         this.initTimer = null;
-        if (!this.initReceived) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+        if (!this.initReceived) socket.close(ServerCloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
       }, wait);
     }
   }
@@ -110,11 +111,11 @@ export class Connection<S, E = unknown> implements EventContextSource {
     try {
       message = parseMessage(data);
     } catch {
-      return this.socket.close(CloseCode.BadRequest, 'Invalid message received');
+      return this.socket.close(ServerCloseCode.BadRequest, 'Invalid message received');
     }
     switch (message.type) {
       case MessageType.ConnectionInit: {
-        if (this.initReceived) return this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+        if (this.initReceived) return this.socket.close(ServerCloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
         this.initReceived = true;
         if (this.initTimer) clearTimeout(this.initTimer);
         this.initTimer = null;
@@ -123,7 +124,7 @@ export class Connection<S, E = unknown> implements EventContextSource {
         // Needed only to connect: not kept for the connection's lifetime.
         this.extra = undefined;
         const state = await this.options.hooks.onConnect(params, extra);
-        if (state === false) return this.socket.close(CloseCode.Forbidden, 'Forbidden');
+        if (state === false) return this.socket.close(ServerCloseCode.Forbidden, 'Forbidden');
         // Closed while connecting: the application still has to hear of the state it created.
         if (this.closed) return this.options.hooks.onClose(state, this.closeCode, this.closeReason);
         this.state = state;
@@ -137,9 +138,9 @@ export class Connection<S, E = unknown> implements EventContextSource {
       case MessageType.Pong:
         return;
       case MessageType.Subscribe: {
-        if (!this.acknowledged) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        if (!this.acknowledged) return this.socket.close(ServerCloseCode.Unauthorized, 'Unauthorized');
         const { id, payload } = message;
-        if (this.operations.has(id)) return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+        if (this.operations.has(id)) return this.socket.close(ServerCloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
         this.operations.set(id, null);
         try {
           await this.run(id, payload);
@@ -367,5 +368,6 @@ class Subscription<S, E> implements Operation, StreamSink<unknown> {
     this.backlog = null;
   }
 }
+
 
 export type { DocumentNode };

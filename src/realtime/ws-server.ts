@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseBearer } from '../accounts/session.service';
 import { RevocationWatcher } from '../accounts/revocation';
@@ -11,23 +10,10 @@ import type { RealtimeContext } from './realtime.resolver';
 import { clientIp, headerValue } from '../shared/http';
 import { CostLimiter, DocumentCache } from '../shared/limits';
 import type { QueryExecutor } from '../shared/jit';
+import { ServerCloseCode } from './close-code';
 import { EventRenderer } from './delivery';
 import { ProtocolServer } from './protocol';
 import { serveGraphqlWs, type TransportExtra } from './ws-transport';
-
-/** Close codes this server uses besides graphql-ws's own. */
-export enum ServerCloseCode {
-  /** The server is shutting down. */
-  GoingAway = 1001,
-  /** A frame over WS_MAX_PAYLOAD_BYTES (sent by ws itself). */
-  MessageTooBig = 1009,
-  /** The client reads too slowly: its unsent data passed WS_MAX_BUFFERED_BYTES. */
-  SlowConsumer = 4429,
-  /** Over WS_MAX_CONNECTIONS_PER_USER. */
-  TooManyConnections = 4430,
-  /** The session was revoked (logout, password change) or expired. */
-  SessionRevoked = CloseCode.Forbidden,
-}
 
 /** What a connection keeps after connection_init: only what its operations need. */
 interface ConnectionState {

@@ -1,7 +1,8 @@
 import type http from 'node:http';
-import { CloseCode, handleProtocols } from 'graphql-ws';
+import { handleProtocols } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../shared/logger';
+import { ServerCloseCode } from './close-code';
 import { type Connection, ProtocolViolation, type ProtocolServer, type ProtocolSocket } from './protocol';
 
 /** What the protocol's hooks learn about each connection on this transport. */
@@ -144,11 +145,11 @@ export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S
       // Message types only a server may send (next, error, connection_ack): the client broke the protocol.
       if (error instanceof ProtocolViolation) {
         logger.debug({ err: error.message }, 'graphql-ws protocol violation');
-        socket.close(CloseCode.BadRequest, 'Unexpected message type');
+        socket.close(ServerCloseCode.BadRequest, 'Unexpected message type');
         return;
       }
       logger.error({ err: error }, 'graphql-ws message handling failed');
-      socket.close(CloseCode.InternalServerError, 'Internal server error');
+      socket.close(ServerCloseCode.InternalServerError, 'Internal server error');
     });
   }
   function onClose(this: WebSocket, code: number, reason: Buffer) {
@@ -170,7 +171,7 @@ export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S
   return {
     async dispose() {
       clearInterval(keepAlive);
-      for (const client of wss.clients) client.close(1001, 'Going away');
+      for (const client of wss.clients) client.close(ServerCloseCode.GoingAway, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
