@@ -10,6 +10,7 @@ import { ActivityConnection, ActivityEntryType } from './activity.types';
 import type { ActivityRecord } from './account.service';
 import { userLoader } from './user.loader';
 import { AuthPayload, ChangePasswordInput, isOwnProfile, LoginInput, ownProfile, SignupInput, UpdateProfileInput, UserConnection, UserType } from './user.types';
+import { PerViewer, ViewerAccessCheck } from '../shared/viewer-field';
 
 function client(ctx: RequestContext) {
   return { ip: ctx.ip, userAgent: ctx.userAgent };
@@ -94,6 +95,7 @@ export class AccountResolver {
     return user;
   }
 
+  @PerViewer()
   @FieldResolver(() => String, { nullable: true, description: 'Visible to the user themself only; null for everyone else.' })
   async email(@Root() user: UserSnapshot, @Ctx() ctx: RequestContext): Promise<string | null> {
     if (!isOwnProfile(user) && ctx.viewer?.userId !== user.id) return null;
@@ -105,6 +107,7 @@ export class AccountResolver {
 
 @Resolver(() => ActivityEntryType)
 export class ActivityResolver {
+  @ViewerAccessCheck()
   @FieldResolver(() => ChannelType, { nullable: true, description: 'Null when the channel was deleted or is not visible to the viewer.' })
   async channel(@Root() entry: ActivityRecord, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot | null> {
     if (!entry.channelId || !ctx.viewer) return null;

@@ -12,6 +12,7 @@ import { type Actor, channelCursor } from './channel.service';
 import { membershipLoader, membersLoader, unreadCountLoader } from './channel.loader';
 import { isUuid } from '../shared/ids';
 import { BadUserInputError } from '../shared/errors';
+import { PerViewer, ViewerAccessCheck } from '../shared/viewer-field';
 
 const MEMBER_CURSOR = 'member';
 
@@ -156,6 +157,7 @@ export class ChannelResolver {
 
   // ---- Fields ----
 
+  @PerViewer()
   @FieldResolver(() => String, { description: "For DIRECT channels, the other participant's username." })
   async name(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<string> {
     if (channel.kind !== ChannelKind.DIRECT) return channel.name;
@@ -172,18 +174,21 @@ export class ChannelResolver {
     return channel.ownerId ? userLoader(ctx).load(channel.ownerId) : null;
   }
 
+  @PerViewer()
   @FieldResolver(() => UserType, { nullable: true, description: 'For DIRECT channels, the other participant; null otherwise.' })
   async peer(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<UserSnapshot | null> {
     const id = peerId(channel, ctx.viewer?.userId);
     return id ? userLoader(ctx).load(id) : null;
   }
 
+  @PerViewer()
   @FieldResolver(() => Boolean)
   async isMember(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<boolean> {
     if (!ctx.viewer) return false;
     return (await membershipLoader(ctx).load(channel.id)) !== null;
   }
 
+  @PerViewer()
   @FieldResolver(() => Int, { description: "Messages by others after the viewer's read marker." })
   async unreadCount(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<number> {
     // Nothing was sent since the channel began: no statement needed.
@@ -191,6 +196,7 @@ export class ChannelResolver {
     return unreadCountLoader(ctx).load(channel.id);
   }
 
+  @ViewerAccessCheck()
   @FieldResolver(() => UserConnection, { description: 'Members in a stable order (by user id).' })
   async members(
     @Root() channel: ChannelSnapshot,

@@ -34,7 +34,8 @@ export class ChannelType implements ChannelSnapshot {
   @Field(() => Int)
   memberCount!: number;
 
-  // isMember, unreadCount, members, owner and peer are per-viewer field resolvers.
+  // isMember, unreadCount, members, owner and peer are field resolvers (channel.resolver.ts), those
+  // that read the viewer marked there with @PerViewer or @ViewerAccessCheck (shared/viewer-field.ts).
   lastSeq!: number;
   directUserIds?: [string, string] | null;
 }

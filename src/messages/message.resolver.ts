@@ -10,6 +10,7 @@ import { myVoteLoader } from './message.loaders';
 import { MessageConnection, MessageType, SendMessageInput, VoteValue } from './message.types';
 import type { MessageSnapshot } from '../realtime/snapshots';
 import { selects } from '../shared/selection';
+import { PerViewer, ViewerAccessCheck } from '../shared/viewer-field';
 
 const AUTHOR_PATH = ['edges', 'node', 'author'];
 
@@ -80,6 +81,7 @@ export class MessageResolver {
     return this.services.messages.vote(ctx, viewer.userId, messageId, value);
   }
 
+  @ViewerAccessCheck()
   @FieldResolver(() => ChannelType)
   async channel(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<ChannelType> {
     const channel = await visibleChannelLoader(ctx).load(message.channelId);
@@ -92,6 +94,7 @@ export class MessageResolver {
     return message.upvotes - message.downvotes;
   }
 
+  @PerViewer()
   @FieldResolver(() => VoteValue)
   async myVote(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<VoteValue> {
     if (!ctx.viewer) return VoteValue.NONE;

@@ -1,12 +1,7 @@
-import { type DocumentNode, type ExecutionResult, getNamedType, type GraphQLFormattedError, type GraphQLSchema, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
+import { BREAK, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import type { QueryExecutor } from '../shared/jit';
 import { isPromise, type MaybePromise } from '../shared/promises';
-
-/**
- * Fields whose value depends on who is asking. A subscription document that selects none
- * of them gives every subscriber the same result for the same event.
- */
-export const PER_VIEWER_FIELDS = new Set(['Message.myVote', 'Channel.isMember', 'Channel.unreadCount', 'Channel.peer', 'Channel.name', 'User.email']);
+import { isPerViewerField } from '../shared/viewer-field';
 
 /** An operation as it runs for one subscriber: what graphql-ws's subscribe message asked for, checked. */
 export interface PreparedOperation {
@@ -123,20 +118,29 @@ export class EventRenderer {
     return isPromise(result) ? result.then((settled) => serialize(settled, subscriber)) : serialize(result, subscriber);
   }
 
+  /**
+   * True when the document selects no field marked per-viewer (shared/viewer-field.ts) in
+   * the schema; walked once per document.
+   */
   private isViewerIndependent(document: DocumentNode): boolean {
     let known = this.viewerIndependent.get(document);
     if (known === undefined) {
-      known = true;
+      let independent = true;
       const typeInfo = new TypeInfo(this.schema);
       visit(
         document,
         visitWithTypeInfo(typeInfo, {
-          Field(node) {
-            const parent = typeInfo.getParentType();
-            if (parent && PER_VIEWER_FIELDS.has(`${getNamedType(parent).name}.${node.name.value}`)) known = false;
+          Field() {
+            const field = typeInfo.getFieldDef();
+            if (field && isPerViewerField(field)) {
+              independent = false;
+              return BREAK;
+            }
+            return undefined;
           },
         }),
       );
+      known = independent;
       this.viewerIndependent.set(document, known);
     }
     return known;
