@@ -62,6 +62,10 @@ function selectAll(type: GraphQLNamedType, depth: number): string {
   return `{ __typename ${fields.join(' ')} }`;
 }
 
+// The three places where the test reaches into the app's composition: a copy of its schema,
+// a viewer, and a context as graphql-ws builds one.
+const schemaFor = (app: App) => buildAppSchema(app.services);
+
 function viewerOf(app: App, user: TestUser): Promise<Viewer> {
   return app.services.sessions.authenticate(parseBearer(`Bearer ${user.token}`)).then((viewer) => viewer!);
 }
@@ -93,7 +97,7 @@ describe('per-viewer fields', () => {
   });
 
   it('are marked in the built schema', async () => {
-    const schema = await buildAppSchema(server.app.services);
+    const schema = await schemaFor(server.app);
     const field = (type: string, name: string) => (schema.getType(type) as GraphQLObjectType).getFields()[name];
     expect(isPerViewerField(field('Channel', 'unreadCount'))).toBe(true);
     expect(isPerViewerField(field('Message', 'myVote'))).toBe(true);
@@ -105,7 +109,7 @@ describe('per-viewer fields', () => {
 
   it('every field that reads the viewer from the context carries the mark, and every marked field reads it', async () => {
     const { app } = server;
-    const schema = await buildAppSchema(app.services);
+    const schema = await schemaFor(app);
     // 1. Wrap every resolver to collect the values each type is resolved from.
     const samples = new Map<string, Set<unknown>>();
     const originals = new Map<string, GraphQLFieldResolver<unknown, unknown>>();

@@ -369,5 +369,4 @@ class Subscription<S, E> implements Operation, StreamSink<unknown> {
   }
 }
 
-
 export type { DocumentNode };
