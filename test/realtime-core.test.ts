@@ -5,7 +5,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
-import { createClient } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ServerCloseCode } from '../src/realtime/close-code';
 import { EventRenderer, RenderedResult, serialize } from '../src/realtime/delivery';
@@ -16,6 +15,7 @@ import { ResyncRequiredError } from '../src/shared/errors';
 import { QueryExecutor } from '../src/shared/jit';
 import { createLogger } from '../src/shared/logger';
 import { Hub, tinySchema, tinyServer } from './helpers/tiny-realtime';
+import { retryingClient } from './helpers/ws';
 
 const TICKS = 'subscription { ticks { n } }';
 const subscribe = (id: string, query: string, variables?: Record<string, unknown>) => ({ id, type: 'subscribe', payload: { query, variables } });
@@ -410,24 +410,7 @@ describe('ws transport', () => {
       maxBufferedBytes: 16 * 1024,
       slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
     });
-    const sockets: WebSocket[] = [];
-    class Recording extends WebSocket {
-      constructor(address: string, protocols?: string | string[]) {
-        super(address, protocols);
-        sockets.push(this);
-      }
-    }
-    const tcp = (socket: WebSocket) => (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-    const closes: number[] = [];
-    let connections = 0;
-    const client = createClient({
-      url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
-      webSocketImpl: Recording,
-      connectionParams: { viewer: 'ann' },
-      retryAttempts: 3,
-      retryWait: () => new Promise((resolve) => setTimeout(resolve, 10)),
-      on: { closed: (event) => closes.push((event as { code: number }).code), connected: () => (connections += 1) },
-    });
+    const { client, seen, pauseReading, resumeReading } = retryingClient(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { viewer: 'ann' });
     let failed: unknown = null;
     const dispose = client.subscribe({ query: 'subscription { ticks { n text } }' }, { next: () => undefined, error: (error) => (failed = error), complete: () => undefined });
     const until = async (predicate: () => boolean, what: string) => {
@@ -439,7 +422,7 @@ describe('ws transport', () => {
     };
     try {
       await until(() => tiny.hub.streams.size === 1, 'the subscription');
-      tcp(sockets[0]).pause();
+      pauseReading();
       const text = 'x'.repeat(2000);
       const open = () => [...wss.clients].some((socket) => socket.readyState === WebSocket.OPEN);
       for (let n = 0; n < 5000 && open(); n += 1) {
@@ -447,9 +430,9 @@ describe('ws transport', () => {
         if (n % 20 === 0) await flush();
       }
       expect(open()).toBe(false);
-      tcp(sockets[0]).resume();
-      await until(() => connections === 2 && tiny.hub.streams.size === 1, 'the client to reconnect and resubscribe');
-      expect(closes).toEqual([ServerCloseCode.SlowConsumer]);
+      resumeReading();
+      await until(() => seen.connections === 2 && tiny.hub.streams.size === 1, 'the client to reconnect and resubscribe');
+      expect(seen.closes).toEqual([ServerCloseCode.SlowConsumer]);
       expect(failed).toBeNull();
     } finally {
       dispose();

@@ -1,7 +1,6 @@
 // A slow consumer is cut off with a close code the official graphql-ws client retries, and a
 // client that resubscribes with its last cursor loses nothing: proved with graphql-ws's own
 // createClient, which reconnects by itself and resends the subscribe payload it was given.
-import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ServerCloseCode } from '../src/realtime/close-code';
 import { Topic } from '../src/realtime/topics';
@@ -11,6 +10,7 @@ import { createUser } from './helpers/factories';
 import { gqlOk } from './helpers/graphql';
 import { sendMessage } from './helpers/messages';
 import { waitForStreams, waitUntil } from './helpers/realtime';
+import { retryingClient } from './helpers/ws';
 
 const EVENTS = `subscription ($c: ID!, $after: String) {
   channelEvents(channelId: $c, after: $after) {
@@ -19,16 +19,6 @@ const EVENTS = `subscription ($c: ID!, $after: String) {
     ... on MessageUpdated { message { body } }
   }
 }`;
-
-/** ws sockets the client opened, so the test can stop reading from the current one. */
-const opened: WebSocket[] = [];
-class RecordingWebSocket extends WebSocket {
-  constructor(address: string, protocols?: string | string[]) {
-    super(address, protocols);
-    opened.push(this);
-  }
-}
-const tcp = (socket: WebSocket) => (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
 
 afterAll(stopAllApps);
 
@@ -41,22 +31,12 @@ it('a slow consumer is closed with 1013, the official client reconnects by itsel
   const channelId: string = myChannels[0].id;
   const first = await sendMessage(server.url, user.token, channelId, 'm0');
 
-  const closes: number[] = [];
-  let connections = 0;
-  const client = createClient({
-    url: server.wsUrl,
-    webSocketImpl: RecordingWebSocket,
-    connectionParams: { authorization: `Bearer ${user.token}` },
-    retryAttempts: 5,
-    retryWait: () => new Promise((resolve) => setTimeout(resolve, 50)),
-    on: { closed: (event) => closes.push((event as { code: number }).code), connected: () => (connections += 1) },
-  });
+  const { client, seen, pauseReading, resumeReading } = retryingClient(server.wsUrl, { authorization: `Bearer ${user.token}` });
   const received: string[] = [];
-  // The client resends this very object on every reconnect: keeping the last cursor in it resumes there.
-  const variables: { c: string; after: string | null } = { c: channelId, after: null };
-  const firstCursor = (await gqlOk(server.url, 'query ($c: ID!) { messages(channelId: $c, first: 1) { edges { cursor } } }', { c: channelId }, { token: user.token }))
+  const firstCursor: string = (await gqlOk(server.url, 'query ($c: ID!) { messages(channelId: $c, first: 1) { edges { cursor } } }', { c: channelId }, { token: user.token }))
     .messages.edges[0].cursor;
-  variables.after = firstCursor;
+  // The client resends this very object on every reconnect: keeping the last cursor in it resumes there.
+  const variables = { c: channelId, after: firstCursor };
   let failed: unknown = null;
   const dispose = client.subscribe<{ channelEvents: { __typename: string; cursor?: string; message: { id: string; body: string } } }>(
     { query: EVENTS, variables },
@@ -77,8 +57,7 @@ it('a slow consumer is closed with 1013, the official client reconnects by itsel
     await waitUntil(() => received.includes('m1'), 'm1 live');
 
     // Stop reading; flood the socket until the server gives up on it, sending real messages meanwhile.
-    const slow = opened[opened.length - 1];
-    tcp(slow).pause();
+    pauseReading();
     const big = { id: first.id, channelId, seq: 1, authorId: user.id, body: 'y'.repeat(4000), createdAt: new Date(), editedAt: new Date(), deleted: false, upvotes: 0, downvotes: 0 };
     const gap: string[] = [];
     // Closing starts the close handshake (the socket stays CLOSING until the client reads again).
@@ -93,14 +72,14 @@ it('a slow consumer is closed with 1013, the official client reconnects by itsel
     // Sent while the client has no connection.
     gap.push('while-away');
     await sendMessage(server.url, user.token, channelId, 'while-away');
-    tcp(slow).resume();
+    resumeReading();
 
-    await waitUntil(() => connections >= 2, 'the client to reconnect', 15_000);
+    await waitUntil(() => seen.connections >= 2, 'the client to reconnect', 15_000);
     await waitForStreams(server.app, 1);
     await sendMessage(server.url, user.token, channelId, 'after');
     await waitUntil(() => received.includes('after'), 'the message after reconnecting', 15_000);
 
-    expect(closes[0]).toBe(ServerCloseCode.SlowConsumer);
+    expect(seen.closes[0]).toBe(ServerCloseCode.SlowConsumer);
     expect(failed).toBeNull();
     // Every message exactly once, in order: what the dead socket delivered, then the replay from the cursor.
     expect(received).toEqual(['m1', ...gap, 'after']);

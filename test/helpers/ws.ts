@@ -116,3 +116,35 @@ export async function disposeAllWsClients(): Promise<void> {
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * graphql-ws's official client as an app configures it to reconnect (quickly here), with what
+ * a test of a slow consumer needs: the close codes it saw, how often it connected, and a way
+ * to stop and resume reading from its current socket.
+ */
+export function retryingClient(url: string, connectionParams: Record<string, unknown>) {
+  const sockets: WebSocket[] = [];
+  class RecordingWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
+      sockets.push(this);
+    }
+  }
+  const tcp = () => (sockets[sockets.length - 1] as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  const seen = { closes: [] as number[], connections: 0 };
+  const client = createClient({
+    url,
+    webSocketImpl: RecordingWebSocket,
+    connectionParams,
+    retryAttempts: 5,
+    retryWait: () => new Promise((resolve) => setTimeout(resolve, 20)),
+    on: { closed: (event) => seen.closes.push((event as { code: number }).code), connected: () => (seen.connections += 1) },
+  });
+  return {
+    client,
+    seen,
+    /** Stops reading from the current socket: the server's unsent data grows. */
+    pauseReading: () => tcp().pause(),
+    resumeReading: () => tcp().resume(),
+  };
+}
