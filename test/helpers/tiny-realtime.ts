@@ -40,7 +40,7 @@ interface TinyContext {
 /** Streams open on the tiny schema's `ticks`, fed by `publish`: the same payload object for every subscriber, as the bus does. */
 export class Hub {
   readonly streams = new Set<EventStream<Tick>>();
-  /** How many times each kind of context was created (an event executed). */
+  /** Resolutions of `Tick.n`: one per execution of an event (every test document selects it). */
   executions = 0;
 
   publish(tick: Tick): void {
