@@ -71,6 +71,15 @@ async function run(ctx) {
   for (const backend of BACKENDS) {
     ctx.log(`scale: starting ${backend.label} and two chat-api instances`);
     const redis = await backend.start();
+    // A run that is aborted (signal, watchdog) exits without the finally below: no Redis left behind.
+    const killRedis = () => redis.pids.forEach((pid) => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
+    process.once('exit', killRedis);
     const env = { ...ctx.serverEnv, REDIS_URL: redis.url };
     let servers = [];
     try {
@@ -95,6 +104,7 @@ async function run(ctx) {
     } finally {
       await Promise.all(servers.map((server) => procs.stop(server.child)));
       await redis.stop();
+      process.off('exit', killRedis);
     }
   }
   return {
