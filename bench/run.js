@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// npm run bench [-- --quick] [-- --only=fanout,sends,history,connections,subscribe]
+// npm run bench [-- --quick] [-- --only=fanout,sends,history,connections,subscribe,scale]
+// (`scale`, two instances against one on a single Redis and on a Redis Cluster, runs only when named.)
 //
 // Starts the server (node dist/src/main.js) and the raw baselines as child processes against
 // a bench database created from scratch on the local PostgreSQL and a per-run Redis key
@@ -30,6 +31,8 @@ const SCENARIOS = [
   { key: 'fanout', number: 1, module: './scenarios/fanout' },
   { key: 'sends', number: 2, module: './scenarios/sends' },
   { key: 'history', number: 3, module: './scenarios/history' },
+  // Opt-in: starts its own Redis servers and two more server processes.
+  { key: 'scale', number: 6, module: './scenarios/scale', optIn: true },
 ];
 
 function parseArgs(argv) {
@@ -106,12 +109,12 @@ async function cleanRedis(url, prefix) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    console.log('usage: npm run bench [-- --quick] [-- --only=connections,subscribe,fanout,sends,history]');
+    console.log('usage: npm run bench [-- --quick] [-- --only=connections,subscribe,fanout,sends,history,scale]');
     return 0;
   }
   const mode = args.quick ? 'quick' : 'full';
   const params = modes[mode];
-  const selected = SCENARIOS.filter((s) => !args.only || args.only.includes(s.key));
+  const selected = SCENARIOS.filter((s) => (args.only ? args.only.includes(s.key) : !s.optIn));
   const mainScript = checkBuild();
 
   const baseUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -201,7 +204,7 @@ async function main() {
     });
     const owner = { id: signup.signup.user.id, token: signup.signup.token };
     const { rows } = await dbClient.query('select password_hash from users where id = $1', [owner.id]);
-    const needed = Math.max(...selected.map((s) => (s.key === 'connections' ? Math.min(params.connections.sockets, limit - 256) : s.key === 'fanout' ? params.fanout.subscribers : 64)));
+    const needed = Math.max(...selected.map((s) => (s.key === 'connections' ? Math.min(params.connections.sockets, limit - 256) : s.key === 'fanout' || s.key === 'scale' ? params.fanout.subscribers : 64)));
     log(`seeding ${needed} users with sessions`);
     const users = await db.seedUsers(dbClient, needed, { prefix: `bu${process.pid}_`, passwordHash: rows[0].password_hash });
 
@@ -218,6 +221,9 @@ async function main() {
       },
       db: dbClient,
       databaseUrl,
+      // For scenarios that start servers of their own (scale).
+      serverEnv,
+      mainScript,
       get http() {
         return http;
       },

@@ -53,7 +53,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 
   const orm = await createOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
   const sql = new SqlPool({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger });
-  const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger) : null;
+  const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger, config.redisCluster) : null;
   const bus = redis
     ? createRedisEventBus(redis.command, redis.subscriber, config.redisKeyPrefix, logger)
     : createLocalEventBus(config.redisKeyPrefix, logger);

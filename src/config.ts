@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Unset: in-process pub/sub and caches (one instance only). */
   redisUrl: string | undefined;
+  /** Set when REDIS_URL names a Redis Cluster (`redis+cluster://host1:6379,host2:6379`): its seed nodes. */
+  redisCluster: RedisClusterConfig | null;
   /** Prepended to every Redis key and pub/sub channel, so deployments can share a Redis. */
   redisKeyPrefix: string;
   logLevel: LogLevel;
@@ -71,6 +73,14 @@ export interface Config {
   };
 }
 
+export interface RedisClusterConfig {
+  /** Seed nodes; the client discovers the rest of the cluster from any of them. */
+  nodes: Array<{ host: string; port: number }>;
+  username: string | undefined;
+  password: string | undefined;
+  tls: boolean;
+}
+
 export type RateLimitedAction = 'sendMessage' | 'setTyping' | 'createChannel' | 'signup';
 
 export class ConfigError extends Error {
@@ -103,6 +113,25 @@ function readOptionalUrl(env: Env, name: string, protocols: string[]): string | 
     throw new ConfigError(name, `must use one of ${protocols.join(', ')}`);
   }
   return value;
+}
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#@]+)\/?$/;
+const CLUSTER_NODE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/;
+
+/** `redis+cluster://[user:password@]host1:6379,host2:6379` (or `rediss+cluster://` for TLS): a Redis Cluster's seed nodes. */
+function readRedisCluster(env: Env, name: string): RedisClusterConfig | null {
+  const raw = env[name];
+  if (raw === undefined || !/^rediss?\+cluster:/.test(raw)) return null;
+  const match = CLUSTER_URL.exec(raw);
+  if (!match) throw new ConfigError(name, 'must look like redis+cluster://[user:password@]host1:6379,host2:6379');
+  const nodes = match[4].split(',').map((item) => {
+    const node = CLUSTER_NODE.exec(item.trim());
+    const port = node?.[2] === undefined ? 6379 : Number(node[2]);
+    if (!node || port < 1 || port > 65535) throw new ConfigError(name, `has an invalid cluster node "${item}" (expected host:port)`);
+    return { host: node[1].replace(/^\[|\]$/g, ''), port };
+  });
+  const decode = (part: string | undefined) => (part === undefined || part === '' ? undefined : decodeURIComponent(part));
+  return { nodes, username: decode(match[2]), password: decode(match[3]), tls: match[1] === 'rediss' };
 }
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -164,7 +193,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: readString(env, 'HOST', production ? '0.0.0.0' : '127.0.0.1'),
     port: readInt(env, 'PORT', 4000, 0, 65535),
     databaseUrl: readOptionalUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    redisUrl: readOptionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl: readRedisCluster(env, 'REDIS_URL') ? env.REDIS_URL : readOptionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisCluster: readRedisCluster(env, 'REDIS_URL'),
     redisKeyPrefix: readString(env, 'REDIS_KEY_PREFIX', 'chat:'),
     logLevel: readEnum<LogLevel>(
       env,

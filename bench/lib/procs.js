@@ -119,6 +119,14 @@ function rssBytes(pid) {
   return Number(match[1]) * 1024;
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /**
  * A load generator: `node bench/gen/<name>.js` with an IPC channel. `call(cmd, args)`
  * sends a command and resolves with the generator's answer (see lib/worker.js).
@@ -181,4 +189,4 @@ function split(items, parts) {
   return out;
 }
 
-module.exports = { startServer, startGenerator, startGenerators, stop, stopAll, killAllNow, freePort, rssBytes, split };
+module.exports = { startServer, startGenerator, startGenerators, stop, stopAll, killAllNow, freePort, rssBytes, cpuMs, split };

@@ -2,7 +2,7 @@
 // 1. Fan-out: one channel, many graphql-ws subscribers, one sender raising the rate until
 // delivery falls behind. Figures: delivered events/s at saturation; p50/p99 send-to-delivery
 // latency at half the saturating send rate. Baseline: the raw ws broadcast server.
-const { startGenerator, startGenerators, split } = require('../lib/procs');
+const { cpuMs, startGenerator, startGenerators, split } = require('../lib/procs');
 const { Histogram } = require('../lib/histogram');
 const { now, sleep } = require('../lib/clock');
 const { figure, target } = require('../lib/report');
@@ -28,14 +28,23 @@ async function collectLatency(subs) {
   return Histogram.mergeAll(parts.map((part) => part.hist));
 }
 
-/** Measures one system (server or raw baseline). */
+/** CPU ms used so far by each group of processes ({ servers: [pid], redis: [pid] }). */
+function cpuOf(groups = {}) {
+  return Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + cpuMs(pid), 0)]));
+}
+
+/**
+ * Measures one system (server or raw baseline). `system.wsUrls` spreads the subscribers over
+ * several instances (generator i connects to wsUrls[i % n]); `system.cpu` names process groups
+ * whose CPU time per delivery each step reports.
+ */
 async function measure(ctx, system, p) {
   const { log } = ctx;
   const subs = startGenerators('ws-clients', p.generators);
   const sender = startGenerator('sender');
   try {
     const tokenSlices = split(system.subscriberTokens, p.generators);
-    const connected = await subs.all('connect', (i) => ({ url: system.wsUrl, tokens: tokenSlices[i], query: CHANNEL_EVENTS, variables: { channelId: system.channelId }, concurrency: 50 }), 300_000);
+    const connected = await subs.all('connect', (i) => ({ url: system.wsUrls ? system.wsUrls[i % system.wsUrls.length] : system.wsUrl, tokens: tokenSlices[i], query: CHANNEL_EVENTS, variables: { channelId: system.channelId }, concurrency: 50 }), 300_000);
     const n = connected.reduce((sum, c) => sum + c.connected, 0);
     if (n === 0) throw new Error(`no subscriber connected: ${JSON.stringify(connected.flatMap((c) => c.errors))}`);
     await sender.call('init', { url: system.url, token: system.senderToken, channelId: system.channelId, maxInFlight: p.maxInFlight });
@@ -60,6 +69,7 @@ async function measure(ctx, system, p) {
       // Long enough for at least a few messages at low rates, bounded at high ones.
       const durationMs = Math.min(3 * minDurationMs, Math.max(minDurationMs, (5 / rate) * 1000));
       const c0 = await totals(subs);
+      const cpu0 = cpuOf(system.cpu);
       const running = sender.call('run', { rate, durationMs }, durationMs + 60_000);
       const t0 = now();
       await sleep(durationMs);
@@ -69,6 +79,7 @@ async function measure(ctx, system, p) {
       if (sent.failed > 0 && sent.ok === 0) throw new Error(`every send failed: ${sent.firstError}`);
       const expected = sent.ok * (n - c0.closed);
       const c2 = await waitDelivered(subs, c0.delivered + expected, graceMs);
+      const cpu2 = cpuOf(system.cpu);
       const hist = await collectLatency(subs);
       const latency = hist.summary();
       // Kept up: every send was issued on schedule and succeeded (the sender is open loop:
@@ -99,6 +110,8 @@ async function measure(ctx, system, p) {
         sendP99: Histogram.from(sent.hist).percentile(0.99),
         keptUp,
         firstError: sent.firstError,
+        // CPU µs per delivered event, per process group, over the step and its grace period.
+        cpuUsPerDelivery: Object.fromEntries(Object.keys(cpu0).map((name) => [name, c2.delivered > c0.delivered ? ((cpu2[name] - cpu0[name]) * 1000) / (c2.delivered - c0.delivered) : null])),
       };
       log(`  ${system.name}: ${rate.toFixed(1)} msg/s -> ${Math.round(result.deliveredPerSec)} deliveries/s, p99 ${latency.p99?.toFixed(1)} ms, ${keptUp ? 'kept up' : 'fell behind'}`);
       // Let any backlog drain before the next step.
@@ -190,4 +203,4 @@ async function run(ctx) {
   };
 }
 
-module.exports = { run };
+module.exports = { run, measure };

@@ -7,7 +7,8 @@
 // database read) is stored only if the version is still the one read before that read,
 // so a slow, stale fill never overwrites newer data. Sends append in place (only when the
 // new message directly follows the cached ones); edits, deletions and votes invalidate.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../shared/redis';
+import { slotTag } from '../shared/redis-keys';
 import type { Logger } from '../shared/logger';
 import type { MessageSnapshot } from '../realtime/snapshots';
 
@@ -224,7 +225,9 @@ export class RedisRecentCache implements RecentMessagesCache {
   }
 
   private keys(channelId: string): [string, string] {
-    return [`${this.prefix}recent:${channelId}`, `${this.prefix}recent:v:${channelId}`];
+    // One channel's window and version share a slot on a cluster (the scripts touch both).
+    const channel = slotTag(this.redis, channelId);
+    return [`${this.prefix}recent:${channel}`, `${this.prefix}recent:v:${channel}`];
   }
 
   private failed(operation: string, channelId: string, error: unknown): void {

@@ -1,7 +1,8 @@
 import { Repeater } from '@repeaterjs/repeater';
-import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
+import { PubSub, PubSubEngine } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import type { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
+import type { RedisClient } from '../shared/redis';
 import type { Logger } from '../shared/logger';
 import { decodeEvent, encodeEvent } from './codec';
 
@@ -238,16 +239,82 @@ export function createLocalEventBus(prefix: string, logger: Logger): EventBus {
   return new EngineEventBus(new PubSub(), prefix, logger, false, true, async () => undefined);
 }
 
-/** Redis pub/sub with separate publisher and subscriber connections. */
-export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix: string, logger: Logger): EventBus {
-  const engine = new RedisPubSub({
-    publisher,
-    subscriber,
-    serializer: encodeEvent,
-    deserializer: (source) => decodeEvent(source),
-  });
+/**
+ * Redis pub/sub with separate publisher and subscriber connections. On a Redis Cluster,
+ * sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7): each topic lives on the shard owning its
+ * slot, so an event travels only to that shard instead of being broadcast to every node.
+ */
+export function createRedisEventBus(publisher: RedisClient, subscriber: RedisClient, prefix: string, logger: Logger): EventBus {
+  const engine =
+    publisher.isCluster && subscriber.isCluster
+      ? new ShardedPubSub(publisher as Cluster, subscriber as Cluster)
+      : new RedisPubSub({
+          publisher: publisher as Exclude<RedisClient, Cluster>,
+          subscriber: subscriber as Exclude<RedisClient, Cluster>,
+          serializer: encodeEvent,
+          deserializer: (source) => decodeEvent(source),
+        });
   // The Redis clients are owned and closed by the app.
   return new EngineEventBus(engine, prefix, logger, true, false, async () => undefined);
+}
+
+/**
+ * The engine for sharded pub/sub on a cluster (graphql-redis-subscriptions speaks only
+ * classic pub/sub). ioredis routes SSUBSCRIBE to the master owning the channel's slot and
+ * subscribes again on the new owner after a failover (its `shardedSubscribers` option).
+ * Each message is decoded once for all handlers of its channel.
+ */
+class ShardedPubSub extends PubSubEngine {
+  private readonly handlers = new Map<string, Map<number, (payload: unknown) => void>>();
+  private readonly channelOf = new Map<number, string>();
+  private nextId = 0;
+
+  constructor(
+    private readonly publisher: Cluster,
+    private readonly subscriber: Cluster,
+  ) {
+    super();
+    subscriber.on('smessage', (channel: string, message: string) => {
+      const handlers = this.handlers.get(channel);
+      if (!handlers) return;
+      const payload = decodeEvent(message);
+      for (const handler of handlers.values()) handler(payload);
+    });
+  }
+
+  override async publish(channel: string, payload: unknown): Promise<void> {
+    await this.publisher.spublish(channel, encodeEvent(payload));
+  }
+
+  override async subscribe(channel: string, onMessage: (payload: unknown) => void): Promise<number> {
+    const id = ++this.nextId;
+    let handlers = this.handlers.get(channel);
+    const first = !handlers;
+    if (!handlers) this.handlers.set(channel, (handlers = new Map()));
+    handlers.set(id, onMessage);
+    this.channelOf.set(id, channel);
+    if (first) {
+      try {
+        await this.subscriber.ssubscribe(channel);
+      } catch (error) {
+        this.unsubscribe(id);
+        throw error;
+      }
+    }
+    return id;
+  }
+
+  override unsubscribe(id: number): void {
+    const channel = this.channelOf.get(id);
+    if (channel === undefined) return;
+    this.channelOf.delete(id);
+    const handlers = this.handlers.get(channel);
+    handlers?.delete(id);
+    if (handlers && handlers.size === 0) {
+      this.handlers.delete(channel);
+      void this.subscriber.sunsubscribe(channel).catch(() => undefined);
+    }
+  }
 }
 
 /** type-graphql's `pubSub` option. */

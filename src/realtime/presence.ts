@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../shared/redis';
 import type { Logger } from '../shared/logger';
+import { slotTag } from '../shared/redis-keys';
 
 export interface PresenceTiming {
   /** An instance counts as live this long after its last heartbeat. */
@@ -11,14 +12,15 @@ export interface PresenceTiming {
 
 export const DEFAULT_PRESENCE_TIMING: PresenceTiming = { ttlMs: 15_000, heartbeatMs: 5_000 };
 
-// ARGV: the key prefix, now (ms), then the user ids. One 0/1 per user: online on any live instance.
+// KEYS: instances (named so a cluster routes the script to its slot). ARGV: the presence key
+// base, now (ms), then the user ids. One 0/1 per user: online on any live instance.
 const ONLINE_SCRIPT = `
 local prefix = ARGV[1]
-local live = redis.call('ZRANGEBYSCORE', prefix .. 'presence:instances', ARGV[2], '+inf')
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], '+inf')
 local online = {}
 for i = 3, #ARGV do online[i - 2] = 0 end
 for _, instance in ipairs(live) do
-  local members = redis.call('SMISMEMBER', prefix .. 'presence:on:' .. instance, unpack(ARGV, 3))
+  local members = redis.call('SMISMEMBER', prefix .. 'on:' .. instance, unpack(ARGV, 3))
   for i, member in ipairs(members) do
     if member == 1 then online[i] = 1 end
   end
@@ -33,7 +35,7 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1`;
 
 type PresenceCommands = Redis & {
-  presenceOnline(prefix: string, now: number, ...userIds: string[]): Promise<number[]>;
+  presenceOnline(instances: string, base: string, now: number, ...userIds: string[]): Promise<number[]>;
   presenceJoin(instances: string, users: string, instanceId: string, until: number, userId: string, lifetimeMs: number): Promise<number>;
 };
 
@@ -46,6 +48,9 @@ type PresenceCommands = Redis & {
  * A heartbeat every `heartbeatMs` costs three commands however many users are connected.
  * An instance that dies stops refreshing: its users stop counting within `ttlMs`, and its set
  * expires. A lookup of many users is one round trip (a script checking every live instance).
+ *
+ * On a Redis Cluster every presence key carries the hash tag `{<prefix>presence}`, so the
+ * script and the heartbeat's MULTI touch one slot (one shard serves all presence).
  *
  * Without Redis (one instance): counting in memory.
  */
@@ -61,22 +66,26 @@ export class Presence {
 
   constructor(
     redis: Redis | null,
-    private readonly prefix: string,
+    prefix: string,
     private readonly logger: Logger,
   ) {
     if (redis && !('presenceOnline' in redis)) {
-      redis.defineCommand('presenceOnline', { numberOfKeys: 0, lua: ONLINE_SCRIPT });
+      redis.defineCommand('presenceOnline', { numberOfKeys: 1, lua: ONLINE_SCRIPT });
       redis.defineCommand('presenceJoin', { numberOfKeys: 2, lua: JOIN_SCRIPT });
     }
     this.redis = redis as PresenceCommands | null;
+    this.keyBase = `${slotTag(redis, `${prefix}presence`)}:`;
   }
 
+  /** `<prefix>presence:` (cluster: `{<prefix>presence}:`), before every presence key. */
+  private readonly keyBase: string;
+
   private get instancesKey(): string {
-    return `${this.prefix}presence:instances`;
+    return `${this.keyBase}instances`;
   }
 
   private get usersKey(): string {
-    return `${this.prefix}presence:on:${this.instanceId}`;
+    return `${this.keyBase}on:${this.instanceId}`;
   }
 
   /** Test hook: shorter timing, so "an instance died" is observable in seconds. */
@@ -131,7 +140,7 @@ export class Presence {
     const local = () => userIds.map((id) => (this.localCounts.get(id) ?? 0) > 0);
     if (!this.redis || userIds.length === 0) return local();
     try {
-      const online = await this.redis.presenceOnline(this.prefix, Date.now(), ...userIds);
+      const online = await this.redis.presenceOnline(this.instancesKey, this.keyBase, Date.now(), ...userIds);
       return online.map((flag) => flag === 1);
     } catch (error) {
       // A failed lookup (Redis away) answers from what this instance knows rather than failing the query.

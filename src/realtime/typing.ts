@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../shared/redis';
 
 /** At most one UserTyping per user and channel this often. */
 export const TYPING_INTERVAL_MS = 2000;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis';
 import type { RateLimitedAction } from '../config';
 import { RateLimitedError } from './errors';
 import type { Logger } from './logger';
@@ -113,7 +113,8 @@ export class RateLimiter {
     for (const key of keys) this.local.delete(key);
     if (!this.redis || keys.length === 0) return;
     try {
-      await this.redis.del(...keys.map((key) => this.redisKey(key)));
+      // One DEL per key: the keys of one reset may live in different cluster slots.
+      await Promise.all(keys.map((key) => this.redis!.del(this.redisKey(key))));
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, reset in-process only');
     }

@@ -1,14 +1,18 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisClusterConfig } from '../config';
 import type { Logger } from './logger';
+
+/** A single Redis or a Redis Cluster: the same commands; `isCluster` tells them apart. */
+export type RedisClient = Redis | Cluster;
 
 /** The two connections a Redis-backed instance needs: commands (and publishing), and subscriptions. */
 export interface RedisClients {
-  command: Redis;
-  subscriber: Redis;
+  command: RedisClient;
+  subscriber: RedisClient;
   close(): Promise<void>;
 }
 
-export function createRedisClients(url: string, logger: Logger): RedisClients {
+export function createRedisClients(url: string, logger: Logger, cluster: RedisClusterConfig | null = null): RedisClients {
   const base: RedisOptions = {
     // Fail fast while Redis is away instead of queueing commands without bound;
     // callers fall back (caches) or log and count (publishes).
@@ -19,12 +23,18 @@ export function createRedisClients(url: string, logger: Logger): RedisClients {
     lazyConnect: true,
   };
   // Auto-pipelining: commands issued in the same tick by concurrent requests share one write.
-  const command = new Redis(url, { ...base, enableAutoPipelining: true, connectionName: 'chat-api:command' });
-  // The subscriber queues SUBSCRIBE while reconnecting and resubscribes by itself.
-  const subscriber = new Redis(url, { ...base, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'chat-api:subscriber' });
+  const command = cluster
+    ? createCluster(cluster, base, { enableAutoPipelining: true, enableOfflineQueue: false }, 'chat-api:command')
+    : new Redis(url, { ...base, enableAutoPipelining: true, connectionName: 'chat-api:command' });
+  // The subscriber queues SUBSCRIBE while reconnecting and resubscribes by itself. On a cluster
+  // it holds one connection per master and subscribes each shard channel (SSUBSCRIBE) on the
+  // master owning its slot, moving it when a replica takes over.
+  const subscriber = cluster
+    ? createCluster(cluster, { ...base, enableOfflineQueue: true, maxRetriesPerRequest: null }, { shardedSubscribers: true, enableOfflineQueue: true }, 'chat-api:subscriber')
+    : new Redis(url, { ...base, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'chat-api:subscriber' });
   for (const [name, client] of [['command', command], ['subscriber', subscriber]] as const) {
     let down = false;
-    client.on('error', (error) => {
+    client.on('error', (error: Error) => {
       if (!down) logger.warn({ redis: name, err: error.message }, 'redis connection error');
       down = true;
     });
@@ -40,6 +50,25 @@ export function createRedisClients(url: string, logger: Logger): RedisClients {
       await Promise.all([command.quit().catch(() => command.disconnect()), subscriber.quit().catch(() => subscriber.disconnect())]);
     },
   };
+}
+
+function createCluster(cluster: RedisClusterConfig, base: RedisOptions, options: ClusterOptions, connectionName: string): Cluster {
+  const { retryStrategy, lazyConnect, ...redisOptions } = base;
+  return new Cluster(cluster.nodes, {
+    ...options,
+    lazyConnect,
+    clusterRetryStrategy: (attempt) => retryStrategy?.(attempt) ?? 2000,
+    // A failover takes a moment: commands that meet CLUSTERDOWN or a moved slot retry meanwhile.
+    retryDelayOnClusterDown: 200,
+    retryDelayOnFailover: 200,
+    redisOptions: {
+      ...redisOptions,
+      connectionName,
+      username: cluster.username,
+      password: cluster.password,
+      tls: cluster.tls ? {} : undefined,
+    },
+  });
 }
 
 export async function connectRedis(clients: RedisClients): Promise<void> {

@@ -5,32 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createOrm, migrateWithLock } from '../../src/shared/orm';
+import { exited, freePort, waitFor } from '../../scripts/lib/processes';
+
+export { freePort, haveRedisBinaries, PrivateRedisCluster } from '../../scripts/lib/processes';
 
 // Private Redis and PostgreSQL servers for fault tests, which stop and restart them:
 // never the machine's shared services.
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 /** A redis-server of our own on a free port, that a test may stop and start again. */
 export class PrivateRedis {
