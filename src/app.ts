@@ -10,7 +10,8 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import { GraphQLError } from 'graphql';
 import type { Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
-import { createOrm, migrateWithLock } from './shared/orm';
+import { migrateWithLock } from './shared/orm';
+import { createAppOrm } from './database';
 import { SqlPool } from './shared/sql';
 import { connectRedis, createRedisClients } from './shared/redis';
 import { createLocalEventBus, createRedisEventBus } from './realtime/event-bus';
@@ -51,7 +52,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const databaseUrl = config.databaseUrl;
   const logger = options.logger ?? createLogger(config);
 
-  const orm = await createOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
+  const orm = await createAppOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
   const sql = new SqlPool({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger });
   const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger) : null;
   const bus = redis

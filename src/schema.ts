@@ -3,14 +3,13 @@ import { type GraphQLSchema, isUnionType, lexicographicSortSchema, printSchema }
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import type { Services } from './services';
-import { typeGraphqlPubSub } from './realtime/event-bus';
 import { AccountResolver, ActivityResolver } from './accounts/account.resolver';
 import { ChannelResolver } from './channels/channel.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
-import type { ChannelTopicEvent } from './realtime/topics';
-import type { MessageSnapshot } from './realtime/snapshots';
+import type { ChannelTopicEvent } from './domain/topics';
+import type { MessageSnapshot } from './domain/snapshots';
 
 /** Every resolver class; each takes the app's Services in its constructor. */
 export const resolverClasses = [AccountResolver, ActivityResolver, ChannelResolver, MessageResolver, RealtimeResolver] as unknown as NonEmptyArray<new (services: Services) => object>;
@@ -34,12 +33,25 @@ function containerFor(services: Services | undefined): ContainerType {
   };
 }
 
+/**
+ * type-graphql requires a pubSub once there are subscriptions, but every subscription here
+ * has its own `subscribe` (the realtime engine), so nothing ever calls it.
+ */
+const unusedPubSub = {
+  publish(): never {
+    throw new Error('events are published on the EventBus, not through type-graphql');
+  },
+  subscribe(): never {
+    throw new Error('subscriptions subscribe through the realtime engine, not through type-graphql');
+  },
+};
+
 /** The executable schema; without services, a schema that can only be printed. */
 export async function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     resolvers: resolverClasses,
     container: containerFor(services),
-    pubSub: services ? typeGraphqlPubSub(services.bus) : { publish: () => undefined, subscribe: () => (async function* () {})() },
+    pubSub: unusedPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs carry no class-validator decorators: services check every rule and name the field.
     validate: false,

@@ -1,7 +1,7 @@
 import { loadConfig } from '../src/config';
 import { recordActivity, ActivityAction } from '../src/accounts/activity';
 import { Channel, ChannelKind, DEFAULT_CHANNEL_NAME } from '../src/channels/channel.entity';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { type TestApp, useTestServer } from './helpers/app';
 import { countQueries } from './helpers/db';
 import { createUser } from './helpers/factories';

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { resetState } from './helpers/db';
 import { gqlOk } from './helpers/graphql';
 import { startTestApp, stopAllApps, type TestApp } from './helpers/app';

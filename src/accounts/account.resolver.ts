@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser, OptionalUser } from '../shared/current-user';
 import type { Services } from '../services';
-import type { ChannelSnapshot, UserSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot, UserSnapshot } from '../domain/snapshots';
 import { Channel, ChannelKind } from '../channels/channel.entity';
 import { ChannelType, channelSnapshot } from '../channels/channel.types';
 import { Membership } from '../channels/membership.entity';

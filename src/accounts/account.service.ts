@@ -6,8 +6,8 @@ import { BadUserInputError, ConflictError, RateLimitedError, UnauthenticatedErro
 import { isUuid } from '../shared/ids';
 import { RateLimiter } from '../shared/rate-limit';
 import { type Connection, decodeCursor, decodeIntCursor, encodeCursor, pageSize } from '../shared/relay';
-import { Topic, type ChannelTopicEvent, type SessionTopicEvent, type UserTopicEvent } from '../realtime/topics';
-import type { UserSnapshot } from '../realtime/snapshots';
+import { Topic, type ChannelTopicEvent, type SessionTopicEvent, type UserTopicEvent } from '../domain/topics';
+import type { UserSnapshot } from '../domain/snapshots';
 import { Channel, DEFAULT_CHANNEL_NAME } from '../channels/channel.entity';
 import { channelSnapshot } from '../channels/channel.types';
 import { Membership } from '../channels/membership.entity';

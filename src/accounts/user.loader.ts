@@ -1,5 +1,5 @@
 import type { RequestContext } from '../shared/context';
-import type { UserSnapshot } from '../realtime/snapshots';
+import type { UserSnapshot } from '../domain/snapshots';
 import { isUuid } from '../shared/ids';
 import { type UserRow, USER_COLUMNS, userRowSnapshot } from '../channels/channel.rows';
 

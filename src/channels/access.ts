@@ -1,4 +1,4 @@
-import type { ChannelSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot } from '../domain/snapshots';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import type { SqlPool } from '../shared/sql';

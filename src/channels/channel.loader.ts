@@ -1,7 +1,7 @@
 // Per-request DataLoaders for channel fields: each costs one SQL statement per request,
 // however many channels a response holds.
 import type { RequestContext } from '../shared/context';
-import type { ChannelSnapshot, UserSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot, UserSnapshot } from '../domain/snapshots';
 import { userLoader } from '../accounts/user.loader';
 import { isUuid } from '../shared/ids';
 import {

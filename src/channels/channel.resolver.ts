@@ -3,7 +3,7 @@ import type { Services } from '../services';
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { decodeCursor, encodeCursor, pageSize, type Connection } from '../shared/relay';
-import type { ChannelSnapshot, UserSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot, UserSnapshot } from '../domain/snapshots';
 import { userLoader } from '../accounts/user.loader';
 import { UserConnection, UserType } from '../accounts/user.types';
 import { ChannelKind } from './channel.entity';

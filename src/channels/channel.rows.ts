@@ -1,7 +1,7 @@
 // Channel rows read with plain SQL (locks, `on conflict`, joins with the viewer's membership)
 // and their conversion to snapshots. Services and loaders share these; nothing here writes.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ChannelSnapshot, UserSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot, UserSnapshot } from '../domain/snapshots';
 import { isUuid } from '../shared/ids';
 import { BadUserInputError, NotFoundError } from '../shared/errors';
 import { ChannelKind } from './channel.entity';

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { ChannelSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot } from '../domain/snapshots';
 import { connectionTypes } from '../shared/relay';
 import { type Channel, ChannelKind } from './channel.entity';
 

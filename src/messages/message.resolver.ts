@@ -8,7 +8,7 @@ import { ChannelType } from '../channels/channel.types';
 import { visibleChannelLoader } from '../channels/channel.loader';
 import { myVoteLoader } from './message.loaders';
 import { MessageConnection, MessageType, SendMessageInput, VoteValue } from './message.types';
-import type { MessageSnapshot } from '../realtime/snapshots';
+import type { MessageSnapshot } from '../domain/snapshots';
 import { selects } from '../shared/selection';
 
 const AUTHOR_PATH = ['edges', 'node', 'author'];

@@ -1,6 +1,6 @@
 // Message rows read and written with plain SQL (the hot paths: history, sends, replay) and
 // their conversion to the snapshots resolvers and events use.
-import type { MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
+import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
 
 export interface MessageRow {
   id: string;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MessageSnapshot } from '../realtime/snapshots';
+import type { MessageSnapshot } from '../domain/snapshots';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
 import type { SqlPool } from '../shared/sql';
 import { type AuthoredMessageRow, messageRowSnapshot, rowAuthor } from './message.rows';

@@ -2,7 +2,7 @@ import type { SqlPool } from '../shared/sql';
 import type { BusListener, EventBus } from './event-bus';
 import { EventStream } from './event-stream';
 import { loadMessageEventsAfter, REPLAY_PAGE_SIZE } from './replay';
-import { type ChannelTopicEvent, Topic } from './topics';
+import { type ChannelTopicEvent, Topic } from '../domain/topics';
 
 /** How long an out-of-order message waits for its predecessors before they are read from PostgreSQL. */
 export const GAP_WAIT_MS = 150;

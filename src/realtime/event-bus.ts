@@ -1,4 +1,3 @@
-import { Repeater } from '@repeaterjs/repeater';
 import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
@@ -33,7 +32,6 @@ export interface EventBus {
   /** listen() for a listener object; it stops with detach(). */
   attach(topic: string, listener: BusListener): Promise<void>;
   detach(topic: string, listener: BusListener): void;
-  subscribe<T>(topic: string): AsyncIterableIterator<T>;
   readonly stats: { published: number; publishFailures: number };
   close(): Promise<void>;
 }
@@ -220,14 +218,6 @@ class EngineEventBus implements EventBus {
       .catch((error: Error) => this.logger.warn({ topic, err: error.message }, 'unsubscribe failed'));
   }
 
-  subscribe<T>(topic: string): AsyncIterableIterator<T> {
-    return new Repeater<T>(async (push, stop) => {
-      const unsubscribe = await this.listen<T>(topic, (payload) => void push(payload));
-      await stop;
-      unsubscribe();
-    });
-  }
-
   close(): Promise<void> {
     return this.onClose();
   }
@@ -248,12 +238,4 @@ export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix:
   });
   // The Redis clients are owned and closed by the app.
   return new EngineEventBus(engine, prefix, logger, true, false, async () => undefined);
-}
-
-/** type-graphql's `pubSub` option. */
-export function typeGraphqlPubSub(bus: EventBus) {
-  return {
-    publish: (topic: string, payload: unknown) => void bus.publish(topic, payload),
-    subscribe: (topic: string) => bus.subscribe(topic),
-  };
 }

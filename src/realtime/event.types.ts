@@ -5,8 +5,8 @@ import { createUnionType, Field, ID, ObjectType } from 'type-graphql';
 import { UserType } from '../accounts/user.types';
 import { ChannelType } from '../channels/channel.types';
 import { MessageType, messageCursor } from '../messages/message.types';
-import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from './snapshots';
-import type { ChannelTopicEvent } from './topics';
+import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from '../domain/snapshots';
+import type { ChannelTopicEvent } from '../domain/topics';
 
 @ObjectType('MessageAdded')
 export class MessageAddedEvent {

@@ -5,8 +5,8 @@ import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { ChannelEvent, type ChannelEventValue, MessageAddedEvent, type MessageAddedValue, messageAddedValue, toEventValue } from './event.types';
 import type { RealtimeService } from './realtime.service';
-import type { MessageSnapshot, UserSnapshot } from './snapshots';
-import type { ChannelTopicEvent } from './topics';
+import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
+import type { ChannelTopicEvent } from '../domain/topics';
 
 /** The graphql-ws context carries the engine, since type-graphql's `subscribe` functions get no resolver instance. */
 export interface RealtimeContext extends RequestContext {

@@ -10,10 +10,9 @@ import { decodeIntCursor } from '../shared/relay';
 import type { Unsubscribe } from './event-bus';
 import { EventStream } from './event-stream';
 import { Presence } from './presence';
-import { eventUser } from './replay';
 import { ChannelEventStream, type ChannelStreamHost } from './channel-stream';
-import type { MessageSnapshot } from './snapshots';
-import { type ChannelTopicEvent, Topic, type UserTopicEvent } from './topics';
+import { eventUser, type MessageSnapshot } from '../domain/snapshots';
+import { type ChannelTopicEvent, Topic, type UserTopicEvent } from '../domain/topics';
 import { TypingThrottle } from './typing';
 
 /** A resume further behind than this is refused with RESYNC_REQUIRED. */

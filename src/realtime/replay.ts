@@ -1,6 +1,6 @@
 import type { SqlPool } from '../shared/sql';
 import { AUTHOR_COLUMNS, type AuthoredMessageRow, MESSAGE_COLUMNS, messageRowSnapshot, rowAuthor } from '../messages/message.rows';
-import type { MessageSnapshot, UserSnapshot } from './snapshots';
+import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
 
 /** Messages read per replay query. */
 export const REPLAY_PAGE_SIZE = 200;
@@ -54,9 +54,4 @@ function replayLoader(sql: SqlPool) {
     for (const row of rows) pages[Number(row.ord) - 1].push({ type: 'MessageAdded', message: messageRowSnapshot(row, rowAuthor(row)) });
     return pages;
   });
-}
-
-/** Users inside event payloads carry no email: payloads travel through Redis to every subscriber. */
-export function eventUser(user: UserSnapshot): UserSnapshot {
-  return { ...user, email: null };
 }

@@ -4,7 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createOrm, migrateWithLock } from '../../src/shared/orm';
+import { migrateWithLock } from '../../src/shared/orm';
+import { createAppOrm } from '../../src/database';
 
 // Private Redis and PostgreSQL servers for fault tests, which stop and restart them:
 // never the machine's shared services.
@@ -89,7 +90,7 @@ export class PrivatePostgres {
     await admin.connect();
     await admin.query('create database chat');
     await admin.end();
-    const orm = await createOrm({ databaseUrl: pg.url });
+    const orm = await createAppOrm({ databaseUrl: pg.url });
     await migrateWithLock(orm, pg.url);
     await orm.close(true);
     return pg;
