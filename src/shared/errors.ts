@@ -125,6 +125,18 @@ export function operationName(operationType: string | undefined, error: GraphQLE
   return `${operationType ? ROOT_TYPES[operationType] ?? operationType : 'Operation'}.${root}`;
 }
 
+/** Where an unexpected error happened (for the error log). */
+export interface ErrorDetails {
+  operation?: string | null;
+  userId?: string | null;
+  requestId?: string | null;
+}
+
+/** Records an unexpected error; returns the id clients see as `extensions.errorId` (ops/error-recorder.ts). */
+export interface ErrorSink {
+  record(error: unknown, details?: ErrorDetails): string;
+}
+
 /**
  * The one formatter for both transports (Apollo over HTTP, graphql-ws), applied to the
  * response's errors rather than around every field (a per-field middleware costs a promise

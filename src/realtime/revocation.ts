@@ -1,4 +1,4 @@
-import type { BusListener, EventBus } from '../realtime/event-bus';
+import type { BusListener, EventBus } from './event-bus';
 import { type SessionTopicEvent, Topic } from '../domain/topics';
 import type { Viewer } from '../shared/context';
 import type { Logger } from '../shared/logger';
