@@ -12,7 +12,7 @@ import { escapeLike, type SqlClient, type SqlPool, uniqueViolation } from '../sh
 import * as queries from './account.queries';
 import { ActivityAction, recordActivity } from './activity';
 import type { PasswordHasher } from './passwords';
-import type { ClientInfo, SessionService } from './session.service';
+import type { SessionService } from './session.service';
 import type { UserDirectory } from './user.loader';
 import {
   hasControlCharacters,
@@ -103,8 +103,7 @@ export class AccountService {
     const password = validatePassword(data.password, 'password', { username, email });
     const displayName = data.displayName === undefined || data.displayName === null ? username : validateDisplayName(data.displayName);
     const key = usernameKey(username);
-    const client = clientOf(scope);
-    await this.deps.throttle.check('signup', client.ip ?? 'unknown');
+    await this.deps.throttle.check('signup', scope.ip ?? 'unknown');
 
     // Friendly errors before the costly hash; the unique constraints decide races.
     const taken = await queries.takenIdentifiers(this.sql, email, key);
@@ -116,8 +115,8 @@ export class AccountService {
     try {
       created = await this.sql.transaction(async (tx) => {
         const user = await queries.insertUser(tx, randomUUID(), { email, username, usernameKey: key, displayName, passwordHash });
-        const token = await this.deps.sessions.create(tx, user.id, client);
-        await recordActivity(tx, user.id, ActivityAction.SIGNUP, client);
+        const token = await this.deps.sessions.create(tx, user.id, scope);
+        await recordActivity(tx, user.id, ActivityAction.SIGNUP, scope);
         const publish = await this.deps.newAccounts.accountCreated(tx, user);
         return { token, user, publish };
       });
@@ -132,7 +131,6 @@ export class AccountService {
   }
 
   async login(scope: RequestScope, login: unknown, password: unknown): Promise<AuthResult> {
-    const client = clientOf(scope);
     if (typeof login !== 'string' || login.trim().length === 0 || login.length > MAX_LOGIN_LENGTH || hasControlCharacters(login)) {
       throw new BadUserInputError('login', 'Enter your email or username.');
     }
@@ -141,7 +139,7 @@ export class AccountService {
     const name = login.trim().toLowerCase();
     const user = await queries.findUserWithPassword(this.sql, name.includes('@') ? { email: name } : { usernameKey: name });
 
-    const ip = client.ip ?? 'unknown';
+    const ip = scope.ip ?? 'unknown';
     const account = user ? `id:${user.id}` : `name:${name}`;
     const window = { windowSeconds: auth.loginFailureWindowSeconds };
     const accountAtIp = `login:account-ip:${account}:${ip}`;
@@ -155,7 +153,7 @@ export class AccountService {
     const refused = admitted.filter((result) => !result.allowed);
     if (refused.length > 0) throw new RateLimitedError(Math.max(...refused.map((r) => r.retryAfterSeconds)), TOO_MANY_ATTEMPTS);
     const total = await this.limiter.peek(accountTotal, { ...window, limit: auth.loginMaxFailuresPerAccountTotal });
-    if (!total.allowed && !(await this.isKnownAddress(user, client.ip))) {
+    if (!total.allowed && !(await this.isKnownAddress(user, scope.ip))) {
       throw new RateLimitedError(total.retryAfterSeconds, TOO_MANY_ATTEMPTS);
     }
 
@@ -165,7 +163,7 @@ export class AccountService {
     if (!user || !valid) {
       await this.limiter.hit(accountTotal, { ...window, limit: auth.loginMaxFailuresPerAccountTotal });
       // Recorded for existing accounts only (the log belongs to a user).
-      if (user) await recordActivity(this.sql, user.id, ActivityAction.LOGIN_FAILED, client);
+      if (user) await recordActivity(this.sql, user.id, ActivityAction.LOGIN_FAILED, scope);
       throw new UnauthenticatedError(INVALID_CREDENTIALS);
     }
 
@@ -173,8 +171,8 @@ export class AccountService {
     const rehash = passwords.needsRehash(user.password_hash) ? await passwords.hash(password) : null;
     const token = await this.sql.transaction(async (tx) => {
       if (rehash) await queries.updatePasswordHash(tx, user.id, rehash, { touch: false });
-      const issued = await this.deps.sessions.create(tx, user.id, client);
-      await recordActivity(tx, user.id, ActivityAction.LOGIN, client);
+      const issued = await this.deps.sessions.create(tx, user.id, scope);
+      await recordActivity(tx, user.id, ActivityAction.LOGIN, scope);
       return issued;
     });
     return { token, user: queries.userRowSnapshot(user) };
@@ -185,7 +183,7 @@ export class AccountService {
     const viewer = requireViewer(scope);
     const revoked = await this.sql.transaction(async (tx) => {
       const done = await queries.revokeSession(tx, viewer.sessionId);
-      if (done) await recordActivity(tx, viewer.userId, ActivityAction.LOGOUT, clientOf(scope));
+      if (done) await recordActivity(tx, viewer.userId, ActivityAction.LOGOUT, scope);
       return done;
     });
     if (revoked) await this.publishRevoked(viewer.userId, [viewer.sessionId]);
@@ -195,7 +193,6 @@ export class AccountService {
   /** Needs the current password; revokes every other session of the user. */
   async changePassword(scope: RequestScope, currentPassword: unknown, newPassword: unknown): Promise<boolean> {
     const viewer = requireViewer(scope);
-    const client = clientOf(scope);
     const user = await queries.findUserWithPassword(this.sql, { id: viewer.userId });
     if (!user) throw new UnauthenticatedError();
     if (typeof currentPassword !== 'string' || currentPassword.length === 0) {
@@ -205,7 +202,7 @@ export class AccountService {
 
     // Guessing the current password with a stolen session is throttled like logins.
     const { auth, passwords } = this.deps;
-    const guessKey = `login:account-ip:id:${user.id}:${client.ip ?? 'unknown'}`;
+    const guessKey = `login:account-ip:id:${user.id}:${scope.ip ?? 'unknown'}`;
     const rule = { limit: auth.loginMaxFailuresPerAccount, windowSeconds: auth.loginFailureWindowSeconds };
     const admitted = await this.limiter.hit(guessKey, rule);
     if (!admitted.allowed) throw new RateLimitedError(admitted.retryAfterSeconds, TOO_MANY_ATTEMPTS);
@@ -218,7 +215,7 @@ export class AccountService {
     const revokedIds = await this.sql.transaction(async (tx) => {
       await queries.updatePasswordHash(tx, user.id, passwordHash, { touch: true });
       const revoked = await queries.revokeOtherSessions(tx, user.id, viewer.sessionId);
-      await recordActivity(tx, user.id, ActivityAction.PASSWORD_CHANGED, client);
+      await recordActivity(tx, user.id, ActivityAction.PASSWORD_CHANGED, scope);
       return revoked;
     });
     await this.publishRevoked(user.id, revokedIds);
@@ -290,10 +287,6 @@ export class AccountService {
     if (sessionIds.length === 0) return;
     await this.deps.bus.publish(Topic.sessions(), { type: 'SessionsRevoked', userId, sessionIds } satisfies SessionTopicEvent);
   }
-}
-
-function clientOf(scope: RequestScope): ClientInfo {
-  return { ip: scope.ip, userAgent: scope.userAgent };
 }
 
 function emailTaken(): ConflictError {

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import type DataLoader from 'dataloader';
 import { sharedBatchLoader } from '../shared/batch';
-import type { Viewer } from '../shared/context';
+import type { RequestScope, Viewer } from '../shared/context';
 import { isConnectionFailure, ServiceUnavailableError } from '../shared/errors';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import { insertSession, type SessionRow, sessionsByTokenHash, touchSession } from './account.queries';
@@ -10,10 +10,8 @@ import { insertSession, type SessionRow, sessionsByTokenHash, touchSession } fro
 /** How often a session's lastUsedAt is written at most; reads in between do not write. */
 const MAX_TOUCH_INTERVAL_MS = 60_000;
 
-export interface ClientInfo {
-  ip: string | null;
-  userAgent: string | null;
-}
+/** Where a request comes from (a RequestScope is one). */
+export type ClientInfo = Pick<RequestScope, 'ip' | 'userAgent'>;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('base64url');

@@ -312,7 +312,11 @@ export class ChannelService implements NewAccountHook {
     if (!channelId) throw new Error(`the ${DEFAULT_CHANNEL_NAME} channel is missing`);
     await queries.insertMemberships(tx, channelId, [user.id], MemberRole.MEMBER);
     const channel = await queries.addToMemberCount(tx, channelId, 1);
-    return () => this.publish([memberJoined(channel, user), membershipAdded(user.id, channel.id)]);
+    const events = [memberJoined(channel, user), membershipAdded(user.id, channel.id)];
+    // One after the other: signup answers once its MemberJoined has gone out.
+    return async () => {
+      for (const event of events) await this.deps.bus.publish(event.topic, event.payload);
+    };
   }
 
   // ---- Internals ----

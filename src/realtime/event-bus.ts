@@ -17,7 +17,7 @@ export interface BusListener {
 type Listener = ((payload: unknown) => void) | BusListener;
 
 /**
- * The pub/sub port. Topics are per channel and per user (see topics.ts), never one
+ * The pub/sub port. Topics are per channel and per user (see domain/topics.ts), never one
  * global topic filtered per subscriber. Publishing never throws: a failed publish is
  * logged and counted, because the write it follows has already committed and clients
  * recover missed events with their cursor.

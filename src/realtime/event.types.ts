@@ -1,5 +1,5 @@
 // The GraphQL shapes of live events: the contract's ChannelEvent union and its members.
-// Each resolves from the self-contained payload that crossed the bus (see topics.ts);
+// Each resolves from the self-contained payload that crossed the bus (see domain/topics.ts);
 // `type` names the union member.
 import { createUnionType, Field, ID, ObjectType } from 'type-graphql';
 import { UserType } from '../accounts/user.types';

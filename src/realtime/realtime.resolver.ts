@@ -35,7 +35,7 @@ export class RealtimeResolver {
     @Arg('after', () => String, { nullable: true }) _after: string | null,
     @Ctx() context: RequestContext,
   ): ChannelEventValue {
-    // Each event runs with a fresh context (protocol.ts): its own EntityManager fork and loaders.
+    // Each event runs with a fresh context (protocol.ts): its own loaders.
     return toEventValue(event);
   }
 

@@ -78,7 +78,7 @@ export class WsGateway {
   private readonly socketsBySession = new SocketIndex();
   private readonly socketsByUser = new SocketIndex();
   private nextConnectionId = 1;
-  /** Closes sockets whose session is revoked on any instance (accounts/revocation.ts). */
+  /** Closes sockets whose session is revoked on any instance (revocation.ts). */
   private readonly revocations: RevocationWatcher;
 
   constructor(httpServer: http.Server, schema: GraphQLSchema, executor: QueryExecutor, deps: WsGatewayDeps) {
