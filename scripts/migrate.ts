@@ -2,7 +2,8 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '../src/config';
 import { createLogger } from '../src/shared/logger';
-import { createOrm, migrateWithLock } from '../src/shared/orm';
+import { migrateWithLock } from '../src/shared/orm';
+import { createAppOrm } from '../src/database';
 import { startEmbeddedPostgres } from '../src/shared/embedded-postgres';
 
 async function main(): Promise<void> {
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
   const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir, logger);
   const databaseUrl = config.databaseUrl ?? embedded!.url;
-  const orm = await createOrm({ databaseUrl });
+  const orm = await createAppOrm({ databaseUrl });
   try {
     const applied = await migrateWithLock(orm, databaseUrl, logger);
     logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database is up to date');

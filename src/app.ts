@@ -8,19 +8,36 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { GraphQLError } from 'graphql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
-import { createOrm, migrateWithLock } from './shared/orm';
+import { migrateWithLock } from './shared/orm';
+import { createAppOrm } from './database';
 import { SqlPool } from './shared/sql';
-import { connectRedis, createRedisClients } from './shared/redis';
-import { createLocalEventBus, createRedisEventBus } from './realtime/event-bus';
-import { createServices, type Services } from './services';
-import { buildAppSchema } from './schema';
+import { connectRedis, createRedisClients, type RedisClients } from './shared/redis';
+import { createLocalEventBus, createRedisEventBus, type EventBus } from './realtime/event-bus';
+import { buildAppSchema, type ResolverInstances } from './schema';
 import { WsGateway } from './realtime/ws-server';
+import { RealtimeService } from './realtime/realtime.service';
+import { RealtimeResolver } from './realtime/realtime.resolver';
 import { createRequestContext, type RequestContext } from './shared/context';
 import { formatError, isUnexpected, operationName } from './shared/errors';
 import { clientIp, headerValue } from './shared/http';
-import { parseBearer } from './accounts/session.service';
+import { ActionThrottle, RateLimiter } from './shared/rate-limit';
+import { PasswordHasher } from './accounts/passwords';
+import { SessionService } from './accounts/session.service';
+import { UserDirectory } from './accounts/user.loader';
+import { AccountService } from './accounts/account.service';
+import { AccountResolver } from './accounts/account.resolver';
+import { ChannelAccessControl } from './channels/access';
+import { ChannelLoaders } from './channels/channel.loader';
+import { ChannelService } from './channels/channel.service';
+import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
+import { MessageLoaders } from './messages/message.loaders';
+import { MessageService } from './messages/message.service';
+import { MessageResolver } from './messages/message.resolver';
+import { MemoryRecentCache, RedisRecentCache } from './messages/recent-cache';
+import { ErrorRecorder } from './ops/error-recorder';
 import { healthRoutes } from './ops/health';
 import { metricsRoutes } from './ops/metrics';
 import { explorerRoutes } from './explorer/routes';
@@ -34,9 +51,73 @@ export interface CreateAppOptions {
   migrate?: boolean;
 }
 
+/** What an app instance is made of (for tests, scripts and shutdown); nothing receives it whole. */
+export interface AppServices {
+  config: Config;
+  logger: Logger;
+  /** The schema's owner: migrations and the schema-drift test. Requests go through `sql`. */
+  orm: MikroORM;
+  sql: SqlPool;
+  /** Null when REDIS_URL is unset (single instance, in-process pub/sub and caches). */
+  redis: RedisClients | null;
+  bus: EventBus;
+  errors: ErrorRecorder;
+  passwords: PasswordHasher;
+  sessions: SessionService;
+  accounts: AccountService;
+  channels: ChannelService;
+  messages: MessageService;
+  realtime: RealtimeService;
+}
+
+type Infrastructure = Pick<AppServices, 'config' | 'logger' | 'orm' | 'sql' | 'redis' | 'bus'>;
+
+/**
+ * Builds every service with exactly the collaborators it uses, in dependency order (accounts,
+ * channels, messages, then the realtime engine over the interfaces they implement), and the
+ * resolvers over them.
+ */
+function compose(infra: Infrastructure): { services: AppServices; resolvers: ResolverInstances } {
+  const { config, logger, sql, redis, bus } = infra;
+  const errors = new ErrorRecorder(sql, logger);
+  // Fixed-window counters, in Redis when configured (shared by instances), else in-process.
+  const limiter = new RateLimiter(redis?.command ?? null, config.redisKeyPrefix, logger);
+  const throttle = new ActionThrottle(limiter, config.rateLimits);
+  const passwords = new PasswordHasher(config.auth);
+  const sessions = new SessionService(sql, config.auth);
+  const users = new UserDirectory(sql);
+  const access = new ChannelAccessControl(sql);
+  const channelLoaders = new ChannelLoaders(sql, access, users);
+  const channels = new ChannelService({ sql, access, users, throttle, bus });
+  const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels });
+  const messageLoaders = new MessageLoaders(sql);
+  const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
+  const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache });
+  const realtime = new RealtimeService({
+    bus,
+    logger,
+    redis: redis?.command ?? null,
+    redisKeyPrefix: config.redisKeyPrefix,
+    throttle,
+    channels: access,
+    messages,
+    users,
+  });
+  const resolvers: ResolverInstances = [
+    new AccountResolver(accounts, users),
+    new ActivityChannelResolver(channelLoaders),
+    new ChannelResolver(channels, channelLoaders, users),
+    new MessageResolver(messages, messageLoaders, channelLoaders),
+    new RealtimeResolver(realtime),
+  ];
+  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, realtime }, resolvers };
+}
+
 export interface App {
   readonly httpServer: http.Server;
-  readonly services: Services;
+  readonly services: AppServices;
+  /** The resolver instances the schema was built over (a test builds its own schema copy from them). */
+  readonly resolvers: ResolverInstances;
   readonly ws: WsGateway;
   /** Connects, migrates, listens; resolves with the GraphQL URL. */
   start(): Promise<{ url: string; port: number }>;
@@ -51,14 +132,14 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const databaseUrl = config.databaseUrl;
   const logger = options.logger ?? createLogger(config);
 
-  const orm = await createOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
+  const orm = await createAppOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
   const sql = new SqlPool({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger });
   const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger, config.redisCluster) : null;
   const bus = redis
     ? createRedisEventBus(redis.command, redis.subscriber, config.redisKeyPrefix, logger)
     : createLocalEventBus(config.redisKeyPrefix, logger);
-  const services = createServices({ config, logger, orm, sql, redis, bus });
-  const schema = await buildAppSchema(services);
+  const { services, resolvers } = compose({ config, logger, orm, sql, redis, bus });
+  const schema = await buildAppSchema(resolvers);
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
@@ -68,7 +149,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const httpServer = http.createServer(expressApp);
   // One executor (and so one set of compiled documents) for both transports.
   const executor = new QueryExecutor(schema);
-  const ws = new WsGateway(httpServer, schema, services, executor);
+  const { sessions, realtime, errors } = services;
+  const ws = new WsGateway(httpServer, schema, executor, { config, logger, bus, sessions, realtime, errors });
 
   const recordedErrors = new WeakMap<object, string>();
   const costs = new CostLimiter(schema, config.limits.maxCost);
@@ -122,8 +204,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // POST /graphql (nearly every request) meets no other route first; its handlers join in start().
   const graphqlRoutes = Router();
   expressApp.post('/graphql', graphqlRoutes);
-  expressApp.use(healthRoutes(services));
-  if (config.exposeMetrics) expressApp.use(metricsRoutes({ services, connections: () => ws.connectionCount }));
+  expressApp.use(healthRoutes({ sql, redis, bus }));
+  if (config.exposeMetrics) expressApp.use(metricsRoutes({ services: { realtime, bus, errors }, connections: () => ws.connectionCount }));
   // GraphiQL for browsers on GET /graphql (before Apollo; it needs introspection, so only with it).
   if (config.introspection) expressApp.use(explorerRoutes({ logger }));
   expressApp.use('/graphql', graphqlRoutes);
@@ -134,6 +216,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   return {
     httpServer,
     services,
+    resolvers,
     ws,
     async start() {
       await orm.connect();
@@ -153,10 +236,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         jsonBody(config.limits.maxBodyBytes),
         expressMiddleware(apollo, {
           context: async ({ req, res }): Promise<RequestContext> =>
-            createRequestContext({ orm, sql }, {
+            createRequestContext({
               requestId: res.locals.requestId as string,
               transport: 'http',
-              viewer: await services.sessions.authenticate(parseBearer(req.headers.authorization)),
+              viewer: await sessions.authenticateHeader(req.headers.authorization),
               ip: clientIp(req, config.trustProxy),
               userAgent: headerValue(req.headers['user-agent']),
             }),

@@ -1,9 +1,9 @@
 // Configuration for the mikro-orm CLI (npm run migration:create). Runs compiled, from dist/.
 import { loadConfig } from './config';
-import { ormOptions } from './shared/orm';
+import { appOrmOptions } from './database';
 
 const config = loadConfig();
 if (!config.databaseUrl) {
   throw new Error('Set DATABASE_URL to create migrations (the CLI compares entities with a real database).');
 }
-export default ormOptions({ databaseUrl: config.databaseUrl });
+export default appOrmOptions({ databaseUrl: config.databaseUrl });

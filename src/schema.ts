@@ -2,29 +2,30 @@ import 'reflect-metadata';
 import { type GraphQLSchema, isUnionType, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
-import type { Services } from './services';
-import { typeGraphqlPubSub } from './realtime/event-bus';
-import { AccountResolver, ActivityResolver } from './accounts/account.resolver';
-import { ChannelResolver } from './channels/channel.resolver';
+import { AccountResolver } from './accounts/account.resolver';
+import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
-import type { ChannelTopicEvent } from './realtime/topics';
-import type { MessageSnapshot } from './realtime/snapshots';
+import type { ChannelTopicEvent } from './domain/topics';
+import type { MessageSnapshot } from './domain/snapshots';
 
-/** Every resolver class; each takes the app's Services in its constructor. */
-export const resolverClasses = [AccountResolver, ActivityResolver, ChannelResolver, MessageResolver, RealtimeResolver] as unknown as NonEmptyArray<new (services: Services) => object>;
+/** Every resolver class. */
+export const resolverClasses = [AccountResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, RealtimeResolver] as const;
+
+/** One instance of every resolver class, built with its collaborators by the composition root (app.ts). */
+export type ResolverInstances = [AccountResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, RealtimeResolver];
 
 /** A container per app instance, so two apps in one process never share resolver state. */
-function containerFor(services: Services | undefined): ContainerType {
-  if (!services) {
+function containerFor(resolvers: ResolverInstances | undefined): ContainerType {
+  if (!resolvers) {
     return {
       get() {
         throw new Error('This schema was built for printing only');
       },
     };
   }
-  const instances = new Map<unknown, object>(resolverClasses.map((cls) => [cls, new cls(services)]));
+  const instances = new Map<unknown, object>(resolvers.map((instance: object) => [instance.constructor, instance]));
   return {
     get(someClass) {
       const instance = instances.get(someClass);
@@ -34,12 +35,25 @@ function containerFor(services: Services | undefined): ContainerType {
   };
 }
 
-/** The executable schema; without services, a schema that can only be printed. */
-export async function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
+/**
+ * type-graphql requires a pubSub once there are subscriptions, but every subscription here
+ * has its own `subscribe` (the realtime engine), so nothing ever calls it.
+ */
+const unusedPubSub = {
+  publish(): never {
+    throw new Error('events are published on the EventBus, not through type-graphql');
+  },
+  subscribe(): never {
+    throw new Error('subscriptions subscribe through the realtime engine, not through type-graphql');
+  },
+};
+
+/** The executable schema; without resolvers, a schema that can only be printed. */
+export async function buildAppSchema(resolvers?: ResolverInstances): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: resolverClasses,
-    container: containerFor(services),
-    pubSub: services ? typeGraphqlPubSub(services.bus) : { publish: () => undefined, subscribe: () => (async function* () {})() },
+    resolvers: resolverClasses as unknown as NonEmptyArray<new (...args: never[]) => object>,
+    container: containerFor(resolvers),
+    pubSub: unusedPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs carry no class-validator decorators: services check every rule and name the field.
     validate: false,

@@ -1,5 +1,5 @@
 import { hashToken } from '../src/accounts/session.service';
-import { type SessionTopicEvent, Topic } from '../src/realtime/topics';
+import { type SessionTopicEvent, Topic } from '../src/domain/topics';
 import { topicSubscribers } from './helpers/realtime';
 import { describeWithRedis, startTestApp, type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';

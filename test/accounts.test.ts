@@ -1,7 +1,7 @@
 import { loadConfig } from '../src/config';
 import { recordActivity, ActivityAction } from '../src/accounts/activity';
 import { Channel, ChannelKind, DEFAULT_CHANNEL_NAME } from '../src/channels/channel.entity';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { type TestApp, useTestServer } from './helpers/app';
 import { countQueries } from './helpers/db';
 import { createUser } from './helpers/factories';
@@ -319,8 +319,7 @@ describe('accounts: signup, profiles and the activity log', () => {
         [ActivityAction.CHANNEL_JOINED, pub.id],
         [ActivityAction.CHANNEL_CREATED, pub.id],
       ] as const;
-      for (const [action, channelId] of actions) recordActivity(em, alice.id, action, { channelId });
-      await em.flush();
+      for (const [action, channelId] of actions) await recordActivity(server.app.services.sql, alice.id, action, { channelId });
 
       const { result: firstPage, queries } = await countQueries(server.app, () => gqlOk(server.url, MY_ACTIVITY, { first: 3 }, { token: alice.token }));
       const nodes = firstPage.myActivity.edges.map((edge: any) => edge.node);
@@ -343,9 +342,7 @@ describe('accounts: signup, profiles and the activity log', () => {
     it("lists the viewer's own entries only and needs a token", async () => {
       const alice = await createUser(server.app);
       const bob = await createUser(server.app);
-      const em = server.app.services.orm.em.fork();
-      recordActivity(em, bob.id, ActivityAction.LOGIN);
-      await em.flush();
+      await recordActivity(server.app.services.sql, bob.id, ActivityAction.LOGIN);
       expect((await gqlOk(server.url, MY_ACTIVITY, {}, { token: alice.token })).myActivity.edges).toEqual([]);
       expect(errorCode(await gql(server.url, MY_ACTIVITY))).toBe('UNAUTHENTICATED');
       const badCursor = await gql(server.url, MY_ACTIVITY, { after: 'nope' }, { token: alice.token });

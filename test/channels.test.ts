@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CHANNEL_NAME } from '../src/channels/channel.entity';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
 import { type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';

@@ -3,7 +3,7 @@ import { createLocalEventBus } from '../src/realtime/event-bus';
 import { RedisRecentCache } from '../src/messages/recent-cache';
 import { QueryExecutor } from '../src/shared/jit';
 import { createLogger } from '../src/shared/logger';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { describeWithRedis, useTestServer } from './helpers/app';
 import { countQueries } from './helpers/db';
 import { createUser } from './helpers/factories';

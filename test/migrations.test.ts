@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createOrm } from '../src/shared/orm';
+import { createAppOrm } from '../src/database';
 import { migrationsList } from '../migrations';
 import { workerDatabaseUrl } from './helpers/app';
 
 describe('migrations', () => {
   it('agree with the entities: after migrating, the schema diff is empty', async () => {
-    const orm = await createOrm({ databaseUrl: workerDatabaseUrl() });
+    const orm = await createAppOrm({ databaseUrl: workerDatabaseUrl() });
     try {
       const diff = await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false });
       expect(diff.trim()).toBe('');
@@ -25,7 +25,7 @@ describe('migrations', () => {
   });
 
   it('creates the public channel', async () => {
-    const orm = await createOrm({ databaseUrl: workerDatabaseUrl() });
+    const orm = await createAppOrm({ databaseUrl: workerDatabaseUrl() });
     try {
       const rows = await orm.em.getConnection().execute(`select name, kind from channels where name = 'public'`);
       expect(rows).toEqual([{ name: 'public', kind: 'PUBLIC' }]);

@@ -64,14 +64,14 @@ function selectAll(type: GraphQLNamedType, depth: number): string {
 
 // The three places where the test reaches into the app's composition: a copy of its schema,
 // a viewer, and a context as graphql-ws builds one.
-const schemaFor = (app: App) => buildAppSchema(app.services);
+const schemaFor = (app: App) => buildAppSchema(app.resolvers);
 
 function viewerOf(app: App, user: TestUser): Promise<Viewer> {
   return app.services.sessions.authenticate(parseBearer(`Bearer ${user.token}`)).then((viewer) => viewer!);
 }
 
 const contextFor = (app: App, viewer: Viewer) =>
-  createRequestContext(app.services, { requestId: null, transport: 'ws' as const, viewer, ip: null, userAgent: null, realtime: app.services.realtime });
+  createRequestContext({ requestId: null, transport: 'ws' as const, viewer, ip: null, userAgent: null, realtime: app.services.realtime });
 
 async function executeOk(schema: GraphQLSchema, app: App, viewer: Viewer, source: string, variables: Record<string, unknown> = {}) {
   const result = await execute({ schema, document: parse(source), contextValue: contextFor(app, viewer), variableValues: variables });

@@ -3,7 +3,7 @@
 // createClient, which reconnects by itself and resends the subscribe payload it was given.
 import WebSocket from 'ws';
 import { ServerCloseCode } from '../src/realtime/close-code';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { startTestApp, stopAllApps } from './helpers/app';
 import { resetState } from './helpers/db';
 import { createUser } from './helpers/factories';

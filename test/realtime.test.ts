@@ -1,5 +1,5 @@
 import { messageCursor } from '../src/messages/message.types';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { startTestApp, stopAllApps, describeWithRedis, type TestApp } from './helpers/app';
 import { countQueries, resetState } from './helpers/db';
 import { createUser } from './helpers/factories';

@@ -4,7 +4,7 @@ import { errorCode, gql, gqlOk } from './helpers/graphql';
 import { haveRedisBinaries, PrivateRedisCluster } from './helpers/processes';
 import { CHANNEL_EVENTS, createChannel, sendMessage, waitForStreams, waitUntil } from './helpers/realtime';
 import { connectWs, disposeAllWsClients } from './helpers/ws';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 
 // Two app instances on a Redis Cluster of our own (three masters, one replica each): events,
 // resume, revocation, presence and rate limits cross instances through it, and a shard's

@@ -9,7 +9,7 @@ import { createUser, type TestUser } from './helpers/factories';
 import { disposeAllWsClients } from './helpers/ws';
 import { SEND } from './helpers/messages';
 import { CHANNEL_EVENTS, topicSubscribers, waitUntil } from './helpers/realtime';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { closeRawSockets, type CrashRecorder, errorLogRows, expectContractErrors, expectHealthy, installCrashRecorder, rawSocket, type RawSocket } from './helpers/security';
 
 describe('graphql-ws protocol edge cases', () => {

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import WebSocket from 'ws';
 import { testRedisUrl, workerDatabaseUrl } from './helpers/app';
 import { resetDatabase } from './helpers/db';
-import { createOrm } from '../src/shared/orm';
+import { createAppOrm } from '../src/database';
 import { spawnServer } from '../scripts/lib/server-process';
 
 // SIGTERM while clients are sending: the compiled server (npm test builds first) stops
@@ -31,7 +31,7 @@ function post(url: string, body: unknown, token: string, agent: http.Agent): Pro
 
 describe('SIGTERM under load', () => {
   beforeAll(async () => {
-    const orm = await createOrm({ databaseUrl: workerDatabaseUrl() });
+    const orm = await createAppOrm({ databaseUrl: workerDatabaseUrl() });
     await resetDatabase(orm);
     await orm.close(true);
   });

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { ServerCloseCode } from '../src/realtime/close-code';
-import { Topic } from '../src/realtime/topics';
+import { Topic } from '../src/domain/topics';
 import { resetState } from './helpers/db';
 import { gqlOk } from './helpers/graphql';
 import { startTestApp, stopAllApps, type TestApp } from './helpers/app';

@@ -1,24 +1,10 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { ActivityAction, ActivityEntry } from './activity.entity';
+import type { SqlClient } from '../shared/sql';
+import { type ActivityDetails, insertActivity } from './account.queries';
+import { ActivityAction } from './activity.entity';
 
-export { ActivityAction };
+export { ActivityAction, type ActivityDetails };
 
-export interface ActivityDetails {
-  channelId?: string | null;
-  ip?: string | null;
-  userAgent?: string | null;
-}
-
-/** Adds an activity log entry to the unit of work (written with the caller's transaction). */
-export function recordActivity(em: EntityManager, userId: string, action: ActivityAction, details: ActivityDetails = {}): void {
-  em.persist(
-    em.create(ActivityEntry, {
-      user: userId,
-      action,
-      channelId: details.channelId ?? null,
-      ip: details.ip ?? null,
-      userAgent: details.userAgent?.slice(0, 512) ?? null,
-      at: new Date(),
-    }),
-  );
+/** Adds an entry to the user's activity log (within the caller's transaction when `db` is one). */
+export function recordActivity(db: SqlClient, userId: string, action: ActivityAction, details: ActivityDetails = {}): Promise<void> {
+  return insertActivity(db, userId, action, details);
 }

@@ -1,30 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import type DataLoader from 'dataloader';
 import { sharedBatchLoader } from '../shared/batch';
-import type { Viewer } from '../shared/context';
+import type { RequestScope, Viewer } from '../shared/context';
 import { isConnectionFailure, ServiceUnavailableError } from '../shared/errors';
-import type { SqlPool } from '../shared/sql';
-import { Session } from './session.entity';
-import { User } from './user.entity';
+import type { SqlClient, SqlPool } from '../shared/sql';
+import { insertSession, type SessionRow, sessionsByTokenHash, touchSession } from './account.queries';
 
 /** How often a session's lastUsedAt is written at most; reads in between do not write. */
 const MAX_TOUCH_INTERVAL_MS = 60_000;
 
-interface SessionRow {
-  id: string;
-  token_hash: string;
-  user_id: string;
-  last_used_at: Date | string;
-  expires_at: Date | string;
-  revoked_at: Date | string | null;
-}
-
-export interface ClientInfo {
-  ip: string | null;
-  userAgent: string | null;
-}
+/** Where a request comes from (a RequestScope is one). */
+export type ClientInfo = Pick<RequestScope, 'ip' | 'userAgent'>;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('base64url');
@@ -54,31 +41,31 @@ export class SessionService {
     // Touch often enough that a session in use never reaches its idle expiry.
     this.touchIntervalMs = Math.min(MAX_TOUCH_INTERVAL_MS, (auth.sessionIdleTtlSeconds * 1000) / 4);
     this.lookups = sharedBatchLoader(async (hashes) => {
-      const rows = await this.sql.query<SessionRow>(
-        'select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = any($1::text[])',
-        [hashes],
-        'sessions_by_token_hash',
-      );
+      const rows = await sessionsByTokenHash(this.sql, hashes);
       const byHash = new Map(rows.map((row) => [row.token_hash, row]));
       return hashes.map((hash) => byHash.get(hash) ?? null);
     });
   }
 
-  async create(em: EntityManager, user: User, client: ClientInfo): Promise<{ token: string; session: Session }> {
+  /** A new session of the user (in the caller's transaction): the bearer token to hand out. */
+  async create(db: SqlClient, userId: string, client: ClientInfo): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const now = new Date();
-    const session = em.create(Session, {
-      user,
+    await insertSession(db, {
+      id: randomUUID(),
+      userId,
       tokenHash: hashToken(token),
       createdAt: now,
-      lastUsedAt: now,
       expiresAt: new Date(now.getTime() + this.auth.sessionAbsoluteTtlSeconds * 1000),
-      revokedAt: null,
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
     });
-    em.persist(session);
-    return { token, session };
+    return token;
+  }
+
+  /** The viewer of an `Authorization` value (`Bearer <token>` or the bare token), or null. */
+  authenticateHeader(authorization: unknown): Promise<Viewer | null> {
+    return this.authenticate(parseBearer(authorization));
   }
 
   /** The viewer a token belongs to, or null when it is unknown, revoked or expired. */
@@ -91,7 +78,7 @@ export class SessionService {
       if (!this.isLive(session)) return null;
       const now = Date.now();
       if (now - session.lastUsedAt.getTime() > this.touchIntervalMs) {
-        await this.sql.query('update sessions set last_used_at = $1 where id = $2 and revoked_at is null', [new Date(now), row.id], 'sessions_touch');
+        await touchSession(this.sql, row.id, new Date(now));
       }
       return { userId: row.user_id, sessionId: row.id };
     } catch (error) {

@@ -1,21 +1,38 @@
-import type { RequestContext } from '../shared/context';
-import type { UserSnapshot } from '../realtime/snapshots';
+import type { UserSnapshot } from '../domain/snapshots';
+import type { RequestScope } from '../shared/context';
 import { isUuid } from '../shared/ids';
-import { type UserRow, USER_COLUMNS, userRowSnapshot } from '../channels/channel.rows';
+import type { SqlClient, SqlPool } from '../shared/sql';
+import { findUserById, usersByIdLoader } from './account.queries';
 
 /**
- * Users by id, batched per request (one lookup per id for every `owner`, `author`, `peer`...
- * in a response) and across the requests of the moment (one statement for all of them).
+ * Users by id for every feature: batched per request (one lookup per id for every `owner`,
+ * `author`, `peer`... in a response) and across the requests of the moment (one statement).
  */
-export function userLoader(ctx: RequestContext) {
-  return ctx.loaders.get<string, UserSnapshot | null>('users:byId', (ids) => usersById(ctx).loadMany(ids));
-}
+export class UserDirectory {
+  constructor(private readonly sql: SqlPool) {}
 
-function usersById(ctx: RequestContext) {
-  return ctx.sql.batchLoader<string, UserSnapshot | null>('users_by_id', async (ids) => {
-    const wanted = [...new Set(ids.filter(isUuid))];
-    const rows = wanted.length > 0 ? await ctx.sql.query<UserRow>(`select ${USER_COLUMNS} from users u where u.id = any($1::uuid[])`, [wanted], 'users_by_id') : [];
-    const byId = new Map(rows.map((row) => [row.id, userRowSnapshot(row)]));
-    return ids.map((id) => byId.get(id) ?? null);
-  });
+  /** The request's loader (prime it with users read otherwise). */
+  loader(scope: RequestScope) {
+    return scope.loaders.get<string, UserSnapshot | null>('users:byId', async (ids) => {
+      const wanted = ids.filter(isUuid);
+      const found = wanted.length > 0 ? await usersByIdLoader(this.sql).loadMany(wanted) : [];
+      const byId = new Map<string, UserSnapshot | Error | null>(wanted.map((id, index) => [id, found[index]]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  load(scope: RequestScope, userId: string): Promise<UserSnapshot | null> {
+    return this.loader(scope).load(userId);
+  }
+
+  /** The users found among `ids` (missing ones left out). */
+  async loadMany(scope: RequestScope, ids: readonly string[]): Promise<UserSnapshot[]> {
+    const found = await this.loader(scope).loadMany(ids);
+    return found.filter((user): user is UserSnapshot => Boolean(user) && !(user instanceof Error));
+  }
+
+  /** A fresh read, in the caller's transaction when `db` is one. */
+  async find(db: SqlClient, userId: string): Promise<UserSnapshot | null> {
+    return isUuid(userId) ? findUserById(db, userId) : null;
+  }
 }

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import type { UserSnapshot } from '../realtime/snapshots';
+import type { UserSnapshot } from '../domain/snapshots';
 import { connectionTypes } from '../shared/relay';
 import type { User } from './user.entity';
 

@@ -81,8 +81,3 @@ export function validateBio(value: unknown): string | null {
   if (CONTROL_CHARACTERS.test(bio.replace(/[\r\n\t]/g, ''))) throw new BadUserInputError('bio', 'Bio must not contain control characters.');
   return bio;
 }
-
-/** `%`, `_` and `\` match literally in a LIKE pattern (escape character `\`). */
-export function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
-}

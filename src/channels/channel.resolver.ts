@@ -1,24 +1,21 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Services } from '../services';
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
-import { decodeCursor, encodeCursor, pageSize, type Connection } from '../shared/relay';
-import type { ChannelSnapshot, UserSnapshot } from '../realtime/snapshots';
-import { userLoader } from '../accounts/user.loader';
+import { connectionOf, decodeCursor, encodeCursor, pageSize, type Connection } from '../shared/relay';
+import type { ChannelSnapshot, UserSnapshot } from '../domain/snapshots';
+import type { ActivityRecord } from '../accounts/account.service';
+import { ActivityEntryType } from '../accounts/activity.types';
+import type { UserDirectory } from '../accounts/user.loader';
 import { UserConnection, UserType } from '../accounts/user.types';
 import { ChannelKind } from './channel.entity';
 import { ChannelConnection, ChannelType, CreateChannelInput, UpdateChannelInput } from './channel.types';
-import { type Actor, channelCursor } from './channel.service';
-import { membershipLoader, membersLoader, unreadCountLoader } from './channel.loader';
+import { channelCursor, type ChannelService } from './channel.service';
+import type { ChannelLoaders } from './channel.loader';
 import { isUuid } from '../shared/ids';
 import { BadUserInputError } from '../shared/errors';
 import { PerViewer, ViewerAccessCheck } from '../shared/viewer-field';
 
 const MEMBER_CURSOR = 'member';
-
-function actor(viewer: Viewer, ctx: RequestContext): Actor {
-  return { userId: viewer.userId, ip: ctx.ip, userAgent: ctx.userAgent };
-}
 
 /** The other participant of a DIRECT channel, from the viewer's side. */
 function peerId(channel: ChannelSnapshot, viewerId: string | undefined): string | null {
@@ -31,13 +28,17 @@ function peerId(channel: ChannelSnapshot, viewerId: string | undefined): string 
 
 @Resolver(() => ChannelType)
 export class ChannelResolver {
-  constructor(private readonly services: Services) {}
+  constructor(
+    private readonly service: ChannelService,
+    private readonly loaders: ChannelLoaders,
+    private readonly userDirectory: UserDirectory,
+  ) {}
 
   // ---- Queries ----
 
   @Query(() => ChannelType, { nullable: true, description: 'Null when it does not exist or the viewer may not see it.' })
-  async channel(@Arg('id', () => ID) id: string, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot | null> {
-    return this.services.channels.find(ctx.em, viewer.userId, id);
+  async channel(@Arg('id', () => ID) id: string, @CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot | null> {
+    return this.service.find(ctx, id);
   }
 
   @Query(() => ChannelConnection, { description: 'The directory of PUBLIC channels.' })
@@ -48,24 +49,16 @@ export class ChannelResolver {
     @CurrentUser() _viewer: Viewer,
     @Ctx() ctx: RequestContext,
   ): Promise<Connection<ChannelSnapshot>> {
-    const page = await this.services.channels.directory(ctx.em, search, first, after);
+    const page = await this.service.directory(ctx, search, first, after);
     const edges = page.nodes.map((node) => ({ cursor: channelCursor(node), node }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: page.hasPreviousPage,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
-    };
+    return connectionOf(edges, page);
   }
 
   @Query(() => [ChannelType], { description: 'Every channel the viewer belongs to, DIRECT ones included.' })
-  async myChannels(@CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot[]> {
-    const mine = await this.services.channels.mine(ctx.em, viewer.userId);
+  async myChannels(@CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot[]> {
+    const mine = await this.service.mine(ctx);
     // The memberships came with the channels: isMember costs no further statement.
-    const memberships = membershipLoader(ctx);
+    const memberships = this.loaders.memberships(ctx);
     for (const { channel, membership } of mine) memberships.prime(channel.id, membership);
     return mine.map(({ channel }) => channel);
   }
@@ -73,23 +66,23 @@ export class ChannelResolver {
   // ---- Mutations ----
 
   @Mutation(() => ChannelType, { description: 'Creates a channel; when a PUBLIC one with that name (case-insensitive) exists, joins it and returns it.' })
-  async createChannel(@Arg('input', () => CreateChannelInput) input: CreateChannelInput, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot> {
+  async createChannel(@Arg('input', () => CreateChannelInput) input: CreateChannelInput, @CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot> {
     // Only the known fields reach the service.
-    const channel = await this.services.channels.create(ctx.em, actor(viewer, ctx), { name: input.name, description: input.description, kind: input.kind });
+    const channel = await this.service.create(ctx, { name: input.name, description: input.description, kind: input.kind });
     ctx.loaders.clearAll();
     return channel;
   }
 
   @Mutation(() => ChannelType)
-  async joinChannel(@Arg('channelId', () => ID) channelId: string, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot> {
-    const channel = await this.services.channels.join(ctx.em, actor(viewer, ctx), channelId);
+  async joinChannel(@Arg('channelId', () => ID) channelId: string, @CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot> {
+    const channel = await this.service.join(ctx, channelId);
     ctx.loaders.clearAll();
     return channel;
   }
 
   @Mutation(() => Boolean, { description: 'True when the viewer was a member and left.' })
-  async leaveChannel(@Arg('channelId', () => ID) channelId: string, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<boolean> {
-    const left = await this.services.channels.leave(ctx.em, actor(viewer, ctx), channelId);
+  async leaveChannel(@Arg('channelId', () => ID) channelId: string, @CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<boolean> {
+    const left = await this.service.leave(ctx, channelId);
     ctx.loaders.clearAll();
     return left;
   }
@@ -98,10 +91,10 @@ export class ChannelResolver {
   async inviteToChannel(
     @Arg('channelId', () => ID) channelId: string,
     @Arg('userId', () => ID) userId: string,
-    @CurrentUser() viewer: Viewer,
+    @CurrentUser() _viewer: Viewer,
     @Ctx() ctx: RequestContext,
   ): Promise<ChannelSnapshot> {
-    const channel = await this.services.channels.invite(ctx.em, actor(viewer, ctx), channelId, userId);
+    const channel = await this.service.invite(ctx, channelId, userId);
     ctx.loaders.clearAll();
     return channel;
   }
@@ -110,17 +103,17 @@ export class ChannelResolver {
   async removeFromChannel(
     @Arg('channelId', () => ID) channelId: string,
     @Arg('userId', () => ID) userId: string,
-    @CurrentUser() viewer: Viewer,
+    @CurrentUser() _viewer: Viewer,
     @Ctx() ctx: RequestContext,
   ): Promise<ChannelSnapshot> {
-    const channel = await this.services.channels.remove(ctx.em, actor(viewer, ctx), channelId, userId);
+    const channel = await this.service.remove(ctx, channelId, userId);
     ctx.loaders.clearAll();
     return channel;
   }
 
   @Mutation(() => ChannelType, { description: 'The owner renames or re-describes a channel.' })
-  async updateChannel(@Arg('input', () => UpdateChannelInput) input: UpdateChannelInput, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot> {
-    const channel = await this.services.channels.update(ctx.em, actor(viewer, ctx), {
+  async updateChannel(@Arg('input', () => UpdateChannelInput) input: UpdateChannelInput, @CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot> {
+    const channel = await this.service.update(ctx, {
       channelId: input.channelId,
       name: input.name,
       description: input.description,
@@ -130,15 +123,15 @@ export class ChannelResolver {
   }
 
   @Mutation(() => Boolean, { description: 'The owner deletes a channel and its messages.' })
-  async deleteChannel(@Arg('channelId', () => ID) channelId: string, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<boolean> {
-    const deleted = await this.services.channels.delete(ctx.em, actor(viewer, ctx), channelId);
+  async deleteChannel(@Arg('channelId', () => ID) channelId: string, @CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<boolean> {
+    const deleted = await this.service.delete(ctx, channelId);
     ctx.loaders.clearAll();
     return deleted;
   }
 
   @Mutation(() => ChannelType, { description: 'The one DIRECT channel between the viewer and that user, created on first use.' })
-  async openDirectChannel(@Arg('userId', () => ID) userId: string, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot> {
-    const channel = await this.services.channels.openDirect(ctx.em, actor(viewer, ctx), userId);
+  async openDirectChannel(@Arg('userId', () => ID) userId: string, @CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot> {
+    const channel = await this.service.openDirect(ctx, userId);
     ctx.loaders.clearAll();
     return channel;
   }
@@ -147,10 +140,10 @@ export class ChannelResolver {
   async markRead(
     @Arg('channelId', () => ID) channelId: string,
     @Arg('messageId', () => ID, { nullable: true }) messageId: string | null,
-    @CurrentUser() viewer: Viewer,
+    @CurrentUser() _viewer: Viewer,
     @Ctx() ctx: RequestContext,
   ): Promise<ChannelSnapshot> {
-    const channel = await this.services.channels.markRead(ctx.em, actor(viewer, ctx), channelId, messageId);
+    const channel = await this.service.markRead(ctx, channelId, messageId);
     ctx.loaders.clearAll();
     return channel;
   }
@@ -164,28 +157,27 @@ export class ChannelResolver {
     // The stored name is the `dm:<a>:<b>` key, never shown.
     const peer = peerId(channel, ctx.viewer?.userId);
     const ids = peer ? [peer] : (channel.directUserIds ?? []);
-    const users = await userLoader(ctx).loadMany(ids);
-    const names = users.filter((user): user is UserSnapshot => Boolean(user) && !(user instanceof Error)).map((user) => user.username);
+    const names = (await this.userDirectory.loadMany(ctx, ids)).map((user) => user.username);
     return names.length > 0 ? names.join(', ') : 'direct';
   }
 
   @FieldResolver(() => UserType, { nullable: true })
   async owner(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<UserSnapshot | null> {
-    return channel.ownerId ? userLoader(ctx).load(channel.ownerId) : null;
+    return channel.ownerId ? this.userDirectory.load(ctx, channel.ownerId) : null;
   }
 
   @PerViewer()
   @FieldResolver(() => UserType, { nullable: true, description: 'For DIRECT channels, the other participant; null otherwise.' })
   async peer(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<UserSnapshot | null> {
     const id = peerId(channel, ctx.viewer?.userId);
-    return id ? userLoader(ctx).load(id) : null;
+    return id ? this.userDirectory.load(ctx, id) : null;
   }
 
   @PerViewer()
   @FieldResolver(() => Boolean)
   async isMember(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<boolean> {
     if (!ctx.viewer) return false;
-    return (await membershipLoader(ctx).load(channel.id)) !== null;
+    return (await this.loaders.memberships(ctx).load(channel.id)) !== null;
   }
 
   @PerViewer()
@@ -193,7 +185,7 @@ export class ChannelResolver {
   async unreadCount(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<number> {
     // Nothing was sent since the channel began: no statement needed.
     if (!ctx.viewer || channel.lastSeq === 0) return 0;
-    return unreadCountLoader(ctx).load(channel.id);
+    return this.loaders.unreadCounts(ctx).load(channel.id);
   }
 
   @ViewerAccessCheck()
@@ -207,19 +199,25 @@ export class ChannelResolver {
     const limit = pageSize(first, 'first');
     const afterUserId = after === null || after === undefined ? null : decodeCursor(MEMBER_CURSOR, after, 'after');
     if (afterUserId !== null && !isUuid(afterUserId)) throw new BadUserInputError('after', 'after is not a valid cursor.');
-    const empty = { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } };
     // Members of a PRIVATE or DIRECT channel are for its members only.
-    if (channel.kind !== ChannelKind.PUBLIC && (!ctx.viewer || !(await membershipLoader(ctx).load(channel.id)))) return empty;
-    const page = await membersLoader(ctx).load({ channelId: channel.id, limit, afterUserId });
+    if (channel.kind !== ChannelKind.PUBLIC && (!ctx.viewer || !(await this.loaders.memberships(ctx).load(channel.id)))) {
+      return connectionOf([], { hasNextPage: false, hasPreviousPage: false });
+    }
+    const page = await this.loaders.members(ctx).load({ channelId: channel.id, limit, afterUserId });
     const edges = page.users.map((node) => ({ cursor: encodeCursor(MEMBER_CURSOR, node.id), node }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: afterUserId !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
-    };
+    return connectionOf(edges, { hasNextPage: page.hasNextPage, hasPreviousPage: afterUserId !== null });
+  }
+}
+
+/** `ActivityEntry.channel`: the channels feature's field on the accounts' activity log. */
+@Resolver(() => ActivityEntryType)
+export class ActivityChannelResolver {
+  constructor(private readonly loaders: ChannelLoaders) {}
+
+  @ViewerAccessCheck()
+  @FieldResolver(() => ChannelType, { nullable: true, description: 'Null when the channel was deleted or is not visible to the viewer.' })
+  async channel(@Root() entry: ActivityRecord, @Ctx() ctx: RequestContext): Promise<ChannelSnapshot | null> {
+    if (!entry.channelId || !ctx.viewer) return null;
+    return this.loaders.visibleChannels(ctx).load(entry.channelId);
   }
 }

@@ -1,37 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Services } from '../services';
-import { ActivityAction, recordActivity } from '../accounts/activity';
-import type { ChannelSnapshot, UserSnapshot } from '../realtime/snapshots';
-import { Topic, type ChannelTopicEvent, type UserTopicEvent } from '../realtime/topics';
+import type { NewAccountHook } from '../accounts/account.service';
+import { ActivityAction, type ActivityDetails, recordActivity } from '../accounts/activity';
+import type { UserDirectory } from '../accounts/user.loader';
+import { type ChannelSnapshot, eventUser, type UserSnapshot } from '../domain/snapshots';
+import { type ChannelTopicEvent, Topic, type UserTopicEvent } from '../domain/topics';
+import type { EventBus } from '../realtime/event-bus';
+import { type RequestScope, requireViewer } from '../shared/context';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
+import type { ActionThrottle } from '../shared/rate-limit';
 import { decodeCursor, encodeCursor, pageSize } from '../shared/relay';
+import { escapeLike, type SqlClient, type SqlPool, uniqueViolation } from '../shared/sql';
+import { accessOf, type ChannelAccess, type ChannelAccessControl, requireJoined } from './access';
 import { ChannelKind, DEFAULT_CHANNEL_NAME } from './channel.entity';
-import { MemberRole } from './membership.entity';
+import * as queries from './channel.queries';
 import { directChannelKey } from './channel.types';
-import {
-  CHANNEL_COLUMNS,
-  type ChannelRow,
-  type ChannelWithMembershipRow,
-  escapeLike,
-  findChannelForViewer,
-  findUserSnapshot,
-  normalizeChannelName,
-  normalizeDescription,
-  requireChannelForViewer,
-  RETURNING_CHANNEL,
-  rowMembership,
-  rowSnapshot,
-  type ViewerMembership,
-} from './channel.rows';
+import { MemberRole } from './membership.entity';
+import { normalizeChannelName, normalizeDescription } from './validation';
 
-/** Who acts, and from where (for the activity log). */
-export interface Actor {
+export interface ChannelDeps {
+  sql: SqlPool;
+  access: ChannelAccessControl;
+  users: UserDirectory;
+  throttle: ActionThrottle;
+  bus: EventBus;
+}
+
+/** Who a membership change is about, and from where (for the activity log). */
+interface Actor {
   userId: string;
   ip?: string | null;
   userAgent?: string | null;
+}
+
+function actorOf(scope: RequestScope): Actor {
+  return { userId: requireViewer(scope).userId, ip: scope.ip, userAgent: scope.userAgent };
 }
 
 export interface CreateChannelData {
@@ -68,18 +71,13 @@ interface TxOutcome<T> {
   events: PendingEvent[];
 }
 
-/** Events carry users without their email: they travel through Redis to every subscriber. */
-function publicUser(user: UserSnapshot): UserSnapshot {
-  return { ...user, email: null };
-}
-
 const memberJoined = (channel: ChannelSnapshot, user: UserSnapshot): PendingEvent => ({
   topic: Topic.channel(channel.id),
-  payload: { type: 'MemberJoined', channel, user: publicUser(user) },
+  payload: { type: 'MemberJoined', channel, user: eventUser(user) },
 });
 const memberLeft = (channel: ChannelSnapshot, user: UserSnapshot): PendingEvent => ({
   topic: Topic.channel(channel.id),
-  payload: { type: 'MemberLeft', channel, user: publicUser(user) },
+  payload: { type: 'MemberLeft', channel, user: eventUser(user) },
 });
 const channelUpdated = (channel: ChannelSnapshot): PendingEvent => ({ topic: Topic.channel(channel.id), payload: { type: 'ChannelUpdated', channel } });
 const channelDeleted = (channelId: string): PendingEvent => ({ topic: Topic.channel(channelId), payload: { type: 'ChannelDeleted', channelId } });
@@ -94,51 +92,40 @@ const membershipRemoved = (userId: string, channelId: string): PendingEvent => (
  * membership row was really inserted or deleted, writes the activity log, and publishes
  * its events only after the commit.
  */
-export class ChannelService {
-  constructor(private readonly services: Services) {}
+export class ChannelService implements NewAccountHook {
+  private readonly sql: SqlPool;
+  private readonly access: ChannelAccessControl;
+
+  constructor(private readonly deps: ChannelDeps) {
+    this.sql = deps.sql;
+    this.access = deps.access;
+  }
 
   // ---- Reads ----
 
   /** The channel when the viewer may see it, else null. */
-  async find(em: EntityManager, viewerId: string, channelId: string): Promise<ChannelSnapshot | null> {
-    return (await findChannelForViewer(em, viewerId, channelId))?.snapshot ?? null;
+  async find(scope: RequestScope, channelId: string): Promise<ChannelSnapshot | null> {
+    return (await this.access.findVisible(requireViewer(scope).userId, channelId))?.channel ?? null;
   }
 
   /** The PUBLIC directory: substring search on the name, keyset-paginated by name. */
-  async directory(em: EntityManager, search: string | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<ChannelPage> {
+  async directory(_scope: RequestScope, search: string | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<ChannelPage> {
     const limit = pageSize(first, 'first');
-    const conditions = [`c.kind = 'PUBLIC'`];
-    const params: unknown[] = [];
+    let pattern: string | null = null;
     if (search !== null && search !== undefined) {
       if (search.length > 200) throw new BadUserInputError('search', 'search is at most 200 characters.');
       if (search.includes('\u0000')) throw new BadUserInputError('search', 'search must not contain NUL characters.');
       const term = search.trim().toLowerCase();
-      if (term.length > 0) {
-        conditions.push(`c.name like ? escape '\\'`);
-        params.push(`%${escapeLike(term)}%`);
-      }
+      if (term.length > 0) pattern = `%${escapeLike(term)}%`;
     }
-    if (after !== null && after !== undefined) {
-      conditions.push('c.name > ?');
-      params.push(decodeCursor(CHANNEL_CURSOR, after, 'after'));
-    }
-    const rows = await em.execute<ChannelRow[]>(
-      `select ${CHANNEL_COLUMNS} from channels c where ${conditions.join(' and ')} order by c.name limit ?`,
-      [...params, limit + 1],
-    );
-    return { nodes: rows.slice(0, limit).map(rowSnapshot), hasNextPage: rows.length > limit, hasPreviousPage: Boolean(after) };
+    const afterName = after !== null && after !== undefined ? decodeCursor(CHANNEL_CURSOR, after, 'after') : null;
+    const nodes = await queries.publicDirectory(this.sql, pattern, afterName, limit + 1);
+    return { nodes: nodes.slice(0, limit), hasNextPage: nodes.length > limit, hasPreviousPage: Boolean(after) };
   }
 
   /** Every channel of the viewer, most recently active first, with the viewer's memberships. */
-  async mine(em: EntityManager, viewerId: string): Promise<Array<{ channel: ChannelSnapshot; membership: ViewerMembership }>> {
-    const rows = await em.execute<ChannelWithMembershipRow[]>(
-      `select ${CHANNEL_COLUMNS}, m.role as member_role, m.last_read_seq as member_last_read_seq
-         from memberships m join channels c on c.id = m.channel_id
-        where m.user_id = ?
-        order by c.last_activity_at desc, c.id`,
-      [viewerId],
-    );
-    return rows.map((row) => ({ channel: rowSnapshot(row), membership: rowMembership(row) as ViewerMembership }));
+  async mine(scope: RequestScope): Promise<Array<{ channel: ChannelSnapshot; membership: queries.ViewerMembership }>> {
+    return queries.channelsOfMember(this.sql, requireViewer(scope).userId);
   }
 
   // ---- Changes ----
@@ -147,32 +134,28 @@ export class ChannelService {
    * Creates a PUBLIC or PRIVATE channel owned by the actor. A PUBLIC namesake is joined and
    * returned instead; a PRIVATE namesake is returned to its members and a CONFLICT to others.
    */
-  async create(em: EntityManager, actor: Actor, data: CreateChannelData): Promise<ChannelSnapshot> {
+  async create(scope: RequestScope, data: CreateChannelData): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
     const name = normalizeChannelName(data.name);
     const description = normalizeDescription(data.description);
     const kind = data.kind ?? ChannelKind.PUBLIC;
     if (kind === ChannelKind.DIRECT) throw new BadUserInputError('kind', 'Direct channels come from openDirectChannel.');
-    await this.services.throttle.check('createChannel', actor.userId);
+    await this.deps.throttle.check('createChannel', actor.userId);
     // A namesake deleted between our insert attempt and our read makes us try again.
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const outcome = await this.transaction(em, async (tem): Promise<TxOutcome<ChannelSnapshot> | null> => {
-        const inserted = await tem.execute<ChannelRow[]>(
-          `insert into channels (id, name, description, kind, owner_id, member_count) values (?, ?, ?, ?, ?, 1)
-           on conflict (name) do nothing returning ${RETURNING_CHANNEL}`,
-          [randomUUID(), name, description, kind, actor.userId],
-        );
-        if (inserted[0]) {
-          const channel = rowSnapshot(inserted[0]);
-          await tem.execute(`insert into memberships (channel_id, user_id, role) values (?, ?, 'OWNER')`, [channel.id, actor.userId]);
-          recordActivity(tem, actor.userId, ActivityAction.CHANNEL_CREATED, { channelId: channel.id, ip: actor.ip, userAgent: actor.userAgent });
+      const outcome = await this.transaction(async (tx): Promise<TxOutcome<ChannelSnapshot> | null> => {
+        const channel = await queries.insertChannel(tx, { id: randomUUID(), name, description, kind, ownerId: actor.userId, memberCount: 1 });
+        if (channel) {
+          await queries.insertMemberships(tx, channel.id, [actor.userId], MemberRole.OWNER);
+          await recordActivity(tx, actor.userId, ActivityAction.CHANNEL_CREATED, logOf(actor, channel.id));
           return { result: channel, events: [membershipAdded(actor.userId, channel.id)] };
         }
-        const existing = await tem.execute<Array<{ id: string }>>(`select id from channels where name = ?`, [name]);
-        if (!existing[0]) return null;
-        const found = await this.lockNamesake(tem, actor.userId, existing[0].id);
+        const existingId = await queries.channelIdByName(tx, name);
+        if (!existingId) return null;
+        const found = await this.lockNamesake(tx, actor.userId, existingId);
         if (!found) return null;
-        if (found.membership) return { result: found.snapshot, events: [] };
-        return this.addMemberLocked(tem, found.snapshot, actor, { ip: actor.ip, userAgent: actor.userAgent });
+        if (found.membership) return { result: found.channel, events: [] };
+        return this.addMemberLocked(tx, found.channel, actor);
       });
       if (outcome) return outcome;
     }
@@ -180,11 +163,12 @@ export class ChannelService {
   }
 
   /** Joins a PUBLIC channel (a no-op for members). PRIVATE and DIRECT ones need an invitation. */
-  async join(em: EntityManager, actor: Actor, channelId: string): Promise<ChannelSnapshot> {
-    return this.transaction(em, async (tem) => {
-      const { snapshot, membership } = await requireChannelForViewer(tem, actor.userId, channelId, 'update');
-      if (membership) return { result: snapshot, events: [] };
-      return this.addMemberLocked(tem, snapshot, actor, { ip: actor.ip, userAgent: actor.userAgent });
+  async join(scope: RequestScope, channelId: string): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
+    return this.transaction(async (tx) => {
+      const { channel, membership } = await this.access.requireLocked(tx, actor.userId, channelId);
+      if (membership) return { result: channel, events: [] };
+      return this.addMemberLocked(tx, channel, actor);
     });
   }
 
@@ -193,79 +177,76 @@ export class ChannelService {
    * longest-standing remaining member; a PRIVATE channel left by its last member is deleted;
    * a PUBLIC one stays, without an owner. DIRECT channels cannot be left.
    */
-  async leave(em: EntityManager, actor: Actor, channelId: string): Promise<boolean> {
-    return this.transaction(em, async (tem) => {
-      const { snapshot, membership } = await requireChannelForViewer(tem, actor.userId, channelId, 'update');
-      if (snapshot.kind === ChannelKind.DIRECT) throw new ForbiddenError('A direct conversation cannot be left.');
+  async leave(scope: RequestScope, channelId: string): Promise<boolean> {
+    const actor = actorOf(scope);
+    return this.transaction(async (tx) => {
+      const { channel, membership } = await this.access.requireLocked(tx, actor.userId, channelId);
+      if (channel.kind === ChannelKind.DIRECT) throw new ForbiddenError('A direct conversation cannot be left.');
       if (!membership) return { result: false, events: [] };
-      const removed = await this.removeMemberLocked(tem, snapshot, actor.userId, actor);
+      const removed = await this.removeMemberLocked(tx, channel, actor.userId, actor);
       return { result: removed !== null, events: removed ?? [] };
     });
   }
 
   /** A member of a PRIVATE channel adds another user to it. */
-  async invite(em: EntityManager, actor: Actor, channelId: string, userId: string): Promise<ChannelSnapshot> {
-    return this.transaction(em, async (tem) => {
-      const { snapshot, membership } = await requireChannelForViewer(tem, actor.userId, channelId, 'update');
-      if (!membership) throw new ForbiddenError('Join the channel first.');
-      if (snapshot.kind !== ChannelKind.PRIVATE) throw new ForbiddenError('Only private channels take invitations; anyone can join a public one.');
-      const invitee = await findUserSnapshot(tem, userId);
+  async invite(scope: RequestScope, channelId: string, userId: string): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
+    return this.transaction(async (tx) => {
+      const { channel } = requireJoined(await this.access.requireLocked(tx, actor.userId, channelId));
+      if (channel.kind !== ChannelKind.PRIVATE) throw new ForbiddenError('Only private channels take invitations; anyone can join a public one.');
+      const invitee = await this.deps.users.find(tx, userId);
       if (!invitee) throw new NotFoundError('User');
       // The invitee's log does not get the inviter's address.
-      return this.addMemberLocked(tem, snapshot, { userId: invitee.id }, {}, invitee);
+      return this.addMemberLocked(tx, channel, { userId: invitee.id }, invitee);
     });
   }
 
   /** The owner removes another member. */
-  async remove(em: EntityManager, actor: Actor, channelId: string, userId: string): Promise<ChannelSnapshot> {
-    return this.transaction(em, async (tem) => {
-      const { snapshot } = await requireChannelForViewer(tem, actor.userId, channelId, 'update');
-      this.requireOwner(snapshot, actor.userId, 'remove members');
+  async remove(scope: RequestScope, channelId: string, userId: string): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
+    return this.transaction(async (tx) => {
+      const { channel } = await this.access.requireLocked(tx, actor.userId, channelId);
+      this.requireOwner(channel, actor.userId, 'remove members');
       if (userId === actor.userId) throw new BadUserInputError('userId', 'Use leaveChannel to leave your own channel.');
       if (!isUuid(userId)) throw new NotFoundError('Member');
-      const events = await this.removeMemberLocked(tem, snapshot, userId, {});
+      const events = await this.removeMemberLocked(tx, channel, userId, { userId });
       if (!events) throw new NotFoundError('Member');
-      return { result: await this.reload(tem, snapshot.id), events };
+      return { result: await queries.findChannel(tx, channel.id), events };
     });
   }
 
   /** The owner renames or re-describes a channel. `public` keeps its name. */
-  async update(em: EntityManager, actor: Actor, data: UpdateChannelData): Promise<ChannelSnapshot> {
+  async update(scope: RequestScope, data: UpdateChannelData): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
     const name = data.name === undefined || data.name === null ? undefined : normalizeChannelName(data.name);
     const description = data.description === undefined ? undefined : normalizeDescription(data.description);
     try {
-      return await this.transaction(em, async (tem) => {
-        const { snapshot } = await requireChannelForViewer(tem, actor.userId, data.channelId, 'update');
-        this.requireOwner(snapshot, actor.userId, 'update it');
-        const rename = name !== undefined && name !== snapshot.name;
-        if (rename && snapshot.name === DEFAULT_CHANNEL_NAME) throw new ForbiddenError(`The ${DEFAULT_CHANNEL_NAME} channel cannot be renamed.`);
-        if (!rename && (description === undefined || description === snapshot.description)) return { result: snapshot, events: [] };
-        if (rename) {
-          const taken = await tem.execute(`select 1 from channels where name = ? and id <> ?`, [name, snapshot.id]);
-          if (taken.length > 0) throw new ConflictError('A channel with this name already exists.', 'name');
-        }
-        const rows = await tem.execute<ChannelRow[]>(
-          `update channels set name = ?, description = ?, updated_at = now() where id = ? returning ${RETURNING_CHANNEL}`,
-          [rename ? name : snapshot.name, description === undefined ? snapshot.description : description, snapshot.id],
-        );
-        const updated = rowSnapshot(rows[0]);
+      return await this.transaction(async (tx) => {
+        const { channel } = await this.access.requireLocked(tx, actor.userId, data.channelId);
+        this.requireOwner(channel, actor.userId, 'update it');
+        const rename = name !== undefined && name !== channel.name;
+        if (rename && channel.name === DEFAULT_CHANNEL_NAME) throw new ForbiddenError(`The ${DEFAULT_CHANNEL_NAME} channel cannot be renamed.`);
+        if (!rename && (description === undefined || description === channel.description)) return { result: channel, events: [] };
+        if (rename && (await queries.nameTakenByOther(tx, name, channel.id))) throw nameTaken();
+        const updated = await queries.updateChannelText(tx, channel.id, rename ? name : channel.name, description === undefined ? channel.description : description);
         return { result: updated, events: [channelUpdated(updated)] };
       });
     } catch (error) {
       // Two renames to one new name at once: the unique index decides.
-      if (error instanceof UniqueConstraintViolationException) throw new ConflictError('A channel with this name already exists.', 'name');
+      if (uniqueViolation(error) !== null) throw nameTaken();
       throw error;
     }
   }
 
   /** The owner deletes a channel with its messages and memberships (FK cascades). */
-  async delete(em: EntityManager, actor: Actor, channelId: string): Promise<boolean> {
-    return this.transaction(em, async (tem) => {
-      const { snapshot } = await requireChannelForViewer(tem, actor.userId, channelId, 'update');
-      if (snapshot.name === DEFAULT_CHANNEL_NAME) throw new ForbiddenError(`The ${DEFAULT_CHANNEL_NAME} channel cannot be deleted.`);
-      this.requireOwner(snapshot, actor.userId, 'delete it');
-      const events = await this.deleteLocked(tem, snapshot.id);
-      recordActivity(tem, actor.userId, ActivityAction.CHANNEL_DELETED, { channelId: snapshot.id, ip: actor.ip, userAgent: actor.userAgent });
+  async delete(scope: RequestScope, channelId: string): Promise<boolean> {
+    const actor = actorOf(scope);
+    return this.transaction(async (tx) => {
+      const { channel } = await this.access.requireLocked(tx, actor.userId, channelId);
+      if (channel.name === DEFAULT_CHANNEL_NAME) throw new ForbiddenError(`The ${DEFAULT_CHANNEL_NAME} channel cannot be deleted.`);
+      this.requireOwner(channel, actor.userId, 'delete it');
+      const events = await this.deleteLocked(tx, channel.id);
+      await recordActivity(tx, actor.userId, ActivityAction.CHANNEL_DELETED, logOf(actor, channel.id));
       return { result: true, events };
     });
   }
@@ -276,44 +257,32 @@ export class ChannelService {
    * second insert does nothing and reads the first one's row. Opening one with yourself is
    * BAD_USER_INPUT.
    */
-  async openDirect(em: EntityManager, actor: Actor, userId: string): Promise<ChannelSnapshot> {
+  async openDirect(scope: RequestScope, userId: string): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
     if (!isUuid(userId)) throw new NotFoundError('User');
     if (userId === actor.userId) throw new BadUserInputError('userId', 'A direct conversation needs another user.');
     const key = directChannelKey(actor.userId, userId);
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const outcome = await this.transaction(em, async (tem): Promise<TxOutcome<ChannelSnapshot> | null> => {
-        const peer = await findUserSnapshot(tem, userId);
+      const outcome = await this.transaction(async (tx): Promise<TxOutcome<ChannelSnapshot> | null> => {
+        const peer = await this.deps.users.find(tx, userId);
         if (!peer) throw new NotFoundError('User');
-        const inserted = await tem.execute<ChannelRow[]>(
-          `insert into channels (id, name, kind, owner_id, member_count) values (?, ?, 'DIRECT', null, 0)
-           on conflict (name) do nothing returning ${RETURNING_CHANNEL}`,
-          [randomUUID(), key],
-        );
-        const created = inserted.length > 0;
-        const row = created ? inserted[0] : (await tem.execute<ChannelRow[]>(`select ${RETURNING_CHANNEL} from channels where name = ? for update`, [key]))[0];
-        if (!row) return null;
-        if (created) recordActivity(tem, actor.userId, ActivityAction.DIRECT_OPENED, { channelId: row.id, ip: actor.ip, userAgent: actor.userAgent });
+        const inserted = await queries.insertChannel(tx, { id: randomUUID(), name: key, description: null, kind: ChannelKind.DIRECT, ownerId: null, memberCount: 0 });
+        const channel = inserted ?? (await queries.lockChannelByName(tx, key));
+        if (!channel) return null;
+        if (inserted) await recordActivity(tx, actor.userId, ActivityAction.DIRECT_OPENED, logOf(actor, channel.id));
         // Both participants are members; normally only a new channel needs the rows.
-        const added = await tem.execute<Array<{ user_id: string }>>(
-          `insert into memberships (channel_id, user_id, role) values (?, ?, 'MEMBER'), (?, ?, 'MEMBER')
-           on conflict do nothing returning user_id`,
-          [row.id, actor.userId, row.id, userId],
-        );
-        if (added.length === 0) return { result: rowSnapshot(row), events: [] };
-        const updated = await tem.execute<ChannelRow[]>(
-          `update channels set member_count = member_count + ? where id = ? returning ${RETURNING_CHANNEL}`,
-          [added.length, row.id],
-        );
-        const channel = rowSnapshot(updated[0]);
+        const added = await queries.insertMemberships(tx, channel.id, [actor.userId, userId], MemberRole.MEMBER);
+        if (added.length === 0) return { result: channel, events: [] };
+        const updated = await queries.addToMemberCount(tx, channel.id, added.length);
         const events: PendingEvent[] = [];
-        for (const { user_id: addedId } of added) {
-          if (!created) {
-            const user = addedId === peer.id ? peer : await findUserSnapshot(tem, addedId);
-            if (user) events.push(memberJoined(channel, user));
+        for (const addedId of added) {
+          if (!inserted) {
+            const user = addedId === peer.id ? peer : await this.deps.users.find(tx, addedId);
+            if (user) events.push(memberJoined(updated, user));
           }
-          events.push(membershipAdded(addedId, channel.id));
+          events.push(membershipAdded(addedId, updated.id));
         }
-        return { result: channel, events };
+        return { result: updated, events };
       });
       if (outcome) return outcome;
     }
@@ -324,34 +293,47 @@ export class ChannelService {
    * Moves the viewer's read marker to the message's sequence number, or to the newest message.
    * Markers only move forward: an older message (say, from a device that lags) changes nothing.
    */
-  async markRead(em: EntityManager, actor: Actor, channelId: string, messageId: string | null | undefined): Promise<ChannelSnapshot> {
-    const { snapshot, membership } = await requireChannelForViewer(em, actor.userId, channelId);
-    if (!membership) throw new ForbiddenError('Join the channel first.');
-    let seq = snapshot.lastSeq;
+  async markRead(scope: RequestScope, channelId: string, messageId: string | null | undefined): Promise<ChannelSnapshot> {
+    const viewerId = requireViewer(scope).userId;
+    const { channel } = await this.access.requireMember(viewerId, channelId);
+    let seq = channel.lastSeq;
     if (messageId !== null && messageId !== undefined) {
-      if (!isUuid(messageId)) throw new NotFoundError('Message');
-      const rows = await em.execute<Array<{ seq: string }>>(`select seq from messages where id = ? and channel_id = ?`, [messageId, snapshot.id]);
-      if (!rows[0]) throw new NotFoundError('Message');
-      seq = Number(rows[0].seq);
+      const found = isUuid(messageId) ? await queries.messageSeqIn(this.sql, channel.id, messageId) : null;
+      if (found === null) throw new NotFoundError('Message');
+      seq = found;
     }
-    await em.execute(
-      `update memberships set last_read_seq = greatest(last_read_seq, ?) where channel_id = ? and user_id = ?`,
-      [seq, snapshot.id, actor.userId],
-    );
-    return snapshot;
+    await queries.advanceReadMarker(this.sql, channel.id, viewerId, seq);
+    return channel;
+  }
+
+  /** A new account joins the default channel (NewAccountHook, in the signup's transaction). */
+  async accountCreated(tx: SqlClient, user: UserSnapshot): Promise<() => Promise<void>> {
+    const channelId = await queries.channelIdByName(tx, DEFAULT_CHANNEL_NAME);
+    if (!channelId) throw new Error(`the ${DEFAULT_CHANNEL_NAME} channel is missing`);
+    await queries.insertMemberships(tx, channelId, [user.id], MemberRole.MEMBER);
+    const channel = await queries.addToMemberCount(tx, channelId, 1);
+    const events = [memberJoined(channel, user), membershipAdded(user.id, channel.id)];
+    // One after the other: signup answers once its MemberJoined has gone out.
+    return async () => {
+      for (const event of events) await this.deps.bus.publish(event.topic, event.payload);
+    };
   }
 
   // ---- Internals ----
 
   /** Runs `work` in a transaction, then publishes its events (only after the commit). */
-  private async transaction<T>(em: EntityManager, work: (tem: EntityManager) => Promise<TxOutcome<T>>): Promise<T>;
-  private async transaction<T>(em: EntityManager, work: (tem: EntityManager) => Promise<TxOutcome<T> | null>): Promise<T | null>;
-  private async transaction<T>(em: EntityManager, work: (tem: EntityManager) => Promise<TxOutcome<T> | null>): Promise<T | null> {
-    const outcome = await em.transactional((tem) => work(tem as EntityManager));
+  private async transaction<T>(work: (tx: SqlClient) => Promise<TxOutcome<T>>): Promise<T>;
+  private async transaction<T>(work: (tx: SqlClient) => Promise<TxOutcome<T> | null>): Promise<T | null>;
+  private async transaction<T>(work: (tx: SqlClient) => Promise<TxOutcome<T> | null>): Promise<T | null> {
+    const outcome = await this.sql.transaction(work);
     if (!outcome) return null;
-    // Called in order, so each topic gets its events in order (one Redis connection publishes).
-    await Promise.all(outcome.events.map((event) => this.services.bus.publish(event.topic, event.payload)));
+    await this.publish(outcome.events);
     return outcome.result;
+  }
+
+  private async publish(events: PendingEvent[]): Promise<void> {
+    // Called in order, so each topic gets its events in order (one Redis connection publishes).
+    await Promise.all(events.map((event) => this.deps.bus.publish(event.topic, event.payload)));
   }
 
   private requireOwner(channel: ChannelSnapshot, userId: string, what: string): void {
@@ -362,47 +344,21 @@ export class ChannelService {
    * Locks the channel whose name the actor asked for. A PRIVATE one they are not in is a
    * CONFLICT: names are unique, so the name is taken even where the channel is hidden.
    */
-  private async lockNamesake(tem: EntityManager, userId: string, channelId: string) {
-    const rows = await tem.execute<ChannelWithMembershipRow[]>(
-      `select ${CHANNEL_COLUMNS}, m.role as member_role, m.last_read_seq as member_last_read_seq
-         from channels c left join memberships m on m.channel_id = c.id and m.user_id = ?
-        where c.id = ? for update of c`,
-      [userId, channelId],
-    );
-    const row = rows[0];
+  private async lockNamesake(tx: SqlClient, userId: string, channelId: string): Promise<ChannelAccess | null> {
+    const row = await queries.lockChannelForViewer(tx, userId, channelId);
     if (!row) return null;
-    const membership = rowMembership(row);
-    if (row.kind !== ChannelKind.PUBLIC && !membership) {
-      throw new ConflictError('A channel with this name already exists.', 'name');
-    }
-    return { snapshot: rowSnapshot(row), membership };
-  }
-
-  private async reload(tem: EntityManager, channelId: string): Promise<ChannelSnapshot> {
-    const rows = await tem.execute<ChannelRow[]>(`select ${RETURNING_CHANNEL} from channels where id = ?`, [channelId]);
-    return rowSnapshot(rows[0]);
+    const access = accessOf(row);
+    if (!access) throw nameTaken();
+    return access;
   }
 
   /** Adds a member to a locked channel; nothing happens (and nothing is counted) when they already are one. */
-  private async addMemberLocked(
-    tem: EntityManager,
-    channel: ChannelSnapshot,
-    member: Actor,
-    log: { ip?: string | null; userAgent?: string | null },
-    knownUser?: UserSnapshot,
-  ): Promise<TxOutcome<ChannelSnapshot>> {
-    const inserted = await tem.execute<Array<{ user_id: string }>>(
-      `insert into memberships (channel_id, user_id, role) values (?, ?, 'MEMBER') on conflict do nothing returning user_id`,
-      [channel.id, member.userId],
-    );
+  private async addMemberLocked(tx: SqlClient, channel: ChannelSnapshot, member: Actor, knownUser?: UserSnapshot): Promise<TxOutcome<ChannelSnapshot>> {
+    const inserted = await queries.insertMemberships(tx, channel.id, [member.userId], MemberRole.MEMBER);
     if (inserted.length === 0) return { result: channel, events: [] };
-    const rows = await tem.execute<ChannelRow[]>(
-      `update channels set member_count = member_count + 1 where id = ? returning ${RETURNING_CHANNEL}`,
-      [channel.id],
-    );
-    const updated = rowSnapshot(rows[0]);
-    recordActivity(tem, member.userId, ActivityAction.CHANNEL_JOINED, { channelId: channel.id, ip: log.ip, userAgent: log.userAgent });
-    const user = knownUser ?? (await findUserSnapshot(tem, member.userId));
+    const updated = await queries.addToMemberCount(tx, channel.id, 1);
+    await recordActivity(tx, member.userId, ActivityAction.CHANNEL_JOINED, logOf(member, channel.id));
+    const user = knownUser ?? (await this.deps.users.find(tx, member.userId));
     const events = [membershipAdded(member.userId, channel.id)];
     if (user) events.unshift(memberJoined(updated, user));
     return { result: updated, events };
@@ -410,57 +366,48 @@ export class ChannelService {
 
   /**
    * Removes a member from a locked channel, handing ownership on or deleting the channel when
-   * needed. Null when they were not a member.
+   * needed. Null when they were not a member. `log` says who the activity entries record
+   * the address of (the member leaving themself, or nobody's for a removal).
    */
-  private async removeMemberLocked(
-    tem: EntityManager,
-    channel: ChannelSnapshot,
-    userId: string,
-    log: { ip?: string | null; userAgent?: string | null },
-  ): Promise<PendingEvent[] | null> {
-    const deleted = await tem.execute<Array<{ role: MemberRole }>>(
-      `delete from memberships where channel_id = ? and user_id = ? returning role`,
-      [channel.id, userId],
-    );
-    if (deleted.length === 0) return null;
-    const rows = await tem.execute<ChannelRow[]>(
-      `update channels set member_count = member_count - 1 where id = ? returning ${RETURNING_CHANNEL}`,
-      [channel.id],
-    );
-    let current = rowSnapshot(rows[0]);
-    recordActivity(tem, userId, ActivityAction.CHANNEL_LEFT, { channelId: channel.id, ip: log.ip, userAgent: log.userAgent });
-    const user = await findUserSnapshot(tem, userId);
+  private async removeMemberLocked(tx: SqlClient, channel: ChannelSnapshot, userId: string, log: Actor): Promise<PendingEvent[] | null> {
+    const role = await queries.deleteMembership(tx, channel.id, userId);
+    if (role === null) return null;
+    let current = await queries.addToMemberCount(tx, channel.id, -1);
+    const details = logOf(log, channel.id);
+    await recordActivity(tx, userId, ActivityAction.CHANNEL_LEFT, details);
+    const user = await this.deps.users.find(tx, userId);
     const events: PendingEvent[] = [];
     if (user) events.push(memberLeft(current, user));
     events.push(membershipRemoved(userId, channel.id));
 
     if (current.memberCount <= 0 && current.kind === ChannelKind.PRIVATE) {
       // Nobody could ever see it again.
-      events.push(...(await this.deleteLocked(tem, channel.id)));
-      recordActivity(tem, userId, ActivityAction.CHANNEL_DELETED, { channelId: channel.id, ip: log.ip, userAgent: log.userAgent });
+      events.push(...(await this.deleteLocked(tx, channel.id)));
+      await recordActivity(tx, userId, ActivityAction.CHANNEL_DELETED, details);
       return events;
     }
-    if (deleted[0].role === MemberRole.OWNER || current.ownerId === userId) {
-      const next = await tem.execute<Array<{ user_id: string }>>(
-        `select user_id from memberships where channel_id = ? order by joined_at, user_id limit 1`,
-        [channel.id],
-      );
-      const heir = next[0]?.user_id ?? null;
-      if (heir) await tem.execute(`update memberships set role = 'OWNER' where channel_id = ? and user_id = ?`, [channel.id, heir]);
-      const updated = await tem.execute<ChannelRow[]>(
-        `update channels set owner_id = ?, updated_at = now() where id = ? returning ${RETURNING_CHANNEL}`,
-        [heir, channel.id],
-      );
-      current = rowSnapshot(updated[0]);
+    if (role === MemberRole.OWNER || current.ownerId === userId) {
+      const heir = await queries.oldestMember(tx, channel.id);
+      if (heir) await queries.setMemberRole(tx, channel.id, heir, MemberRole.OWNER);
+      current = await queries.setOwner(tx, channel.id, heir);
       events.push(channelUpdated(current));
     }
     return events;
   }
 
   /** Deletes a locked channel; the events tell its subscribers and every former member. */
-  private async deleteLocked(tem: EntityManager, channelId: string): Promise<PendingEvent[]> {
-    const members = await tem.execute<Array<{ user_id: string }>>(`select user_id from memberships where channel_id = ?`, [channelId]);
-    await tem.execute(`delete from channels where id = ?`, [channelId]);
-    return [channelDeleted(channelId), ...members.map((m) => membershipRemoved(m.user_id, channelId))];
+  private async deleteLocked(tx: SqlClient, channelId: string): Promise<PendingEvent[]> {
+    const members = await queries.memberIds(tx, channelId);
+    await queries.deleteChannel(tx, channelId);
+    return [channelDeleted(channelId), ...members.map((memberId) => membershipRemoved(memberId, channelId))];
   }
+}
+
+/** The activity log's details of a change made by `actor` (their address only when they act themself). */
+function logOf(actor: Actor, channelId: string): ActivityDetails {
+  return { channelId, ip: actor.ip, userAgent: actor.userAgent };
+}
+
+function nameTaken(): ConflictError {
+  return new ConflictError('A channel with this name already exists.', 'name');
 }

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { ChannelSnapshot } from '../realtime/snapshots';
+import type { ChannelSnapshot } from '../domain/snapshots';
 import { connectionTypes } from '../shared/relay';
-import { type Channel, ChannelKind } from './channel.entity';
+import { ChannelKind } from './channel.entity';
 
 registerEnumType(ChannelKind, {
   name: 'ChannelKind',
@@ -78,18 +78,4 @@ export function directUserIds(name: string): [string, string] | null {
   if (!name.startsWith(DIRECT_PREFIX)) return null;
   const [first, second] = name.slice(DIRECT_PREFIX.length).split(':');
   return first && second ? [first, second] : null;
-}
-
-export function channelSnapshot(channel: Channel): ChannelSnapshot {
-  return {
-    id: channel.id,
-    name: channel.name,
-    description: channel.description,
-    kind: channel.kind,
-    ownerId: channel.owner ? channel.owner.id : null,
-    createdAt: channel.createdAt,
-    memberCount: channel.memberCount,
-    lastSeq: channel.lastSeq,
-    directUserIds: channel.kind === ChannelKind.DIRECT ? directUserIds(channel.name) : null,
-  };
 }

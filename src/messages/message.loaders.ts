@@ -1,16 +1,19 @@
-import type { RequestContext } from '../shared/context';
+import type { RequestScope } from '../shared/context';
+import type { SqlPool } from '../shared/sql';
+import { votesOf } from './message.queries';
 import { VoteValue, voteValue } from './message.types';
 
-/** The viewer's own vote per message id: one query for a whole page. */
-export function myVoteLoader(ctx: RequestContext) {
-  const viewerId = ctx.viewer?.userId ?? null;
-  return ctx.loaders.get<string, VoteValue>(`messages:myVote:${viewerId}`, async (messageIds) => {
-    if (!viewerId) return messageIds.map(() => VoteValue.NONE);
-    const rows = await ctx.em.execute<{ message_id: string; value: number }[]>(
-      'select message_id, value from votes where user_id = ? and message_id in (?)',
-      [viewerId, [...messageIds]],
-    );
-    const byId = new Map(rows.map((row) => [row.message_id, voteValue(Number(row.value))]));
-    return messageIds.map((id) => byId.get(id) ?? VoteValue.NONE);
-  });
+/** Per-request loaders for message fields. */
+export class MessageLoaders {
+  constructor(private readonly sql: SqlPool) {}
+
+  /** The viewer's own vote per message id: one query for a whole page. */
+  myVotes(scope: RequestScope) {
+    const viewerId = scope.viewer?.userId ?? null;
+    return scope.loaders.get<string, VoteValue>(`messages:myVote:${viewerId}`, async (messageIds) => {
+      if (!viewerId) return messageIds.map(() => VoteValue.NONE);
+      const byId = await votesOf(this.sql, viewerId, messageIds);
+      return messageIds.map((id) => voteValue(byId.get(id)));
+    });
+  }
 }

@@ -1,14 +1,14 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Services } from '../services';
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { NotFoundError } from '../shared/errors';
 import { ChannelType } from '../channels/channel.types';
-import { visibleChannelLoader } from '../channels/channel.loader';
-import { myVoteLoader } from './message.loaders';
+import type { ChannelLoaders } from '../channels/channel.loader';
+import type { MessageLoaders } from './message.loaders';
+import type { MessageService } from './message.service';
 import { MessageConnection, MessageType, SendMessageInput, VoteValue } from './message.types';
-import type { MessageSnapshot } from '../realtime/snapshots';
+import type { MessageSnapshot } from '../domain/snapshots';
 import { selects } from '../shared/selection';
 import { PerViewer, ViewerAccessCheck } from '../shared/viewer-field';
 
@@ -34,57 +34,61 @@ class MessagesArgs {
 
 @Resolver(() => MessageType)
 export class MessageResolver {
-  constructor(private readonly services: Services) {}
+  constructor(
+    private readonly service: MessageService,
+    private readonly loaders: MessageLoaders,
+    private readonly channelLoaders: ChannelLoaders,
+  ) {}
 
   @Query(() => MessageConnection, {
     description: 'Message history, oldest first within a page. `last` with optional `before` pages back from the newest; `first` with `after` pages forward.',
   })
   async messages(
-    @CurrentUser() viewer: Viewer,
+    @CurrentUser() _viewer: Viewer,
     @Args() args: MessagesArgs,
     @Ctx() ctx: RequestContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<InstanceType<typeof MessageConnection>> {
     const { channelId, first, after, last, before } = args;
     // `author` is a plain field: the page comes with its authors when they are asked for.
-    return this.services.messages.history(ctx, viewer.userId, channelId, { first, after, last, before }, { authors: selects(info, AUTHOR_PATH) });
+    return this.service.history(ctx, channelId, { first, after, last, before }, { authors: selects(info, AUTHOR_PATH) });
   }
 
   @Mutation(() => MessageType)
-  async sendMessage(@CurrentUser() viewer: Viewer, @Arg('input', () => SendMessageInput) input: SendMessageInput): Promise<MessageType> {
+  async sendMessage(@CurrentUser() _viewer: Viewer, @Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: RequestContext): Promise<MessageType> {
     // Only the known fields, copied explicitly.
-    return this.services.messages.send(viewer.userId, { channelId: input.channelId, body: input.body, clientMessageId: input.clientMessageId ?? null });
+    return this.service.send(ctx, { channelId: input.channelId, body: input.body, clientMessageId: input.clientMessageId ?? null });
   }
 
   @Mutation(() => MessageType, { description: 'The author edits the body.' })
   async editMessage(
-    @CurrentUser() viewer: Viewer,
+    @CurrentUser() _viewer: Viewer,
     @Arg('messageId', () => ID) messageId: string,
     @Arg('body', () => String) body: string,
     @Ctx() ctx: RequestContext,
   ): Promise<MessageType> {
-    return this.services.messages.edit(ctx, viewer.userId, messageId, body);
+    return this.service.edit(ctx, messageId, body);
   }
 
   @Mutation(() => MessageType, { description: 'The author or the channel owner deletes it, leaving a tombstone.' })
-  async deleteMessage(@CurrentUser() viewer: Viewer, @Arg('messageId', () => ID) messageId: string, @Ctx() ctx: RequestContext): Promise<MessageType> {
-    return this.services.messages.delete(ctx, viewer.userId, messageId);
+  async deleteMessage(@CurrentUser() _viewer: Viewer, @Arg('messageId', () => ID) messageId: string, @Ctx() ctx: RequestContext): Promise<MessageType> {
+    return this.service.delete(ctx, messageId);
   }
 
   @Mutation(() => MessageType)
   async vote(
-    @CurrentUser() viewer: Viewer,
+    @CurrentUser() _viewer: Viewer,
     @Arg('messageId', () => ID) messageId: string,
     @Arg('value', () => VoteValue) value: VoteValue,
     @Ctx() ctx: RequestContext,
   ): Promise<MessageType> {
-    return this.services.messages.vote(ctx, viewer.userId, messageId, value);
+    return this.service.vote(ctx, messageId, value);
   }
 
   @ViewerAccessCheck()
   @FieldResolver(() => ChannelType)
   async channel(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<ChannelType> {
-    const channel = await visibleChannelLoader(ctx).load(message.channelId);
+    const channel = await this.channelLoaders.visibleChannels(ctx).load(message.channelId);
     if (!channel) throw new NotFoundError('Channel');
     return channel as ChannelType;
   }
@@ -98,6 +102,6 @@ export class MessageResolver {
   @FieldResolver(() => VoteValue)
   async myVote(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<VoteValue> {
     if (!ctx.viewer) return VoteValue.NONE;
-    return myVoteLoader(ctx).load(message.id);
+    return this.loaders.myVotes(ctx).load(message.id);
   }
 }

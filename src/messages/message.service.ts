@@ -1,22 +1,36 @@
-import { LockMode } from '@mikro-orm/core';
-import type { Services } from '../services';
-import type { RequestContext } from '../shared/context';
+import type { UserDirectory } from '../accounts/user.loader';
+import { ActivityAction, recordActivity } from '../accounts/activity';
+import type { ChannelAccess, ChannelAccessControl } from '../channels/access';
+import type { ChannelLoaders } from '../channels/channel.loader';
+import { type ChannelSnapshot, eventUser, type MessageSnapshot } from '../domain/snapshots';
+import { type MessageAddedEvent, Topic } from '../domain/topics';
+import type { EventBus } from '../realtime/event-bus';
+import { REPLAY_PAGE_SIZE } from '../realtime/channel-stream';
+import type { MessageLog } from '../realtime/realtime.service';
+import { type RequestScope, requireViewer } from '../shared/context';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
-import { type Connection, decodeIntCursor, pageSize } from '../shared/relay';
-import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
-import type { SqlPool } from '../shared/sql';
-import { AUTHOR_COLUMNS, type AuthoredMessageRow, MESSAGE_COLUMNS, type MessageRow, messageRowSnapshot, rowAuthor, withAuthor } from './message.rows';
-import { Topic } from '../realtime/topics';
-import { ActivityAction, recordActivity } from '../accounts/activity';
-import { userLoader } from '../accounts/user.loader';
-import { type ChannelAccess, findVisibleChannel, requireMembership, requireVisibleChannel } from '../channels/access';
-import { membershipLoader, visibleChannelLoader } from '../channels/channel.loader';
-import { Message } from './message.entity';
-import { myVoteLoader } from './message.loaders';
-import { messageCursor, MESSAGE_CURSOR, messageSnapshot, type SendMessageInput, VoteValue, voteNumber } from './message.types';
+import type { ActionThrottle } from '../shared/rate-limit';
+import { type Connection, connectionOf, decodeIntCursor, pageSize } from '../shared/relay';
+import type { SqlClient, SqlPool } from '../shared/sql';
+import type { MessageLoaders } from './message.loaders';
+import * as queries from './message.queries';
+import { withAuthor } from './message.queries';
+import { messageCursor, MESSAGE_CURSOR, type SendMessageInput, VoteValue, voteNumber } from './message.types';
 import { SendBatcher } from './send-batcher';
-import { MemoryRecentCache, RECENT_LIMIT, type RecentMessagesCache, type RecentWindow, RedisRecentCache } from './recent-cache';
+import { RECENT_LIMIT, type RecentMessagesCache, type RecentWindow } from './recent-cache';
+
+export interface MessageDeps {
+  sql: SqlPool;
+  access: ChannelAccessControl;
+  channelLoaders: ChannelLoaders;
+  loaders: MessageLoaders;
+  users: UserDirectory;
+  throttle: ActionThrottle;
+  bus: EventBus;
+  /** The newest messages per channel: Redis when configured, else this process's memory. */
+  recentCache: RecentMessagesCache;
+}
 
 export const MAX_BODY_LENGTH = 4000;
 export const MAX_CLIENT_MESSAGE_ID_LENGTH = 128;
@@ -45,17 +59,20 @@ function validateClientMessageId(raw: string | null | undefined): string | null 
   return raw;
 }
 
-/** Sending, editing, deleting, voting, history and the recent-messages cache. */
-export class MessageService {
+/**
+ * Sending, editing, deleting, voting, history and the recent-messages cache; for the realtime
+ * engine, the message log (replay, inbox catch-up).
+ */
+export class MessageService implements MessageLog {
   /** The newest messages per channel: Redis when configured, else this process's memory. */
   readonly recentCache: RecentMessagesCache;
+  private readonly sql: SqlPool;
   private readonly batcher: SendBatcher;
 
-  constructor(private readonly services: Services) {
-    this.recentCache = services.redis
-      ? new RedisRecentCache(services.redis.command, services.config.redisKeyPrefix, services.logger)
-      : new MemoryRecentCache();
-    this.batcher = new SendBatcher(services.sql, (messages) => this.afterSends(messages));
+  constructor(private readonly deps: MessageDeps) {
+    this.sql = deps.sql;
+    this.recentCache = deps.recentCache;
+    this.batcher = new SendBatcher(deps.sql, (messages) => this.afterSends(messages));
   }
 
   /** Resolves once the cache updates and events of every committed send have gone out. */
@@ -70,10 +87,11 @@ export class MessageService {
    * the `last_seq` increment orders concurrent senders, so seqs are gapless in commit order.
    * A repeated clientMessageId returns the first message and stores (and publishes) nothing.
    */
-  async send(viewerId: string, input: SendMessageInput): Promise<MessageSnapshot> {
+  async send(scope: RequestScope, input: SendMessageInput): Promise<MessageSnapshot> {
+    const viewerId = requireViewer(scope).userId;
     const body = validateBody(input.body);
     const clientMessageId = validateClientMessageId(input.clientMessageId);
-    await this.services.throttle.check('sendMessage', viewerId);
+    await this.deps.throttle.check('sendMessage', viewerId);
     if (!isUuid(input.channelId)) throw new NotFoundError('Channel');
     // Group commit (send-batcher.ts): membership and repeated clientMessageIds are checked
     // under the channel's lock, in the same statement as the insert.
@@ -88,44 +106,42 @@ export class MessageService {
    */
   private async afterSends(messages: MessageSnapshot[]): Promise<void> {
     // One batch is one channel's: its events go out as one message.
-    const published = this.services.bus.publishAll(Topic.channel(messages[0].channelId), messages.map((message) => ({ type: 'MessageAdded', message })));
+    const published = this.deps.bus.publishAll(Topic.channel(messages[0].channelId), messages.map((message) => ({ type: 'MessageAdded', message })));
     await Promise.all([published, this.recentCache.appendAll(messages)]);
   }
 
   /** The author edits a (not deleted) message. */
-  async edit(ctx: RequestContext, viewerId: string, messageId: string, rawBody: string): Promise<MessageSnapshot> {
+  async edit(scope: RequestScope, messageId: string, rawBody: string): Promise<MessageSnapshot> {
+    const viewerId = requireViewer(scope).userId;
     const body = validateBody(rawBody);
-    const { message } = await this.requireVisibleMessage(ctx, viewerId, messageId);
-    if (message.deletedAt) throw new NotFoundError('Message');
-    if (message.author.id !== viewerId) throw new ForbiddenError('Only the author can edit a message.');
-    const edited = await ctx.em.transactional(async (tx) => {
-      const locked = await tx.findOne(Message, { id: message.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!locked || locked.deletedAt) throw new NotFoundError('Message');
-      locked.body = body;
-      locked.editedAt = new Date();
-      return locked;
+    const { message } = await this.requireVisibleMessage(viewerId, messageId);
+    if (message.deleted) throw new NotFoundError('Message');
+    if (message.authorId !== viewerId) throw new ForbiddenError('Only the author can edit a message.');
+    const edited = await this.sql.transaction(async (tx) => {
+      await this.lockLive(tx, message.id);
+      return queries.editMessageBody(tx, message.id, body);
     });
-    return this.afterUpdate(ctx, edited, 'MessageUpdated');
+    return this.afterUpdate(scope, edited, 'MessageUpdated');
   }
 
   /** The author or the channel owner turns the message into a tombstone. Repeating it changes nothing. */
-  async delete(ctx: RequestContext, viewerId: string, messageId: string): Promise<MessageSnapshot> {
-    const { message, access } = await this.requireVisibleMessage(ctx, viewerId, messageId);
+  async delete(scope: RequestScope, messageId: string): Promise<MessageSnapshot> {
+    const viewerId = requireViewer(scope).userId;
+    const { message, access } = await this.requireVisibleMessage(viewerId, messageId);
     const ownerId = access.channel.ownerId;
-    if (message.author.id !== viewerId && ownerId !== viewerId) {
+    if (message.authorId !== viewerId && ownerId !== viewerId) {
       throw new ForbiddenError('Only the author or the channel owner can delete a message.');
     }
-    const result = await ctx.em.transactional(async (tx) => {
-      const locked = await tx.findOne(Message, { id: message.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    const result = await this.sql.transaction(async (tx) => {
+      const locked = await queries.lockMessage(tx, message.id);
       if (!locked) throw new NotFoundError('Message');
-      if (locked.deletedAt) return { message: locked, changed: false };
-      locked.deletedAt = new Date();
-      locked.body = null;
-      recordActivity(tx, viewerId, ActivityAction.MESSAGE_DELETED, { channelId: access.channel.id, ip: ctx.ip, userAgent: ctx.userAgent });
-      return { message: locked, changed: true };
+      if (locked.deleted) return { message: locked, changed: false };
+      const deleted = await queries.tombstoneMessage(tx, message.id);
+      await recordActivity(tx, viewerId, ActivityAction.MESSAGE_DELETED, { channelId: access.channel.id, ip: scope.ip, userAgent: scope.userAgent });
+      return { message: deleted, changed: true };
     });
-    if (!result.changed) return this.withAuthor(ctx, messageSnapshot(result.message));
-    return this.afterUpdate(ctx, result.message, 'MessageDeleted');
+    if (!result.changed) return this.withAuthor(scope, result.message);
+    return this.afterUpdate(scope, result.message, 'MessageDeleted');
   }
 
   /**
@@ -133,56 +149,54 @@ export class MessageService {
    * the message, so the old vote read under it is exact and the counters move by the delta.
    * Voting needs membership, like sending.
    */
-  async vote(ctx: RequestContext, viewerId: string, messageId: string, value: VoteValue): Promise<MessageSnapshot> {
-    const { message } = await this.requireVisibleMessage(ctx, viewerId, messageId);
-    await requireMembership(ctx.sql, viewerId, message.channel.id);
-    if (message.deletedAt) throw new NotFoundError('Message');
+  async vote(scope: RequestScope, messageId: string, value: VoteValue): Promise<MessageSnapshot> {
+    const viewerId = requireViewer(scope).userId;
+    const { message } = await this.requireVisibleMessage(viewerId, messageId);
+    await this.deps.access.requireMember(viewerId, message.channelId);
+    if (message.deleted) throw new NotFoundError('Message');
     const next = voteNumber(value);
-    const result = await ctx.em.transactional(async (tx) => {
-      const locked = await tx.findOne(Message, { id: message.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!locked || locked.deletedAt) throw new NotFoundError('Message');
-      const [old] = await tx.execute<{ value: number }[]>('select value from votes where message_id = ? and user_id = ?', [locked.id, viewerId]);
-      const previous = old ? Number(old.value) : 0;
+    const result = await this.sql.transaction(async (tx) => {
+      const locked = await this.lockLive(tx, message.id);
+      const previous = await queries.storedVote(tx, locked.id, viewerId);
       if (previous === next) return { message: locked, changed: false };
-      if (next === 0) {
-        await tx.execute('delete from votes where message_id = ? and user_id = ?', [locked.id, viewerId]);
-      } else {
-        await tx.execute(
-          'insert into votes (message_id, user_id, value) values (?, ?, ?) on conflict (message_id, user_id) do update set value = excluded.value',
-          [locked.id, viewerId, next],
-        );
-      }
-      locked.upvotes += Number(next === 1) - Number(previous === 1);
-      locked.downvotes += Number(next === -1) - Number(previous === -1);
-      return { message: locked, changed: true };
+      await queries.storeVote(tx, locked.id, viewerId, next);
+      const counted = await queries.addToVoteCounts(tx, locked.id, Number(next === 1) - Number(previous === 1), Number(next === -1) - Number(previous === -1));
+      return { message: counted, changed: true };
     });
     // The response's myVote is the new one, whatever this request loaded before.
-    myVoteLoader(ctx).clear(message.id).prime(message.id, value);
-    if (!result.changed) return this.withAuthor(ctx, messageSnapshot(result.message));
-    return this.afterUpdate(ctx, result.message, 'MessageUpdated');
+    this.deps.loaders.myVotes(scope).clear(message.id).prime(message.id, value);
+    if (!result.changed) return this.withAuthor(scope, result.message);
+    return this.afterUpdate(scope, result.message, 'MessageUpdated');
   }
 
-  private async afterUpdate(ctx: RequestContext, message: Message, type: 'MessageUpdated' | 'MessageDeleted'): Promise<MessageSnapshot> {
-    const snapshot = await this.withAuthor(ctx, messageSnapshot(message));
+  /** Locks a message that must not be deleted (NOT_FOUND otherwise). */
+  private async lockLive(tx: SqlClient, messageId: string): Promise<MessageSnapshot> {
+    const locked = await queries.lockMessage(tx, messageId);
+    if (!locked || locked.deleted) throw new NotFoundError('Message');
+    return locked;
+  }
+
+  private async afterUpdate(scope: RequestScope, message: MessageSnapshot, type: 'MessageUpdated' | 'MessageDeleted'): Promise<MessageSnapshot> {
+    const snapshot = await this.withAuthor(scope, message);
     // Invalidate (bumping the version) rather than patch: two updates of one message may
     // finish in either order, and a stale patch must never win.
     await this.recentCache.invalidate(snapshot.channelId);
-    await this.services.bus.publish(Topic.channel(snapshot.channelId), { type, message: snapshot });
+    await this.deps.bus.publish(Topic.channel(snapshot.channelId), { type, message: snapshot });
     return snapshot;
   }
 
-  private async withAuthor(ctx: RequestContext, snapshot: MessageSnapshot): Promise<MessageSnapshot> {
-    const author = await userLoader(ctx).load(snapshot.authorId);
+  private async withAuthor(scope: RequestScope, message: MessageSnapshot): Promise<MessageSnapshot> {
+    const author = await this.deps.users.load(scope, message.authorId);
     // Events carry no email (the User.email resolver loads the viewer's own).
-    return { ...snapshot, author: author ? { ...author, email: null } : undefined };
+    return withAuthor(message, author ? eventUser(author) : undefined);
   }
 
   /** The message, if its channel is visible to the viewer; NOT_FOUND otherwise (also for malformed ids). */
-  private async requireVisibleMessage(ctx: RequestContext, viewerId: string, messageId: string): Promise<{ message: Message; access: ChannelAccess }> {
+  private async requireVisibleMessage(viewerId: string, messageId: string): Promise<{ message: MessageSnapshot; access: ChannelAccess }> {
     if (!isUuid(messageId)) throw new NotFoundError('Message');
-    const message = await ctx.em.findOne(Message, { id: messageId });
+    const message = await queries.findMessage(this.sql, messageId);
     if (!message) throw new NotFoundError('Message');
-    const access = await findVisibleChannel(ctx.sql, viewerId, message.channel.id);
+    const access = await this.deps.access.findVisible(viewerId, message.channelId);
     if (!access) throw new NotFoundError('Message');
     return { message, access };
   }
@@ -194,35 +208,35 @@ export class MessageService {
    * `last`/`before` pages back from the newest; with neither, the newest 20. Pages of the
    * newest messages come from the recent-messages cache when it is warm.
    */
-  async history(ctx: RequestContext, viewerId: string, channelId: string, args: HistoryArgs, { authors = true } = {}): Promise<Connection<MessageSnapshot>> {
+  async history(scope: RequestScope, channelId: string, args: HistoryArgs, { authors = true } = {}): Promise<Connection<MessageSnapshot>> {
+    const viewerId = requireViewer(scope).userId;
     if (args.first != null && args.last != null) throw new BadUserInputError('last', 'Pass either first or last, not both.');
     const forward = args.first != null || (args.last == null && args.after != null);
     const size = forward ? pageSize(args.first, 'first') : pageSize(args.last, 'last');
     const after = args.after != null ? decodeIntCursor(MESSAGE_CURSOR, args.after, 'after') : null;
     const before = args.before != null ? decodeIntCursor(MESSAGE_CURSOR, args.before, 'before') : null;
 
-    const { channel, membership } = await requireVisibleChannel(ctx.sql, viewerId, channelId);
+    const access = await this.deps.access.requireVisible(viewerId, channelId);
+    const { channel } = access;
     // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
-    visibleChannelLoader(ctx).prime(channel.id, channel);
-    membershipLoader(ctx).prime(channel.id, membership);
+    this.deps.channelLoaders.prime(scope, access);
 
     if (!forward && after === null) {
-      const page = await this.historyFromCache(ctx.sql, channel, size, before);
+      const page = await this.historyFromCache(channel, size, before);
       // Cached messages carry no author (profiles change): the page's authors are read at once.
-      if (page) return authors ? this.withAuthors(ctx, page) : page;
+      if (page) return authors ? this.withAuthors(scope, page) : page;
     }
-    return this.historyFromDatabase(ctx.sql, channel, forward, size, after, before);
+    return this.historyFromDatabase(channel, forward, size, after, before);
   }
 
-  private async withAuthors(ctx: RequestContext, page: Connection<MessageSnapshot>): Promise<Connection<MessageSnapshot>> {
-    const found = await userLoader(ctx).loadMany([...new Set(page.edges.map((edge) => edge.node.authorId))]);
-    const byId = new Map<string, UserSnapshot>();
-    for (const author of found) if (author && !(author instanceof Error)) byId.set(author.id, author);
+  private async withAuthors(scope: RequestScope, page: Connection<MessageSnapshot>): Promise<Connection<MessageSnapshot>> {
+    const found = await this.deps.users.loadMany(scope, [...new Set(page.edges.map((edge) => edge.node.authorId))]);
+    const byId = new Map(found.map((author) => [author.id, author]));
     return { pageInfo: page.pageInfo, edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: withAuthor(edge.node, byId.get(edge.node.authorId)) })) };
   }
 
   /** The newest messages as the cache (filling it when cold) answers them, or null when it cannot. */
-  private async historyFromCache(sql: SqlPool, channel: ChannelSnapshot, size: number, before: number | null): Promise<Connection<MessageSnapshot> | null> {
+  private async historyFromCache(channel: ChannelSnapshot, size: number, before: number | null): Promise<Connection<MessageSnapshot> | null> {
     const cached = await this.recentCache.get(channel.id);
     // Usable only when it reaches the newest message this request saw committed.
     if (cached.window && windowMax(cached.window) >= channel.lastSeq) {
@@ -232,15 +246,8 @@ export class MessageService {
     }
     // Cold or behind: fill it, when the page lies among the newest messages anyway.
     if (before !== null && before - 1 - size < channel.lastSeq - RECENT_LIMIT) return null;
-    const rows = await sql.query<MessageRow>(
-      `select ${MESSAGE_COLUMNS} from messages m where m.channel_id = $1 order by m.seq desc limit $2`,
-      [channel.id, RECENT_LIMIT + 1],
-      'messages_newest',
-    );
-    const window: RecentWindow = {
-      older: rows.length > RECENT_LIMIT,
-      messages: rows.slice(0, RECENT_LIMIT).reverse().map((row) => messageRowSnapshot(row)),
-    };
+    const newest = await queries.newestMessages(this.sql, channel.id, RECENT_LIMIT + 1);
+    const window: RecentWindow = { older: newest.length > RECENT_LIMIT, messages: newest.slice(0, RECENT_LIMIT).reverse() };
     await this.recentCache.fill(channel.id, cached.version, window);
     return pageFromWindow(window, size, before);
   }
@@ -251,33 +258,53 @@ export class MessageService {
    * without gaps from 1, and messages are never removed (deletion leaves a tombstone).
    */
   private async historyFromDatabase(
-    sql: SqlPool,
     channel: ChannelSnapshot,
     forward: boolean,
     size: number,
     after: number | null,
     before: number | null,
   ): Promise<Connection<MessageSnapshot>> {
-    // One prepared statement per shape of the keyset condition.
-    const conditions = ['m.channel_id = $1'];
-    const values: unknown[] = [channel.id];
-    if (after !== null) conditions.push(`m.seq > $${values.push(after)}`);
-    if (before !== null) conditions.push(`m.seq < $${values.push(before)}`);
-    const limit = `$${values.push(size + 1)}`;
-    const order = forward ? 'asc' : 'desc';
-    const rows = await sql.query<AuthoredMessageRow>(
-      `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
-         from messages m join users u on u.id = m.author_id
-        where ${conditions.join(' and ')} order by m.seq ${order} limit ${limit}`,
-      values,
-      `messages_page_${order}${after !== null ? '_after' : ''}${before !== null ? '_before' : ''}`,
-    );
+    const rows = await queries.messagePage(this.sql, channel.id, { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 });
     const hasMore = rows.length > size;
     const page = rows.slice(0, size);
     if (!forward) page.reverse();
     const hasPreviousPage = forward ? after !== null && Math.min(after, channel.lastSeq) >= 1 : hasMore;
     const hasNextPage = forward ? hasMore : before !== null && before <= channel.lastSeq;
-    return connection(page.map((row) => messageRowSnapshot(row, rowAuthor(row))), hasPreviousPage, hasNextPage);
+    return connection(page, hasPreviousPage, hasNextPage);
+  }
+
+  // ---- the message log of the realtime engine ----
+
+  /**
+   * Committed messages of a channel with afterSeq < seq (< beforeSeq when given), oldest
+   * first, at most REPLAY_PAGE_SIZE, as MessageAdded events with the snapshots live events
+   * carry. The replays of concurrent subscriptions share one statement, and those of the same
+   * range get the same event objects, so each replayed event is rendered once for all of them
+   * (delivery.ts), like a live one.
+   */
+  replay(channelId: string, afterSeq: number, options: { beforeSeq?: number } = {}): Promise<MessageAddedEvent[]> {
+    return this.replayLoader().load(`${channelId}|${afterSeq}|${options.beforeSeq ?? ''}`);
+  }
+
+  private replayLoader() {
+    return this.sql.batchLoader<string, MessageAddedEvent[]>('replay', async (keys) => {
+      const ranges = keys.map((key) => {
+        const [channelId, afterSeq, beforeSeq] = key.split('|');
+        return { channelId, afterSeq, beforeSeq: beforeSeq === '' ? null : beforeSeq };
+      });
+      const pages = await queries.messagesInRanges(this.sql, ranges, REPLAY_PAGE_SIZE);
+      return pages.map((page) => page.map((message): MessageAddedEvent => ({ type: 'MessageAdded', message })));
+    });
+  }
+
+  /** Messages by others in the channel since the user joined it (inbox catch-up). */
+  sinceJoined(userId: string, channelId: string, limit: number): Promise<MessageSnapshot[]> {
+    return queries.messagesSinceJoined(this.sql, userId, channelId, limit);
+  }
+
+  /** The seq a message cursor names (BAD_USER_INPUT on `field` otherwise). */
+  cursorSeq(cursor: string, field: string): number {
+    return decodeIntCursor(MESSAGE_CURSOR, cursor, field);
   }
 }
 
@@ -307,14 +334,8 @@ export function pageFromWindow(window: RecentWindow, size: number, before: numbe
 }
 
 function connection(nodes: MessageSnapshot[], hasPreviousPage: boolean, hasNextPage: boolean): Connection<MessageSnapshot> {
-  const edges = nodes.map((node) => ({ cursor: messageCursor(node.seq), node }));
-  return {
-    edges,
-    pageInfo: {
-      hasPreviousPage,
-      hasNextPage,
-      startCursor: edges.length > 0 ? edges[0].cursor : null,
-      endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null,
-    },
-  };
+  return connectionOf(
+    nodes.map((node) => ({ cursor: messageCursor(node.seq), node })),
+    { hasPreviousPage, hasNextPage },
+  );
 }

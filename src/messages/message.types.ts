@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { MessageSnapshot, UserSnapshot } from '../realtime/snapshots';
+import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
 import { UserType } from '../accounts/user.types';
 import { connectionTypes, encodeCursor } from '../shared/relay';
 import type { Message } from './message.entity';

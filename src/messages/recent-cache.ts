@@ -10,7 +10,7 @@
 import type { RedisClient as Redis } from '../shared/redis';
 import { slotTag } from '../shared/redis-keys';
 import type { Logger } from '../shared/logger';
-import type { MessageSnapshot } from '../realtime/snapshots';
+import type { MessageSnapshot } from '../domain/snapshots';
 
 /** How many of the newest messages of a channel are kept. */
 export const RECENT_LIMIT = 100;
@@ -57,11 +57,9 @@ export function encodeCachedMessage(message: MessageSnapshot): string {
   return JSON.stringify(stripAuthor(message));
 }
 
-/** A date as cached: an ISO string (or `{ $date }`, the event codec's form, written by earlier versions). */
+/** A date as cached: an ISO string. */
 function cachedDate(value: unknown): Date | null {
-  if (typeof value === 'string') return new Date(value);
-  if (value !== null && typeof value === 'object' && typeof (value as { $date?: unknown }).$date === 'string') return new Date((value as { $date: string }).$date);
-  return null;
+  return typeof value === 'string' ? new Date(value) : null;
 }
 
 export function decodeCachedMessage(text: string): MessageSnapshot {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { MessageSnapshot } from '../realtime/snapshots';
+import type { MessageSnapshot } from '../domain/snapshots';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
 import type { SqlPool } from '../shared/sql';
-import { type AuthoredMessageRow, messageRowSnapshot, rowAuthor } from './message.rows';
+import { authoredSnapshot, sendMessages, type SendRow } from './message.queries';
 
 export interface SendRequest {
   authorId: string;
@@ -20,10 +20,6 @@ export interface SendResult {
   message: MessageSnapshot;
   /** False when the clientMessageId had been used: the first message, nothing stored. */
   created: boolean;
-}
-
-interface SendRow extends AuthoredMessageRow {
-  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel';
 }
 
 /** At most this many messages share one transaction. */
@@ -86,11 +82,7 @@ export class SendBatcher {
     let rows: SendRow[] | null = null;
     for (let attempt = 1; rows === null; attempt += 1) {
       try {
-        rows = await this.sql.query<SendRow>(
-          'select * from send_messages($1, $2, $3, $4, $5)',
-          [channelId, batch.map((one) => one.id), batch.map((one) => one.authorId), batch.map((one) => one.body), batch.map((one) => one.clientMessageId)],
-          'send_messages',
-        );
+        rows = await sendMessages(this.sql, channelId, batch);
       } catch (error) {
         // Rare: another channel's send with one of these keys committed between the check and the insert.
         if (isKeyRace(error) && attempt < MAX_ATTEMPTS) continue;
@@ -110,7 +102,7 @@ export class SendBatcher {
           return one.reject(new ForbiddenError('Join the channel first.'));
         default: {
           // Events carry no email (the User.email resolver loads the viewer's own).
-          const message = messageRowSnapshot(row, rowAuthor(row));
+          const message = authoredSnapshot(row);
           if (row.status === 'created') created.push(message);
           one.resolve({ message, created: row.status === 'created' });
         }

@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { ErrorDetails, ErrorSink } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { ErrorLogEntry } from './error-log.entity';
-
-export interface ErrorDetails {
-  operation?: string | null;
-  userId?: string | null;
-  requestId?: string | null;
-}
+import type { SqlPool } from '../shared/sql';
+import { insertErrorLog } from './ops.queries';
 
 /**
  * Stores each unexpected error in `error_log` and logs it; returns the id clients see as
  * `extensions.errorId`. Storing is best effort: a failing database must not hide the error.
  */
-export class ErrorRecorder {
+export class ErrorRecorder implements ErrorSink {
   private readonly pending = new Set<Promise<void>>();
   /** Unexpected errors recorded since start (for /metrics). */
   recorded = 0;
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly sql: SqlPool,
     private readonly logger: Logger,
   ) {}
 
@@ -28,17 +23,14 @@ export class ErrorRecorder {
     this.recorded += 1;
     const err = error instanceof Error ? error : new Error(String(error));
     this.logger.error({ errorId: id, operation: details.operation, userId: details.userId, requestId: details.requestId, err }, 'unexpected error');
-    const write = this.orm.em
-      .fork()
-      .insert(ErrorLogEntry, {
-        id,
-        at: new Date(),
-        operation: details.operation?.slice(0, 200) ?? null,
-        userId: details.userId ?? null,
-        requestId: details.requestId ?? null,
-        message: err.message.slice(0, 2000),
-        stack: err.stack?.slice(0, 8000) ?? null,
-      })
+    const write = insertErrorLog(this.sql, {
+      id,
+      operation: details.operation?.slice(0, 200) ?? null,
+      userId: details.userId ?? null,
+      requestId: details.requestId ?? null,
+      message: err.message.slice(0, 2000),
+      stack: err.stack?.slice(0, 8000) ?? null,
+    })
       .then(
         () => undefined,
         (storeError: Error) => this.logger.warn({ errorId: id, err: storeError.message }, 'could not store error log entry'),

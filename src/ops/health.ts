@@ -1,5 +1,15 @@
 import { Router } from 'express';
-import type { Services } from '../services';
+import type { EventBus } from '../realtime/event-bus';
+import type { RedisClients } from '../shared/redis';
+import type { SqlPool } from '../shared/sql';
+import { ping } from './ops.queries';
+
+export interface HealthSources {
+  sql: SqlPool;
+  /** Null when REDIS_URL is unset. */
+  redis: RedisClients | null;
+  bus: Pick<EventBus, 'stats'>;
+}
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -20,7 +30,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** `/healthz`: the process answers. `/readyz`: PostgreSQL and (when configured) Redis answer. */
-export function healthRoutes(services: Services): Router {
+export function healthRoutes({ sql, redis, bus }: HealthSources): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -28,26 +38,26 @@ export function healthRoutes(services: Services): Router {
   router.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};
     try {
-      await withTimeout(services.orm.em.getConnection().execute('select 1'), CHECK_TIMEOUT_MS);
+      await withTimeout(ping(sql), CHECK_TIMEOUT_MS);
       checks.postgres = 'ok';
     } catch (error) {
       checks.postgres = `down: ${(error as Error).message}`;
     }
-    if (services.redis) {
+    if (redis) {
       try {
-        await withTimeout(services.redis.command.ping(), CHECK_TIMEOUT_MS);
-        checks.redis = services.redis.subscriber.status === 'ready' ? 'ok' : `subscriber ${services.redis.subscriber.status}`;
+        await withTimeout(redis.command.ping(), CHECK_TIMEOUT_MS);
+        checks.redis = redis.subscriber.status === 'ready' ? 'ok' : `subscriber ${redis.subscriber.status}`;
       } catch (error) {
         checks.redis = `down: ${(error as Error).message}`;
       }
     } else {
       checks.redis = 'not configured (in-process pub/sub)';
     }
-    const ready = checks.postgres === 'ok' && (!services.redis || checks.redis === 'ok');
+    const ready = checks.postgres === 'ok' && (!redis || checks.redis === 'ok');
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'unavailable',
       checks,
-      publishFailures: services.bus.stats.publishFailures,
+      publishFailures: bus.stats.publishFailures,
     });
   });
   return router;

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Services } from '../services';
+import type { MetricsServices as Services } from './sources';
 
 export interface MetricsSources {
   services: Services;

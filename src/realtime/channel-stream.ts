@@ -1,18 +1,23 @@
-import type { SqlPool } from '../shared/sql';
+import { type ChannelTopicEvent, type MessageAddedEvent, Topic } from '../domain/topics';
 import type { BusListener, EventBus } from './event-bus';
 import { EventStream } from './event-stream';
-import { loadMessageEventsAfter, REPLAY_PAGE_SIZE } from './replay';
-import { type ChannelTopicEvent, Topic } from './topics';
 
 /** How long an out-of-order message waits for its predecessors before they are read from PostgreSQL. */
 export const GAP_WAIT_MS = 150;
 
-type MessageAdded = ChannelTopicEvent & { type: 'MessageAdded' };
+type MessageAdded = MessageAddedEvent;
+
+/** Messages a replay reads at most at once; a shorter page means the replay is complete. */
+export const REPLAY_PAGE_SIZE = 200;
 
 /** What a channel stream needs from its engine (realtime.service.ts). */
 export interface ChannelStreamHost {
   readonly bus: EventBus;
-  readonly sql: SqlPool;
+  /**
+   * Committed messages of the channel with afterSeq < seq (< beforeSeq when given), oldest
+   * first, at most REPLAY_PAGE_SIZE (the messages feature's MessageLog).
+   */
+  replay(channelId: string, afterSeq: number, options?: { beforeSeq?: number }): Promise<MessageAddedEvent[]>;
   /** The stream is past its replay and live; `ended` once it stops. */
   streamLive(): void;
   streamEnded(): void;
@@ -86,7 +91,7 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
   private async replay(): Promise<void> {
     for (;;) {
       if (this.isClosed) return;
-      const page = await loadMessageEventsAfter(this.host.sql, this.channelId, this.last);
+      const page = await this.host.replay(this.channelId, this.last);
       for (const event of page) this.accept(event);
       if (page.length < REPLAY_PAGE_SIZE) break;
     }
@@ -155,7 +160,7 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
     this.filling = true;
     try {
       const firstHeld = Math.min(...this.held.keys());
-      const missing = await loadMessageEventsAfter(this.host.sql, this.channelId, this.last, { beforeSeq: firstHeld });
+      const missing = await this.host.replay(this.channelId, this.last, { beforeSeq: firstHeld });
       for (const event of missing) this.accept(event);
       // Seqs are gapless, so this cannot happen unless rows were removed by hand; never stall on it.
       if (missing.length === 0 && this.last < firstHeld - 1) {

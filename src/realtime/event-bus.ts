@@ -1,4 +1,3 @@
-import { Repeater } from '@repeaterjs/repeater';
 import { PubSub, PubSubEngine } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Cluster } from 'ioredis';
@@ -19,7 +18,7 @@ export interface BusListener {
 type Listener = ((payload: unknown) => void) | BusListener;
 
 /**
- * The pub/sub port. Topics are per channel and per user (see topics.ts), never one
+ * The pub/sub port. Topics are per channel and per user (see domain/topics.ts), never one
  * global topic filtered per subscriber. Publishing never throws: a failed publish is
  * logged and counted, because the write it follows has already committed and clients
  * recover missed events with their cursor.
@@ -34,7 +33,6 @@ export interface EventBus {
   /** listen() for a listener object; it stops with detach(). */
   attach(topic: string, listener: BusListener): Promise<void>;
   detach(topic: string, listener: BusListener): void;
-  subscribe<T>(topic: string): AsyncIterableIterator<T>;
   readonly stats: { published: number; publishFailures: number };
   close(): Promise<void>;
 }
@@ -221,14 +219,6 @@ class EngineEventBus implements EventBus {
       .catch((error: Error) => this.logger.warn({ topic, err: error.message }, 'unsubscribe failed'));
   }
 
-  subscribe<T>(topic: string): AsyncIterableIterator<T> {
-    return new Repeater<T>(async (push, stop) => {
-      const unsubscribe = await this.listen<T>(topic, (payload) => void push(payload));
-      await stop;
-      unsubscribe();
-    });
-  }
-
   close(): Promise<void> {
     return this.onClose();
   }
@@ -317,10 +307,3 @@ class ShardedPubSub extends PubSubEngine {
   }
 }
 
-/** type-graphql's `pubSub` option. */
-export function typeGraphqlPubSub(bus: EventBus) {
-  return {
-    publish: (topic: string, payload: unknown) => void bus.publish(topic, payload),
-    subscribe: (topic: string) => bus.subscribe(topic),
-  };
-}

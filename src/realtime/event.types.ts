@@ -1,12 +1,12 @@
 // The GraphQL shapes of live events: the contract's ChannelEvent union and its members.
-// Each resolves from the self-contained payload that crossed the bus (see topics.ts);
+// Each resolves from the self-contained payload that crossed the bus (see domain/topics.ts);
 // `type` names the union member.
 import { createUnionType, Field, ID, ObjectType } from 'type-graphql';
 import { UserType } from '../accounts/user.types';
 import { ChannelType } from '../channels/channel.types';
 import { MessageType, messageCursor } from '../messages/message.types';
-import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from './snapshots';
-import type { ChannelTopicEvent } from './topics';
+import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from '../domain/snapshots';
+import type { ChannelTopicEvent } from '../domain/topics';
 
 @ObjectType('MessageAdded')
 export class MessageAddedEvent {

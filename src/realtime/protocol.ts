@@ -6,7 +6,6 @@
 // subscribers that share a result (delivery.ts).
 import {
   createSourceEventStream,
-  type DocumentNode,
   type ExecutionResult,
   getOperationAST,
   GraphQLError,
@@ -369,4 +368,3 @@ class Subscription<S, E> implements Operation, StreamSink<unknown> {
   }
 }
 
-export type { DocumentNode };

@@ -1,17 +1,13 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { UserType } from '../accounts/user.types';
-import type { Services } from '../services';
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { ChannelEvent, type ChannelEventValue, MessageAddedEvent, type MessageAddedValue, messageAddedValue, toEventValue } from './event.types';
 import type { RealtimeService } from './realtime.service';
-import type { MessageSnapshot, UserSnapshot } from './snapshots';
-import type { ChannelTopicEvent } from './topics';
+import type { RealtimeContext } from './ws-server';
+import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
+import type { ChannelTopicEvent } from '../domain/topics';
 
-/** The graphql-ws context carries the engine, since type-graphql's `subscribe` functions get no resolver instance. */
-export interface RealtimeContext extends RequestContext {
-  realtime?: RealtimeService;
-}
 
 function engine(context: RealtimeContext): RealtimeService {
   // Subscriptions are served over graphql-ws only (ws-server.ts sets this).
@@ -25,13 +21,13 @@ function engine(context: RealtimeContext): RealtimeService {
  */
 @Resolver(() => UserType)
 export class RealtimeResolver {
-  constructor(private readonly services: Services) {}
+  constructor(private readonly realtime: RealtimeService) {}
 
   @Subscription(() => ChannelEvent, {
     description:
       'Live events of one channel the viewer may read. With `after` (a message\ncursor) it first replays, in order, every message sent after that cursor,\nthen continues live, with no gap and no duplicate even while others send.\nThe stream ends when the viewer leaves or is removed, or the channel is deleted.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { channelId: string; after?: string | null }, RealtimeContext>) =>
-      engine(context).channelEvents(context.viewer, args.channelId, args.after),
+      engine(context).channelEvents(context, args.channelId, args.after),
   })
   channelEvents(
     @Root() event: ChannelTopicEvent,
@@ -39,26 +35,26 @@ export class RealtimeResolver {
     @Arg('after', () => String, { nullable: true }) _after: string | null,
     @Ctx() context: RequestContext,
   ): ChannelEventValue {
-    // Each event runs with a fresh context (protocol.ts): its own EntityManager fork and loaders.
+    // Each event runs with a fresh context (protocol.ts): its own loaders.
     return toEventValue(event);
   }
 
   @Subscription(() => MessageAddedEvent, {
     description: 'Every new message by others in any channel the viewer belongs to, for unread badges and notifications.',
-    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, RealtimeContext>) => engine(context).inbox(context.viewer),
+    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, RealtimeContext>) => engine(context).inbox(context),
   })
   inbox(@Root() message: MessageSnapshot): MessageAddedValue {
     return messageAddedValue(message);
   }
 
   @Mutation(() => Boolean, { description: 'Tells the channel that the viewer is typing; nothing is stored.' })
-  setTyping(@Arg('channelId', () => ID) channelId: string, @CurrentUser() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return this.services.realtime.setTyping(ctx, viewer, channelId);
+  setTyping(@Arg('channelId', () => ID) channelId: string, @CurrentUser() _viewer: Viewer, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return this.realtime.setTyping(ctx, channelId);
   }
 
   @FieldResolver(() => Boolean, { description: 'True while the user has at least one open subscription connection on any server instance.' })
   online(@Root() user: UserSnapshot, @Ctx() context: RequestContext): Promise<boolean> {
-    const loader = context.loaders.get<string, boolean>('presence:online', (ids) => this.services.realtime.presence.areOnline(ids));
+    const loader = context.loaders.get<string, boolean>('presence:online', (ids) => this.realtime.presence.areOnline(ids));
     return loader.load(user.id);
   }
 }

@@ -1,20 +1,56 @@
-import { userLoader } from '../accounts/user.loader';
-import { findVisibleChannel, requireMembership } from '../channels/access';
-import { AUTHOR_COLUMNS, type AuthoredMessageRow, MESSAGE_COLUMNS, messageRowSnapshot, rowAuthor } from '../messages/message.rows';
-import { MESSAGE_CURSOR } from '../messages/message.types';
-import type { Services } from '../services';
-import type { RequestContext, Viewer } from '../shared/context';
+import type { RedisClient as Redis } from '../shared/redis';
+import { eventUser, type ChannelSnapshot, type MessageSnapshot, type UserSnapshot } from '../domain/snapshots';
+import { type ChannelTopicEvent, type MessageAddedEvent, Topic, type UserTopicEvent } from '../domain/topics';
+import { type RequestScope, requireViewer } from '../shared/context';
 import { NotFoundError, ResyncRequiredError, UnauthenticatedError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
-import { decodeIntCursor } from '../shared/relay';
-import type { Unsubscribe } from './event-bus';
+import type { Logger } from '../shared/logger';
+import type { ActionThrottle } from '../shared/rate-limit';
+import { ChannelEventStream, type ChannelStreamHost } from './channel-stream';
+import type { EventBus, Unsubscribe } from './event-bus';
 import { EventStream } from './event-stream';
 import { Presence } from './presence';
-import { eventUser } from './replay';
-import { ChannelEventStream, type ChannelStreamHost } from './channel-stream';
-import type { MessageSnapshot } from './snapshots';
-import { type ChannelTopicEvent, Topic, type UserTopicEvent } from './topics';
 import { TypingThrottle } from './typing';
+
+// What the realtime engine needs from the features: small interfaces they implement and the
+// composition root (app.ts) wires in. The engine knows no feature.
+
+/** Channel access (the channels feature). */
+export interface ChannelDirectory {
+  /** The channel if the viewer may read it, else null. */
+  findVisible(viewerId: string, channelId: string): Promise<{ channel: ChannelSnapshot } | null>;
+  /** The channel; NOT_FOUND when the viewer may not see it, FORBIDDEN when they are not a member. */
+  requireMember(viewerId: string, channelId: string): Promise<{ channel: ChannelSnapshot }>;
+  /** The ids of the user's channels. */
+  memberChannelIds(userId: string): Promise<string[]>;
+}
+
+/** Committed messages (the messages feature). */
+export interface MessageLog {
+  /** See ChannelStreamHost.replay. */
+  replay(channelId: string, afterSeq: number, options?: { beforeSeq?: number }): Promise<MessageAddedEvent[]>;
+  /** Messages by others in the channel since the user joined it, oldest first, at most `limit`. */
+  sinceJoined(userId: string, channelId: string, limit: number): Promise<MessageSnapshot[]>;
+  /** The seq a message cursor names (BAD_USER_INPUT on `field` otherwise). */
+  cursorSeq(cursor: string, field: string): number;
+}
+
+/** Users by id (the accounts feature). */
+export interface UserLookup {
+  load(scope: RequestScope, userId: string): Promise<UserSnapshot | null>;
+}
+
+export interface RealtimeDeps {
+  bus: EventBus;
+  logger: Logger;
+  /** Presence and typing state: Redis when configured (shared by instances), else this process. */
+  redis: Redis | null;
+  redisKeyPrefix: string;
+  throttle: ActionThrottle;
+  channels: ChannelDirectory;
+  messages: MessageLog;
+  users: UserLookup;
+}
 
 /** A resume further behind than this is refused with RESYNC_REQUIRED. */
 export const MAX_RESUME_MESSAGES = 1000;
@@ -35,21 +71,21 @@ export class RealtimeService {
   /** What channel streams need from here (channel-stream.ts). */
   private readonly streamHost: ChannelStreamHost;
 
-  constructor(private readonly services: Services) {
-    const prefix = services.config.redisKeyPrefix;
+  constructor(private readonly deps: RealtimeDeps) {
+    const { messages, logger } = deps;
     this.streamHost = {
-      bus: services.bus,
-      sql: services.sql,
+      bus: deps.bus,
+      replay: (channelId, afterSeq, options) => messages.replay(channelId, afterSeq, options),
       streamLive: () => {
         this.openStreams += 1;
       },
       streamEnded: () => {
         this.openStreams -= 1;
       },
-      replayFailed: (id, error) => services.logger.warn({ channelId: id, err: (error as Error).message }, 'channelEvents replay failed'),
+      replayFailed: (id, error) => logger.warn({ channelId: id, err: (error as Error).message }, 'channelEvents replay failed'),
     };
-    this.presence = new Presence(services.redis?.command ?? null, prefix, services.logger);
-    this.typing = new TypingThrottle(services.redis?.command ?? null, prefix);
+    this.presence = new Presence(deps.redis, deps.redisKeyPrefix, logger);
+    this.typing = new TypingThrottle(deps.redis, deps.redisKeyPrefix);
   }
 
   /** Streams that are subscribed and live on this instance (for tests and metrics). */
@@ -59,7 +95,7 @@ export class RealtimeService {
 
   // ---- graphql-ws connection hooks -------------------------------------------------
 
-  async connectionOpened(connectionId: number, viewer: Viewer | null): Promise<void> {
+  async connectionOpened(connectionId: number, viewer: { userId: string } | null): Promise<void> {
     if (viewer) await this.presence.connected(connectionId, viewer.userId);
   }
 
@@ -70,14 +106,15 @@ export class RealtimeService {
   // ---- typing -------------------------------------------------------------------------
 
   /** Publishes UserTyping at most once per user and channel per interval; nothing is stored. */
-  async setTyping(ctx: RequestContext, viewer: Viewer, channelId: string): Promise<boolean> {
-    await this.services.throttle.check('setTyping', viewer.userId);
-    const { channel } = await requireMembership(this.services.sql, viewer.userId, channelId);
+  async setTyping(scope: RequestScope, channelId: string): Promise<boolean> {
+    const viewer = requireViewer(scope);
+    await this.deps.throttle.check('setTyping', viewer.userId);
+    const { channel } = await this.deps.channels.requireMember(viewer.userId, channelId);
     if (!(await this.typing.acquire(channel.id, viewer.userId))) return true;
-    const user = await userLoader(ctx).load(viewer.userId);
+    const user = await this.deps.users.load(scope, viewer.userId);
     if (!user) throw new UnauthenticatedError();
     const event: ChannelTopicEvent = { type: 'UserTyping', channel, user: eventUser(user) };
-    await this.services.bus.publish(Topic.channel(channel.id), event);
+    await this.deps.bus.publish(Topic.channel(channel.id), event);
     return true;
   }
 
@@ -94,8 +131,8 @@ export class RealtimeService {
    * continue live. Without a cursor the stream starts from the channel's newest message
    * at the time of the check, the same way.
    */
-  async channelEvents(viewer: Viewer | null, channelId: string, after: string | null | undefined): Promise<AsyncIterableIterator<ChannelTopicEvent>> {
-    if (!viewer) throw new UnauthenticatedError();
+  async channelEvents(scope: RequestScope, channelId: string, after: string | null | undefined): Promise<AsyncIterableIterator<ChannelTopicEvent>> {
+    const viewer = requireViewer(scope);
     if (!isUuid(channelId)) throw new NotFoundError('Channel');
     const stream = new ChannelEventStream(this.streamHost, channelId.toLowerCase(), viewer.userId);
     try {
@@ -103,13 +140,13 @@ export class RealtimeService {
       // (a removal, the channel's deletion, a message) can be missed. Events of a channel
       // the viewer may not read are only held, and dropped with the refused stream.
       await stream.follow();
-      const access = await findVisibleChannel(this.services.sql, viewer.userId, stream.channelId);
+      const access = await this.deps.channels.findVisible(viewer.userId, stream.channelId);
       if (!access) throw new NotFoundError('Channel');
       const newest = access.channel.lastSeq;
       let start = newest;
       if (after !== undefined && after !== null) {
         // A cursor past the newest message cannot be right; resuming from the newest loses nothing.
-        start = Math.min(decodeIntCursor(MESSAGE_CURSOR, after, 'after'), newest);
+        start = Math.min(this.deps.messages.cursorSeq(after, 'after'), newest);
         if (newest - start > MAX_RESUME_MESSAGES) throw new ResyncRequiredError();
       }
       stream.start(start, newest);
@@ -128,9 +165,8 @@ export class RealtimeService {
    * without resubscribing; a channel joined meanwhile catches up on what was sent in it
    * since the membership began (a direct channel opened and written to at once).
    */
-  async inbox(viewer: Viewer | null): Promise<AsyncIterableIterator<MessageSnapshot>> {
-    if (!viewer) throw new UnauthenticatedError();
-    const { sql } = this.services;
+  async inbox(scope: RequestScope): Promise<AsyncIterableIterator<MessageSnapshot>> {
+    const viewer = requireViewer(scope);
     const stream = new EventStream<MessageSnapshot>();
     const followed = new Map<string, Promise<Unsubscribe | null>>();
     stream.onClose(() => {
@@ -164,8 +200,7 @@ export class RealtimeService {
         if (control) control.push(event);
         else applyControl(event);
       });
-      const memberships = await sql.query<{ channel_id: string }>('select channel_id from memberships where user_id = $1', [viewer.userId], 'inbox_channels');
-      for (const membership of memberships) follow(membership.channel_id, false);
+      for (const memberChannelId of await this.deps.channels.memberChannelIds(viewer.userId)) follow(memberChannelId, false);
       await Promise.all(followed.values());
       const queued = control;
       control = null;
@@ -187,7 +222,7 @@ export class RealtimeService {
   ): Promise<Unsubscribe | null> {
     const caughtUp = new Set<number>();
     let buffer: MessageSnapshot[] | null = catchUp ? [] : null;
-    const unsubscribe = await this.services.bus
+    const unsubscribe = await this.deps.bus
       .listen<ChannelTopicEvent>(Topic.channel(channelId), (event) => {
         if (event.type === 'ChannelDeleted') deleted();
         if (event.type !== 'MessageAdded') return;
@@ -195,7 +230,7 @@ export class RealtimeService {
         else if (!caughtUp.has(event.message.seq)) deliver(event.message);
       })
       .catch((error: Error) => {
-        this.services.logger.warn({ channelId, err: error.message }, 'inbox: could not follow a channel');
+        this.deps.logger.warn({ channelId, err: error.message }, 'inbox: could not follow a channel');
         return null;
       });
     if (!unsubscribe) return null;
@@ -205,23 +240,12 @@ export class RealtimeService {
     }
     if (buffer) {
       try {
-        const rows = await this.services.sql.query<AuthoredMessageRow>(
-          `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
-             from memberships mb
-             join messages m on m.channel_id = mb.channel_id and m.created_at >= mb.joined_at and m.author_id <> mb.user_id
-             join users u on u.id = m.author_id
-            where mb.channel_id = $1 and mb.user_id = $2
-            order by m.seq limit $3`,
-          [channelId, viewerId, INBOX_CATCH_UP_LIMIT],
-          'inbox_catch_up',
-        );
-        for (const row of rows) {
-          const message = messageRowSnapshot(row, rowAuthor(row));
+        for (const message of await this.deps.messages.sinceJoined(viewerId, channelId, INBOX_CATCH_UP_LIMIT)) {
           caughtUp.add(message.seq);
           deliver(message);
         }
       } catch (error) {
-        this.services.logger.warn({ channelId, err: (error as Error).message }, 'inbox: catch-up failed');
+        this.deps.logger.warn({ channelId, err: (error as Error).message }, 'inbox: catch-up failed');
       }
       const arrived = buffer;
       buffer = null;
@@ -234,7 +258,7 @@ export class RealtimeService {
 
   /** Listens on a topic and stops listening when the stream ends. */
   private async listenUntilClosed<T>(stream: Pick<EventStream<unknown>, 'isClosed' | 'onClose'>, topic: string, onEvent: (event: T) => void): Promise<void> {
-    const unsubscribe = await this.services.bus.listen<T>(topic, (event) => {
+    const unsubscribe = await this.deps.bus.listen<T>(topic, (event) => {
       if (!stream.isClosed) onEvent(event);
     });
     stream.onClose(unsubscribe);

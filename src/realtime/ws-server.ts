@@ -1,19 +1,40 @@
 import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { parseBearer } from '../accounts/session.service';
-import { RevocationWatcher } from '../accounts/revocation';
-import { createRequestContext, type Viewer } from '../shared/context';
-import { formatError, operationName } from '../shared/errors';
-import type { Services } from '../services';
-import type { RealtimeContext } from './realtime.resolver';
+import type { Config } from '../config';
+import { createRequestContext, type RequestContext, type Viewer } from '../shared/context';
+import { type ErrorSink, formatError, operationName } from '../shared/errors';
 import { clientIp, headerValue } from '../shared/http';
 import { CostLimiter, DocumentCache } from '../shared/limits';
 import type { QueryExecutor } from '../shared/jit';
+import type { Logger } from '../shared/logger';
 import { ServerCloseCode } from './close-code';
 import { EventRenderer } from './delivery';
+import type { EventBus } from './event-bus';
 import { ProtocolServer } from './protocol';
+import type { RealtimeService } from './realtime.service';
+import { RevocationWatcher } from './revocation';
 import { serveGraphqlWs, type TransportExtra } from './ws-transport';
+
+/** Who a connection_init's `authorization` belongs to (the accounts feature's sessions). */
+export interface Authenticator {
+  /** The viewer of an `Authorization` value (`Bearer <token>` or the bare token), or null when it is not a live session. */
+  authenticateHeader(authorization: unknown): Promise<Viewer | null>;
+}
+
+export interface WsGatewayDeps {
+  config: Pick<Config, 'ws' | 'limits' | 'trustProxy'>;
+  logger: Logger;
+  bus: EventBus;
+  sessions: Authenticator;
+  realtime: RealtimeService;
+  errors: ErrorSink;
+}
+
+/** The graphql-ws context carries the engine, since type-graphql's `subscribe` functions get no resolver instance. */
+export interface RealtimeContext extends RequestContext {
+  realtime?: RealtimeService;
+}
 
 /** What a connection keeps after connection_init: only what its operations need. */
 interface ConnectionState {
@@ -43,13 +64,13 @@ export class WsGateway {
   private readonly socketsBySession = new SocketIndex();
   private readonly socketsByUser = new SocketIndex();
   private nextConnectionId = 1;
-  /** Closes sockets whose session is revoked on any instance (accounts/revocation.ts). */
+  /** Closes sockets whose session is revoked on any instance (revocation.ts). */
   private readonly revocations: RevocationWatcher;
 
-  constructor(httpServer: http.Server, schema: GraphQLSchema, services: Services, executor: QueryExecutor) {
-    const { logger, errors } = services;
-    this.revocations = new RevocationWatcher(services.bus, logger, (sessionIds) => this.closeSessions(sessionIds));
-    const { ws: wsConfig, limits } = services.config;
+  constructor(httpServer: http.Server, schema: GraphQLSchema, executor: QueryExecutor, deps: WsGatewayDeps) {
+    const { logger, errors, sessions, realtime } = deps;
+    this.revocations = new RevocationWatcher(deps.bus, logger, (sessionIds) => this.closeSessions(sessionIds));
+    const { ws: wsConfig, limits, trustProxy } = deps.config;
     this.wss = new WebSocketServer({
       server: httpServer,
       path: '/graphql',
@@ -72,7 +93,7 @@ export class WsGateway {
           const raw = params?.authorization ?? params?.Authorization;
           let viewer: Viewer | null = null;
           if (raw !== undefined && raw !== null && raw !== '') {
-            viewer = await services.sessions.authenticate(parseBearer(raw));
+            viewer = await sessions.authenticateHeader(raw);
             // Closed with 4403 Forbidden.
             if (!viewer) return false;
           }
@@ -84,18 +105,18 @@ export class WsGateway {
             viewer,
             connectionId: this.nextConnectionId++,
             socket,
-            ip: clientIp(request, services.config.trustProxy),
+            ip: clientIp(request, trustProxy),
             userAgent: headerValue(request.headers['user-agent']),
           };
           if (viewer) this.track(socket, viewer);
           // Presence: online from here until the socket closes (realtime/presence.ts).
-          await services.realtime.connectionOpened(state.connectionId, viewer);
+          await realtime.connectionOpened(state.connectionId, viewer);
           return state;
         },
         onClose: (state) => {
           if (!state) return;
           if (state.viewer) this.untrack(state.socket, state.viewer);
-          void services.realtime.connectionClosed(state.connectionId);
+          void realtime.connectionClosed(state.connectionId);
         },
         prepare: (_state, payload, active) => {
           if (active > wsConfig.maxSubscriptionsPerConnection) {
@@ -111,13 +132,13 @@ export class WsGateway {
         },
         // The realtime engine rides along for type-graphql's subscribe functions.
         context: (state): RealtimeContext =>
-          createRequestContext(services, {
+          createRequestContext({
             requestId: null,
             transport: 'ws' as const,
             viewer: state.viewer,
             ip: state.ip,
             userAgent: state.userAgent,
-            realtime: services.realtime,
+            realtime,
           }),
         // The same masking as over HTTP (shared/errors.ts), with this connection's viewer for the error log.
         mask: (state, raw, operationType): GraphQLFormattedError[] =>

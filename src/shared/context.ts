@@ -1,6 +1,5 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import type { SqlPool } from './sql';
+import { UnauthenticatedError } from './errors';
 
 /** Who is making the request: set when a valid bearer token came with it. */
 export interface Viewer {
@@ -27,38 +26,27 @@ export class Loaders {
   }
 }
 
+/**
+ * What every service method gets about its request: who asks (null when signed out), from
+ * where, and the request's loaders. The GraphQL context is one.
+ */
+export interface RequestScope {
+  readonly viewer: Viewer | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  readonly loaders: Loaders;
+}
+
 /** The GraphQL context, over HTTP and over graphql-ws alike. */
-export interface RequestContext {
+export interface RequestContext extends RequestScope {
   /** The HTTP request id (x-request-id); null over graphql-ws. */
   requestId: string | null;
   transport: 'http' | 'ws';
-  /** A fork of the ORM's EntityManager for this request (or subscription event). */
-  em: EntityManager;
-  /** Plain SQL for hot reads (shared by the instance). */
-  sql: SqlPool;
-  viewer: Viewer | null;
-  ip: string | null;
-  userAgent: string | null;
-  loaders: Loaders;
 }
 
-/** The lazily created parts of a context: nothing is allocated for what a request does not use. */
-class LazyContextParts {
-  private fork: EntityManager | undefined;
+/** The lazily created part of a context: nothing is allocated for what a request does not use. */
+class LazyLoaders {
   private requestLoaders: Loaders | undefined;
-
-  constructor(
-    private readonly orm: MikroORM,
-    readonly sql: SqlPool,
-  ) {}
-
-  get em(): EntityManager {
-    return (this.fork ??= this.orm.em.fork());
-  }
-
-  set em(fork: EntityManager) {
-    this.fork = fork;
-  }
 
   get loaders(): Loaders {
     return (this.requestLoaders ??= new Loaders());
@@ -66,14 +54,15 @@ class LazyContextParts {
 }
 
 /**
- * A request's context with its EntityManager forked and its loaders created on first use:
- * requests served by plain SQL (sessions, history, sends) never pay for a fork, and a
- * subscription event that reads nothing creates nothing. Extra fields (the realtime engine
- * for graphql-ws) come along as given.
+ * A request's context with its loaders created on first use: a subscription event that reads
+ * nothing creates nothing. Extra fields (the realtime engine for graphql-ws) come along as given.
  */
-export function createRequestContext<F extends Omit<RequestContext, 'em' | 'sql' | 'loaders'>>(
-  { orm, sql }: { orm: MikroORM; sql: SqlPool },
-  fields: F,
-): F & RequestContext {
-  return Object.assign(new LazyContextParts(orm, sql), fields) as unknown as F & RequestContext;
+export function createRequestContext<F extends Omit<RequestContext, 'loaders'>>(fields: F): F & RequestContext {
+  return Object.assign(new LazyLoaders(), fields) as unknown as F & RequestContext;
+}
+
+/** The signed-in viewer of a scope; UNAUTHENTICATED when signed out. */
+export function requireViewer(scope: Pick<RequestScope, 'viewer'>): Viewer {
+  if (!scope.viewer) throw new UnauthenticatedError();
+  return scope.viewer;
 }

@@ -125,21 +125,23 @@ export function operationName(operationType: string | undefined, error: GraphQLE
   return `${operationType ? ROOT_TYPES[operationType] ?? operationType : 'Operation'}.${root}`;
 }
 
-/** A class-validator failure (type-graphql's ArgumentValidationError) as BAD_USER_INPUT naming the innermost field. */
-function validationError(original: unknown): BadUserInputError | null {
-  const errors = (original as { extensions?: { validationErrors?: unknown[] } } | null)?.extensions?.validationErrors;
-  if (!(original instanceof Error) || original.name !== 'ArgumentValidationError' || !Array.isArray(errors)) return null;
-  let current = errors[0] as { property?: string; constraints?: Record<string, string>; children?: unknown[] } | undefined;
-  const message = current?.constraints ? Object.values(current.constraints)[0] : undefined;
-  while (current?.children && current.children.length > 0) current = current.children[0] as typeof current;
-  return new BadUserInputError(current?.property ?? 'input', message ?? 'Invalid input.');
+/** Where an unexpected error happened (for the error log). */
+export interface ErrorDetails {
+  operation?: string | null;
+  userId?: string | null;
+  requestId?: string | null;
+}
+
+/** Records an unexpected error; returns the id clients see as `extensions.errorId` (ops/error-recorder.ts). */
+export interface ErrorSink {
+  record(error: unknown, details?: ErrorDetails): string;
 }
 
 /**
  * The one formatter for both transports (Apollo over HTTP, graphql-ws), applied to the
  * response's errors rather than around every field (a per-field middleware costs a promise
  * per field on every result): coded errors pass, graphql-js request errors pass with their
- * own code, input validation becomes BAD_USER_INPUT, an unreachable database or Redis
+ * own code, an unreachable database or Redis
  * becomes SERVICE_UNAVAILABLE, and anything else is recorded (`onUnexpected` returns the
  * errorId) and masked as INTERNAL_SERVER_ERROR with nothing internal.
  */
@@ -150,7 +152,7 @@ export function formatError(
 ): GraphQLFormattedError {
   const graphqlError = error instanceof GraphQLError ? error : undefined;
   const original = graphqlError?.originalError ?? error;
-  const coded = original instanceof AppError ? original : validationError(original);
+  const coded = original instanceof AppError ? original : null;
   if (coded) {
     return { message: coded.message, locations: formatted.locations, path: formatted.path, extensions: { ...coded.extensions } };
   }
@@ -185,5 +187,5 @@ export function formatError(
 export function isUnexpected(error: GraphQLError): boolean {
   const original = error.originalError;
   if (!original || original instanceof GraphQLError) return false;
-  return validationError(original) === null && !isConnectionFailure(original);
+  return !isConnectionFailure(original);
 }

@@ -1,21 +1,18 @@
 import path from 'node:path';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import type { MigrationObject } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { Client } from 'pg';
-import { User } from '../accounts/user.entity';
-import { Session } from '../accounts/session.entity';
-import { ActivityEntry } from '../accounts/activity.entity';
-import { Channel } from '../channels/channel.entity';
-import { Membership } from '../channels/membership.entity';
-import { Message, Vote } from '../messages/message.entity';
-import { ErrorLogEntry } from '../ops/error-log.entity';
-import { migrationsList } from '../../migrations';
 import type { Logger } from './logger';
-
-export const entities = [User, Session, ActivityEntry, Channel, Membership, Message, Vote, ErrorLogEntry];
 
 /** The project root, whether running from src/ (ts-jest) or dist/src/ (compiled). */
 export const projectRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+
+/** What the ORM manages: the app's entities (the schema) and its migrations, given by the composition root (src/database.ts). */
+export interface OrmSchema {
+  entities: Options['entities'];
+  migrations: MigrationObject[];
+}
 
 export interface OrmSettings {
   databaseUrl: string;
@@ -26,15 +23,15 @@ export interface OrmSettings {
   connect?: boolean;
 }
 
-export function ormOptions(settings: OrmSettings): Options {
+export function ormOptions(schema: OrmSchema, settings: OrmSettings): Options {
   return defineConfig({
     clientUrl: settings.databaseUrl,
-    entities,
+    entities: schema.entities,
     // The app connects in start(); init only discovers metadata.
     connect: settings.connect ?? true,
     extensions: [Migrator],
     forceUtcTimezone: true,
-    // Entities are discovered from the list above, never from folders or TS sources.
+    // Entities are discovered from the given list, never from folders or TS sources.
     discovery: { warnWhenNoEntities: true },
     allowGlobalContext: false,
     // Loads only what each request asks for; field resolvers batch with DataLoader.
@@ -64,13 +61,13 @@ export function ormOptions(settings: OrmSettings): Options {
       transactional: true,
       silent: true,
       allOrNothing: true,
-      migrationsList,
+      migrationsList: schema.migrations,
     },
   });
 }
 
-export async function createOrm(settings: OrmSettings): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(settings));
+export async function createOrm(schema: OrmSchema, settings: OrmSettings): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(schema, settings));
 }
 
 /** Any constant works; it only has to be the same for every instance of this app. */

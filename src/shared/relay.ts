@@ -26,6 +26,14 @@ export interface Connection<T> {
   pageInfo: PageInfo;
 }
 
+/** A connection of these edges, its start and end cursors taken from them. */
+export function connectionOf<T>(edges: Edge<T>[], { hasNextPage, hasPreviousPage }: { hasNextPage: boolean; hasPreviousPage: boolean }): Connection<T> {
+  return {
+    edges,
+    pageInfo: { hasNextPage, hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
+  };
+}
+
 /** `XEdge` and `XConnection` object types for a node type, as in TypeGraphQL's generic-types example. */
 export function connectionTypes<T extends object>(name: string, nodeType: ClassType<T>) {
   @ObjectType(`${name}Edge`)

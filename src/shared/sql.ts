@@ -1,8 +1,8 @@
-// The hot data path: plain parameterized SQL on a `pg` pool, next to MikroORM. Requests that
-// run thousands of times a second (session lookups, channel access, history, sends) read and
-// write rows here without query building or entity hydration; everything else uses the ORM.
+// The one way requests reach PostgreSQL: plain parameterized SQL (`$1..$n`) on a `pg` pool,
+// written only in the features' `*.queries.ts` modules. MikroORM keeps the schema (entities,
+// migrations); it serves no request.
 import type DataLoader from 'dataloader';
-import { Pool, type QueryConfig } from 'pg';
+import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { sharedBatchLoader } from './batch';
 import type { Logger } from './logger';
 
@@ -14,7 +14,22 @@ export interface SqlSettings {
   logger: Logger;
 }
 
-export class SqlPool {
+/** Runs statements: the pool (each statement autocommitted) or one transaction (SqlPool.transaction). */
+export interface SqlClient {
+  /**
+   * Rows of one statement. A `name` makes it a prepared statement, parsed and planned once
+   * per connection: give one to every statement the hot path repeats.
+   */
+  query<R>(text: string, values?: readonly unknown[], name?: string): Promise<R[]>;
+}
+
+function queryConfig(text: string, values: readonly unknown[] | undefined, name: string | undefined): QueryConfig {
+  const config: QueryConfig = { text, values: values as unknown[] | undefined };
+  if (name) config.name = name;
+  return config;
+}
+
+export class SqlPool implements SqlClient {
   private readonly pool: Pool;
   private readonly listeners = new Set<(text: string) => void>();
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
@@ -51,19 +66,58 @@ export class SqlPool {
     return () => this.listeners.delete(listener);
   }
 
-  /**
-   * Rows of one statement (autocommitted). A `name` makes it a prepared statement, parsed
-   * and planned once per connection: give one to every statement the hot path repeats.
-   */
+  /** Rows of one statement (autocommitted); see SqlClient. */
   async query<R>(text: string, values?: readonly unknown[], name?: string): Promise<R[]> {
-    for (const listener of this.listeners) listener(text);
-    const config: QueryConfig = { text, values: values as unknown[] | undefined };
-    if (name) config.name = name;
-    const result = await this.pool.query(config);
+    this.notify(text);
+    const result = await this.pool.query(queryConfig(text, values, name));
     return result.rows as R[];
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection: committed when it resolves, rolled back
+   * when it throws (the error passes on). For the locking writes (`for update`, counters).
+   */
+  async transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: unknown;
+    try {
+      await client.query('begin');
+      const result = await work({ query: (text, values, name) => this.run(client, text, values, name) });
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch((rollbackError: unknown) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      // A connection that could not roll back is dropped rather than reused.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  private async run<R>(client: PoolClient, text: string, values: readonly unknown[] | undefined, name: string | undefined): Promise<R[]> {
+    this.notify(text);
+    const result = await client.query(queryConfig(text, values, name));
+    return result.rows as R[];
+  }
+
+  private notify(text: string): void {
+    for (const listener of this.listeners) listener(text);
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** The constraint a statement broke with unique_violation (23505), or null for any other error. */
+export function uniqueViolation(error: unknown): string | null {
+  const err = error as { code?: string; constraint?: string } | null;
+  return err?.code === '23505' ? (err.constraint ?? '') : null;
+}
+
+/** `%`, `_` and `\` match literally inside a LIKE pattern (with `escape '\'`). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

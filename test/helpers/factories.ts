@@ -39,8 +39,8 @@ export async function createUser(app: App, overrides: Partial<{ username: string
   });
   const publicChannel = await em.findOneOrFail(Channel, { name: DEFAULT_CHANNEL_NAME });
   em.create(Membership, { channel: publicChannel, user });
-  const { token } = await sessions.create(em, user, { ip: '127.0.0.1', userAgent: 'jest' });
   await em.flush();
   await em.getConnection().execute('update channels set member_count = member_count + 1 where id = ?', [publicChannel.id]);
+  const token = await sessions.create(app.services.sql, user.id, { ip: '127.0.0.1', userAgent: 'jest' });
   return { id: user.id, username, email, password, token };
 }

@@ -3,8 +3,8 @@
 import type { App } from '../../src/app';
 import { Channel, ChannelKind, DEFAULT_CHANNEL_NAME } from '../../src/channels/channel.entity';
 import { MemberRole, Membership } from '../../src/channels/membership.entity';
-import type { ChannelTopicEvent } from '../../src/realtime/topics';
-import { Topic } from '../../src/realtime/topics';
+import type { ChannelTopicEvent } from '../../src/domain/topics';
+import { Topic } from '../../src/domain/topics';
 import { gql, gqlOk, type GraphQLResponse } from './graphql';
 import { uniqueName } from './factories';
 

@@ -4,7 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createOrm, migrateWithLock } from '../../src/shared/orm';
+import { migrateWithLock } from '../../src/shared/orm';
+import { createAppOrm } from '../../src/database';
 import { exited, freePort, waitFor } from '../../scripts/lib/processes';
 
 export { freePort, haveRedisBinaries, PrivateRedisCluster } from '../../scripts/lib/processes';
@@ -69,7 +70,7 @@ export class PrivatePostgres {
     await admin.connect();
     await admin.query('create database chat');
     await admin.end();
-    const orm = await createOrm({ databaseUrl: pg.url });
+    const orm = await createAppOrm({ databaseUrl: pg.url });
     await migrateWithLock(orm, pg.url);
     await orm.close(true);
     return pg;

@@ -4,8 +4,8 @@ import { userSnapshot } from '../../src/accounts/user.types';
 import { Channel } from '../../src/channels/channel.entity';
 import { Message } from '../../src/messages/message.entity';
 import { messageSnapshot } from '../../src/messages/message.types';
-import type { MessageSnapshot } from '../../src/realtime/snapshots';
-import { Topic } from '../../src/realtime/topics';
+import type { MessageSnapshot } from '../../src/domain/snapshots';
+import { Topic } from '../../src/domain/topics';
 import { gqlOk } from './graphql';
 import type { TestApp } from './app';
 

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
-import { createOrm, migrateWithLock } from '../../src/shared/orm';
+import { migrateWithLock } from '../../src/shared/orm';
+import { createAppOrm } from '../../src/database';
 import { startEmbeddedPostgres } from '../../src/shared/embedded-postgres';
 import { createLogger } from '../../src/shared/logger';
 import { BASE_URL_ENV, databaseUrl, REDIS_URL_ENV, RUN_ID_ENV, templateDatabaseName, workerDatabaseName } from './test-infra';
@@ -32,7 +33,7 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
     const template = templateDatabaseName(runId);
     await admin.query(`drop database if exists "${template}" with (force)`);
     await admin.query(`create database "${template}"`);
-    const orm = await createOrm({ databaseUrl: databaseUrl(baseUrl, template) });
+    const orm = await createAppOrm({ databaseUrl: databaseUrl(baseUrl, template) });
     try {
       await migrateWithLock(orm, databaseUrl(baseUrl, template));
     } finally {

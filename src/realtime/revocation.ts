@@ -1,5 +1,5 @@
-import type { BusListener, EventBus } from '../realtime/event-bus';
-import { type SessionTopicEvent, Topic } from '../realtime/topics';
+import type { BusListener, EventBus } from './event-bus';
+import { type SessionTopicEvent, Topic } from '../domain/topics';
 import type { Viewer } from '../shared/context';
 import type { Logger } from '../shared/logger';
 

@@ -38,3 +38,8 @@ export interface MessageSnapshot {
   upvotes: number;
   downvotes: number;
 }
+
+/** A user as events carry it: without the email (payloads travel through Redis to every subscriber). */
+export function eventUser(user: UserSnapshot): UserSnapshot {
+  return { ...user, email: null };
+}

@@ -23,6 +23,8 @@ export type ChannelTopicEvent =
   | { type: 'ChannelUpdated'; channel: ChannelSnapshot }
   | { type: 'ChannelDeleted'; channelId: string };
 
+export type MessageAddedEvent = Extract<ChannelTopicEvent, { type: 'MessageAdded' }>;
+
 /**
  * Events on a user's topic. The inbox follows the channel topics of the user's channels;
  * these tell it (and open channelEvents streams) when that set changes.

@@ -1,0 +1,213 @@
+// Every SQL statement on the accounts tables: users, sessions, activity_log.
+import type { UserSnapshot } from '../domain/snapshots';
+import type { SqlClient, SqlPool } from '../shared/sql';
+import type { ActivityAction } from './activity.entity';
+
+export interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  bio: string | null;
+  email: string;
+  created_at: Date;
+}
+
+interface UserKeyRow extends UserRow {
+  username_key: string;
+}
+
+/** A user with the password hash, for sign-in and password changes only. */
+export interface UserWithPasswordRow extends UserRow {
+  password_hash: string;
+}
+
+export interface SessionRow {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  last_used_at: Date | string;
+  expires_at: Date | string;
+  revoked_at: Date | string | null;
+}
+
+export interface ActivityRow {
+  id: string;
+  action: ActivityAction;
+  channel_id: string | null;
+  at: Date;
+}
+
+/** The user columns, qualified with the alias `u`. */
+const USER_COLUMNS = 'u.id, u.username, u.display_name, u.bio, u.email, u.created_at';
+
+export function userRowSnapshot(row: UserRow): UserSnapshot {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    bio: row.bio,
+    email: row.email,
+    createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+  };
+}
+
+// ---- users ----
+
+/** Users by id; the lookups of concurrent requests share one statement (instance-wide). */
+export function usersByIdLoader(sql: SqlPool) {
+  return sql.batchLoader<string, UserSnapshot | null>('users_by_id', async (ids) => {
+    const wanted = [...new Set(ids)];
+    const rows = await sql.query<UserRow>(`select ${USER_COLUMNS} from users u where u.id = any($1::uuid[])`, [wanted], 'users_by_id');
+    const byId = new Map(rows.map((row) => [row.id, userRowSnapshot(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
+export async function findUserById(db: SqlClient, id: string): Promise<UserSnapshot | null> {
+  const rows = await db.query<UserRow>(`select ${USER_COLUMNS} from users u where u.id = $1`, [id]);
+  return rows[0] ? userRowSnapshot(rows[0]) : null;
+}
+
+export async function findUserByUsernameKey(db: SqlClient, key: string): Promise<UserSnapshot | null> {
+  const rows = await db.query<UserRow>(`select ${USER_COLUMNS} from users u where u.username_key = $1`, [key]);
+  return rows[0] ? userRowSnapshot(rows[0]) : null;
+}
+
+/** The user with their password hash, by id, email or username key. */
+export async function findUserWithPassword(db: SqlClient, by: { id: string } | { email: string } | { usernameKey: string }): Promise<UserWithPasswordRow | null> {
+  const [column, value] = 'id' in by ? ['id', by.id] : 'email' in by ? ['email', by.email] : ['username_key', by.usernameKey];
+  const rows = await db.query<UserWithPasswordRow>(`select ${USER_COLUMNS}, u.password_hash from users u where u.${column} = $1`, [value]);
+  return rows[0] ?? null;
+}
+
+/** Which of an email and a username key are taken already. */
+export async function takenIdentifiers(db: SqlClient, email: string, usernameKey: string): Promise<{ email: boolean; username: boolean }> {
+  const rows = await db.query<{ email: string; username_key: string }>('select email, username_key from users where email = $1 or username_key = $2', [email, usernameKey]);
+  return { email: rows.some((row) => row.email === email), username: rows.some((row) => row.username_key === usernameKey) };
+}
+
+export interface NewUser {
+  email: string;
+  username: string;
+  usernameKey: string;
+  displayName: string;
+  passwordHash: string;
+}
+
+export async function insertUser(db: SqlClient, id: string, user: NewUser): Promise<UserSnapshot> {
+  const rows = await db.query<UserRow>(
+    `insert into users as u (id, email, username, username_key, display_name, bio, password_hash) values ($1, $2, $3, $4, $5, null, $6)
+     returning ${USER_COLUMNS}`,
+    [id, user.email, user.username, user.usernameKey, user.displayName, user.passwordHash],
+  );
+  return userRowSnapshot(rows[0]);
+}
+
+export async function updatePasswordHash(db: SqlClient, userId: string, passwordHash: string, { touch }: { touch: boolean }): Promise<void> {
+  await db.query(`update users set password_hash = $2${touch ? ', updated_at = now()' : ''} where id = $1`, [userId, passwordHash]);
+}
+
+/** Sets the given fields (an absent one stays as it is); null when there is no such user. */
+export async function updateProfile(db: SqlClient, userId: string, changes: { displayName?: string; bio?: string | null }): Promise<UserSnapshot | null> {
+  const values: unknown[] = [userId];
+  const sets: string[] = [];
+  if (changes.displayName !== undefined) sets.push(`display_name = $${values.push(changes.displayName)}`);
+  if (changes.bio !== undefined) sets.push(`bio = $${values.push(changes.bio)}`);
+  const rows =
+    sets.length === 0
+      ? await db.query<UserRow>(`select ${USER_COLUMNS} from users u where u.id = $1`, values)
+      : await db.query<UserRow>(`update users as u set ${sets.join(', ')}, updated_at = now() where u.id = $1 returning ${USER_COLUMNS}`, values);
+  return rows[0] ? userRowSnapshot(rows[0]) : null;
+}
+
+/** Users by username key, optionally those whose username key or lowercased display name matches a LIKE pattern. */
+export async function listUsers(db: SqlClient, pattern: string | null, afterKey: string | null, limit: number): Promise<Array<UserSnapshot & { usernameKey: string }>> {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  if (pattern !== null) {
+    const p = `$${values.push(pattern)}`;
+    conditions.push(`(u.username_key like ${p} escape '\\' or lower(u.display_name) like ${p} escape '\\')`);
+  }
+  if (afterKey !== null) conditions.push(`u.username_key > $${values.push(afterKey)}`);
+  const rows = await db.query<UserKeyRow>(
+    `select ${USER_COLUMNS}, u.username_key from users u${conditions.length > 0 ? ` where ${conditions.join(' and ')}` : ''}
+      order by u.username_key limit $${values.push(limit)}`,
+    values,
+  );
+  return rows.map((row) => ({ ...userRowSnapshot(row), usernameKey: row.username_key }));
+}
+
+// ---- sessions ----
+
+/** Sessions by token hash; the lookups of concurrent requests share one statement. */
+export function sessionsByTokenHash(db: SqlClient, hashes: readonly string[]): Promise<SessionRow[]> {
+  return db.query<SessionRow>(
+    'select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = any($1::text[])',
+    [hashes],
+    'sessions_by_token_hash',
+  );
+}
+
+export async function touchSession(db: SqlClient, sessionId: string, at: Date): Promise<void> {
+  await db.query('update sessions set last_used_at = $1 where id = $2 and revoked_at is null', [at, sessionId], 'sessions_touch');
+}
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  tokenHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export async function insertSession(db: SqlClient, session: NewSession): Promise<void> {
+  await db.query(
+    'insert into sessions (id, user_id, token_hash, created_at, last_used_at, expires_at, revoked_at, ip, user_agent) values ($1, $2, $3, $4, $4, $5, null, $6, $7)',
+    [session.id, session.userId, session.tokenHash, session.createdAt, session.expiresAt, session.ip, session.userAgent],
+  );
+}
+
+/** True when the session was live and is now revoked. */
+export async function revokeSession(db: SqlClient, sessionId: string): Promise<boolean> {
+  const rows = await db.query('update sessions set revoked_at = now() where id = $1 and revoked_at is null returning id', [sessionId]);
+  return rows.length > 0;
+}
+
+/** Revokes every live session of the user but one; the ids revoked. */
+export async function revokeOtherSessions(db: SqlClient, userId: string, keepSessionId: string): Promise<string[]> {
+  const rows = await db.query<{ id: string }>('update sessions set revoked_at = now() where user_id = $1 and id <> $2 and revoked_at is null returning id', [userId, keepSessionId]);
+  return rows.map((row) => row.id);
+}
+
+/** Whether the user has signed in from this address before. */
+export async function hasSessionFrom(db: SqlClient, userId: string, ip: string): Promise<boolean> {
+  const rows = await db.query('select 1 from sessions where user_id = $1 and ip = $2 limit 1', [userId, ip]);
+  return rows.length > 0;
+}
+
+// ---- activity_log ----
+
+export interface ActivityDetails {
+  channelId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export async function insertActivity(db: SqlClient, userId: string, action: ActivityAction, details: ActivityDetails): Promise<void> {
+  await db.query('insert into activity_log (user_id, action, channel_id, at, ip, user_agent) values ($1, $2, $3, now(), $4, $5)', [
+    userId,
+    action,
+    details.channelId ?? null,
+    details.ip ?? null,
+    details.userAgent?.slice(0, 512) ?? null,
+  ]);
+}
+
+/** The user's entries newest first, below `beforeId` when given. */
+export function listActivity(db: SqlClient, userId: string, beforeId: number | null, limit: number): Promise<ActivityRow[]> {
+  return beforeId === null
+    ? db.query<ActivityRow>('select id, action, channel_id, at from activity_log where user_id = $1 order by id desc limit $2', [userId, limit])
+    : db.query<ActivityRow>('select id, action, channel_id, at from activity_log where user_id = $1 and id < $2 order by id desc limit $3', [userId, beforeId, limit]);
+}

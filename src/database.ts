@@ -1,0 +1,26 @@
+// The app's database schema as MikroORM knows it: every entity and every migration. The ORM
+// owns the schema (entities, migrations, the schema-drift test); requests reach the tables
+// through each feature's `*.queries.ts` module on the `pg` pool (shared/sql.ts).
+import { migrationsList } from '../migrations';
+import { ActivityEntry } from './accounts/activity.entity';
+import { Session } from './accounts/session.entity';
+import { User } from './accounts/user.entity';
+import { Channel } from './channels/channel.entity';
+import { Membership } from './channels/membership.entity';
+import { Message, Vote } from './messages/message.entity';
+import { ErrorLogEntry } from './ops/error-log.entity';
+import { createOrm, ormOptions, type OrmSchema, type OrmSettings } from './shared/orm';
+
+export const appSchema: OrmSchema = {
+  entities: [User, Session, ActivityEntry, Channel, Membership, Message, Vote, ErrorLogEntry],
+  migrations: migrationsList,
+};
+
+/** The ORM over the app's entities and migrations. */
+export function createAppOrm(settings: OrmSettings) {
+  return createOrm(appSchema, settings);
+}
+
+export function appOrmOptions(settings: OrmSettings) {
+  return ormOptions(appSchema, settings);
+}

@@ -1,0 +1,230 @@
+// Every SQL statement on the messages tables: messages, votes (and the send_messages function
+// of the migrations), with the conversion of their rows to the snapshots resolvers and events use.
+import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
+import type { SqlClient } from '../shared/sql';
+
+export interface MessageRow {
+  id: string;
+  channel_id: string;
+  seq: string | number;
+  author_id: string;
+  body: string | null;
+  created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+  upvotes: number;
+  downvotes: number;
+}
+
+/** The columns every message query selects, qualified with the alias `m`. */
+const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes';
+
+/** A message row joined with its author (`join users u on u.id = m.author_id`). */
+export interface AuthoredMessageRow extends MessageRow {
+  author_username: string;
+  author_display_name: string;
+  author_bio: string | null;
+  author_created_at: Date;
+}
+
+/** The author columns of an AuthoredMessageRow. */
+const AUTHOR_COLUMNS = 'u.username as author_username, u.display_name as author_display_name, u.bio as author_bio, u.created_at as author_created_at';
+
+/** The author of an AuthoredMessageRow, as events carry it (no email). */
+export function rowAuthor(row: AuthoredMessageRow): UserSnapshot {
+  return { id: row.author_id, username: row.author_username, displayName: row.author_display_name, bio: row.author_bio, email: null, createdAt: row.author_created_at };
+}
+
+export function messageRowSnapshot(row: MessageRow, author?: UserSnapshot): MessageSnapshot {
+  const deleted = row.deleted_at !== null;
+  return {
+    id: row.id,
+    channelId: row.channel_id,
+    seq: Number(row.seq),
+    authorId: row.author_id,
+    author,
+    body: deleted ? null : row.body,
+    createdAt: row.created_at,
+    editedAt: row.edited_at,
+    deleted,
+    upvotes: row.upvotes,
+    downvotes: row.downvotes,
+  };
+}
+
+/** A copy of the message with its author (cached snapshots are shared, never changed). */
+export function withAuthor(message: MessageSnapshot, author: UserSnapshot | undefined): MessageSnapshot {
+  return {
+    id: message.id,
+    channelId: message.channelId,
+    seq: message.seq,
+    authorId: message.authorId,
+    author,
+    body: message.body,
+    createdAt: message.createdAt,
+    editedAt: message.editedAt,
+    deleted: message.deleted,
+    upvotes: message.upvotes,
+    downvotes: message.downvotes,
+  };
+}
+
+/** A message with its author (events carry no email), from an AuthoredMessageRow. */
+export function authoredSnapshot(row: AuthoredMessageRow): MessageSnapshot {
+  return messageRowSnapshot(row, rowAuthor(row));
+}
+
+// ---- sends ----
+
+export interface SendRow extends AuthoredMessageRow {
+  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel';
+}
+
+/** One batch of sends to a channel, in one statement (send_messages in the migrations). */
+export function sendMessages(db: SqlClient, channelId: string, sends: ReadonlyArray<{ id: string; authorId: string; body: string; clientMessageId: string | null }>): Promise<SendRow[]> {
+  return db.query<SendRow>(
+    'select * from send_messages($1, $2, $3, $4, $5)',
+    [channelId, sends.map((one) => one.id), sends.map((one) => one.authorId), sends.map((one) => one.body), sends.map((one) => one.clientMessageId)],
+    'send_messages',
+  );
+}
+
+// ---- history ----
+
+/** The newest `limit` messages of a channel, newest first, without authors (for the recent cache). */
+export async function newestMessages(db: SqlClient, channelId: string, limit: number): Promise<MessageSnapshot[]> {
+  const rows = await db.query<MessageRow>(
+    `select ${MESSAGE_COLUMNS} from messages m where m.channel_id = $1 order by m.seq desc limit $2`,
+    [channelId, limit],
+    'messages_newest',
+  );
+  return rows.map((row) => messageRowSnapshot(row));
+}
+
+/**
+ * A keyset page of a channel's messages with their authors, in `order` of seq, between the
+ * exclusive bounds. One prepared statement per shape of the keyset condition.
+ */
+export async function messagePage(
+  db: SqlClient,
+  channelId: string,
+  { after, before, order, limit }: { after: number | null; before: number | null; order: 'asc' | 'desc'; limit: number },
+): Promise<MessageSnapshot[]> {
+  const conditions = ['m.channel_id = $1'];
+  const values: unknown[] = [channelId];
+  if (after !== null) conditions.push(`m.seq > $${values.push(after)}`);
+  if (before !== null) conditions.push(`m.seq < $${values.push(before)}`);
+  const limitParam = `$${values.push(limit)}`;
+  const rows = await db.query<AuthoredMessageRow>(
+    `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
+       from messages m join users u on u.id = m.author_id
+      where ${conditions.join(' and ')} order by m.seq ${order} limit ${limitParam}`,
+    values,
+    `messages_page_${order}${after !== null ? '_after' : ''}${before !== null ? '_before' : ''}`,
+  );
+  return rows.map(authoredSnapshot);
+}
+
+/** Larger than any seq: "no upper bound" in the batched replay statement. */
+const NO_BOUND = '9223372036854775807';
+
+/**
+ * For each (channel, afterSeq, beforeSeq) range: its messages with their authors, oldest first,
+ * at most `limit` per range, in one statement (a lateral keyset scan per range).
+ */
+export async function messagesInRanges(
+  db: SqlClient,
+  ranges: ReadonlyArray<{ channelId: string; afterSeq: string; beforeSeq: string | null }>,
+  limit: number,
+): Promise<MessageSnapshot[][]> {
+  const rows = await db.query<AuthoredMessageRow & { ord: string }>(
+    `select k.ord, ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
+       from unnest($1::uuid[], $2::bigint[], $3::bigint[]) with ordinality as k(channel_id, after_seq, before_seq, ord)
+       cross join lateral (
+         select * from messages x
+          where x.channel_id = k.channel_id and x.seq > k.after_seq and x.seq < k.before_seq
+          order by x.seq limit $4
+       ) m
+       join users u on u.id = m.author_id
+      order by k.ord, m.seq`,
+    [ranges.map((range) => range.channelId), ranges.map((range) => range.afterSeq), ranges.map((range) => range.beforeSeq ?? NO_BOUND), limit],
+    'replay_after',
+  );
+  const pages: MessageSnapshot[][] = ranges.map(() => []);
+  for (const row of rows) pages[Number(row.ord) - 1].push(authoredSnapshot(row));
+  return pages;
+}
+
+/** Messages by others in a channel since the user joined it, oldest first. */
+export async function messagesSinceJoined(db: SqlClient, userId: string, channelId: string, limit: number): Promise<MessageSnapshot[]> {
+  const rows = await db.query<AuthoredMessageRow>(
+    `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
+       from memberships mb
+       join messages m on m.channel_id = mb.channel_id and m.created_at >= mb.joined_at and m.author_id <> mb.user_id
+       join users u on u.id = m.author_id
+      where mb.channel_id = $1 and mb.user_id = $2
+      order by m.seq limit $3`,
+    [channelId, userId, limit],
+    'inbox_catch_up',
+  );
+  return rows.map(authoredSnapshot);
+}
+
+// ---- one message: edits, deletion, votes ----
+
+export async function findMessage(db: SqlClient, messageId: string): Promise<MessageSnapshot | null> {
+  const rows = await db.query<MessageRow>(`select ${MESSAGE_COLUMNS} from messages m where m.id = $1`, [messageId]);
+  return rows[0] ? messageRowSnapshot(rows[0]) : null;
+}
+
+/** The message, its row locked for the rest of the transaction (serializing edits, deletion and votes). */
+export async function lockMessage(tx: SqlClient, messageId: string): Promise<MessageSnapshot | null> {
+  const rows = await tx.query<MessageRow>(`select ${MESSAGE_COLUMNS} from messages m where m.id = $1 for update`, [messageId]);
+  return rows[0] ? messageRowSnapshot(rows[0]) : null;
+}
+
+async function updateMessage(tx: SqlClient, set: string, values: unknown[]): Promise<MessageSnapshot> {
+  const rows = await tx.query<MessageRow>(`update messages as m set ${set} where m.id = $1 returning ${MESSAGE_COLUMNS}`, values);
+  return messageRowSnapshot(rows[0]);
+}
+
+export function editMessageBody(tx: SqlClient, messageId: string, body: string): Promise<MessageSnapshot> {
+  return updateMessage(tx, 'body = $2, edited_at = now()', [messageId, body]);
+}
+
+/** Deletion leaves a tombstone: the row stays (seqs stay gapless), without its body. */
+export function tombstoneMessage(tx: SqlClient, messageId: string): Promise<MessageSnapshot> {
+  return updateMessage(tx, 'body = null, deleted_at = now()', [messageId]);
+}
+
+export function addToVoteCounts(tx: SqlClient, messageId: string, up: number, down: number): Promise<MessageSnapshot> {
+  return updateMessage(tx, 'upvotes = m.upvotes + $2, downvotes = m.downvotes + $3', [messageId, up, down]);
+}
+
+/** The user's stored vote on the message (1, -1), or 0 when none. */
+export async function storedVote(tx: SqlClient, messageId: string, userId: string): Promise<number> {
+  const rows = await tx.query<{ value: number }>('select value from votes where message_id = $1 and user_id = $2', [messageId, userId]);
+  return rows[0] ? Number(rows[0].value) : 0;
+}
+
+/** Stores the vote (1 or -1), or removes it (0). */
+export async function storeVote(tx: SqlClient, messageId: string, userId: string, value: number): Promise<void> {
+  if (value === 0) {
+    await tx.query('delete from votes where message_id = $1 and user_id = $2', [messageId, userId]);
+    return;
+  }
+  await tx.query('insert into votes (message_id, user_id, value) values ($1, $2, $3) on conflict (message_id, user_id) do update set value = excluded.value', [
+    messageId,
+    userId,
+    value,
+  ]);
+}
+
+/** The viewer's stored votes on these messages. */
+export async function votesOf(db: SqlClient, userId: string, messageIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await db.query<{ message_id: string; value: number }>('select message_id, value from votes where user_id = $1 and message_id = any($2::uuid[])', [
+    userId,
+    messageIds,
+  ]);
+  return new Map(rows.map((row) => [row.message_id, Number(row.value)]));
+}
