@@ -8,6 +8,8 @@ import { AccountResolver, ActivityResolver } from './accounts/account.resolver';
 import { ChannelResolver } from './channels/channel.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
+import { SearchResolver } from './search/search.resolver';
+import { SearchService } from './search/search.service';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
 import type { ChannelTopicEvent } from './realtime/topics';
 import type { MessageSnapshot } from './realtime/snapshots';
@@ -25,6 +27,8 @@ function containerFor(services: Services | undefined): ContainerType {
     };
   }
   const instances = new Map<unknown, object>(resolverClasses.map((cls) => [cls, new cls(services)]));
+  // Features constructed with exactly what they use.
+  instances.set(SearchResolver, new SearchResolver(new SearchService(services.sql)));
   return {
     get(someClass) {
       const instance = instances.get(someClass);
@@ -37,7 +41,7 @@ function containerFor(services: Services | undefined): ContainerType {
 /** The executable schema; without services, a schema that can only be printed. */
 export async function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: resolverClasses,
+    resolvers: [...resolverClasses, SearchResolver],
     container: containerFor(services),
     pubSub: services ? typeGraphqlPubSub(services.bus) : { publish: () => undefined, subscribe: () => (async function* () {})() },
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
