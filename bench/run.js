@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// npm run bench [-- --quick] [-- --only=fanout,sends,history,connections,subscribe]
+// npm run bench [-- --quick] [-- --only=fanout,sends,history,connections,subscribe,search]
 //
 // Starts the server (node dist/src/main.js) and the raw baselines as child processes against
 // a bench database created from scratch on the local PostgreSQL and a per-run Redis key
@@ -30,6 +30,7 @@ const SCENARIOS = [
   { key: 'fanout', number: 1, module: './scenarios/fanout' },
   { key: 'sends', number: 2, module: './scenarios/sends' },
   { key: 'history', number: 3, module: './scenarios/history' },
+  { key: 'search', number: 6, module: './scenarios/search' },
 ];
 
 function parseArgs(argv) {
@@ -106,7 +107,7 @@ async function cleanRedis(url, prefix) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    console.log('usage: npm run bench [-- --quick] [-- --only=connections,subscribe,fanout,sends,history]');
+    console.log('usage: npm run bench [-- --quick] [-- --only=connections,subscribe,fanout,sends,history,search]');
     return 0;
   }
   const mode = args.quick ? 'quick' : 'full';
