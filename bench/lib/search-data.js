@@ -43,7 +43,8 @@ function zipfShare(rank, vocabulary) {
 
 /**
  * `channels` channels (even index PUBLIC, odd PRIVATE, owned by ownerId), `readers` members of
- * the first `memberOf` of them, and `messages` messages spread round-robin over the channels,
+ * the first `memberOf` of them, and `messages` messages spread round-robin over the channels
+ * (authors drawn at random),
  * one every `spanSeconds / messages` seconds ending now, 6-16 words each. Returns the channels.
  */
 async function seedSearchData(client, { prefix, ownerId, authorIds, readerIds, channels, memberOf, messages, words, spanSeconds, log }) {
@@ -74,7 +75,7 @@ async function seedSearchData(client, { prefix, ownerId, authorIds, readerIds, c
     const stop = Math.min(messages, start + batch);
     await client.query(
       `insert into messages (id, channel_id, seq, author_id, body, created_at, upvotes, downvotes)
-       select gen_random_uuid(), ($1::uuid[])[1 + g % $7], 1 + g / $7, ($2::uuid[])[1 + (g * 7) % cardinality($2::uuid[])],
+       select gen_random_uuid(), ($1::uuid[])[1 + g % $7], 1 + g / $7, ($2::uuid[])[1 + floor(random() * cardinality($2::uuid[]))::int],
               (select string_agg(($3::text[])[floor(power(cardinality($3::text[])::float8, random()))::int], ' ')
                  from generate_series(1, 6 + g % 11) as t(i) where g >= 0),
               $4::timestamptz - make_interval(secs => ($5::int - 1 - g) * $6::float8), 0, 0
