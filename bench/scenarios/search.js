@@ -129,6 +129,11 @@ async function run(ctx) {
   const build = await buildIndexes(ctx, messageIndexes, createIndexStatement, { channelId: sendChannel.id, token: senders[0].token });
   await ctx.db.query('analyze messages');
   const sendsWith = await sendPhase('with the search indexes');
+  // The send phases leave thousands of the newest messages, none with a searched word: a
+  // walk newest first would check them all before the seeded ones (a real effect, but of this
+  // bench's order, not of the data described). They go, before the searches.
+  const sent = await ctx.db.query('delete from messages where channel_id = $1', [sendChannel.id]);
+  await ctx.db.query('vacuum analyze messages');
 
   // Searches and the history page, same readers, same concurrency.
   const kinds = queryKinds(words, channels, authors, p.spanDays);
@@ -219,7 +224,7 @@ async function run(ctx) {
     `${p.messages.toLocaleString('en-US')} messages over ${p.channels} channels (half PUBLIC) and ${p.spanDays} days, 6-16 words each from ${p.words.toLocaleString('en-US')} made-up words with a Zipf law (${shares}); seeded in ${(seedMs / 1000).toFixed(1)} s.`,
     `${p.concurrency} closed-loop readers, each a member of ${p.memberOf} channels; search pages of 20, the history page of 50 (cache-served, as in scenario 3); first-page hits per kind: ${Object.entries(hits).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
     `Index build on the seeded table (CREATE INDEX CONCURRENTLY, the migration's statements): ${indexSeconds}; meanwhile ${build.probe.sends} sends went through, the slowest in ${build.probe.maxMs} ms (${build.probe.failed} failed).`,
-    `Sends: ${p.sendClients} closed-loop clients into one channel, ${sendsWithout.perSec.toFixed(0)} msg/s without the indexes, ${sendsWith.perSec.toFixed(0)} with.`,
+    `Sends: ${p.sendClients} closed-loop clients into one channel, ${sendsWithout.perSec.toFixed(0)} msg/s without the indexes, ${sendsWith.perSec.toFixed(0)} with; their ${sent.rowCount} messages were deleted before the searches.`,
     `Autocomplete over ${p.autocomplete.toLocaleString('en-US')} extra users and PUBLIC channels: users by username prefix (~11 hits each), channels by a 5-letter substring.`,
   ];
   const failed = [...Object.values(results), ...Object.values(autocomplete), sendsWith, sendsWithout].reduce((sum, r) => sum + r.failed, 0);
