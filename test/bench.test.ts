@@ -76,5 +76,5 @@ describeWithRedis('npm run bench -- --quick', () => {
     }
     // The printed tables name every scenario.
     for (const title of ['1. Fan-out', '2. Sends', '3. History', '4. Connections', '5. Subscribe rate', '6. Search']) expect(output).toContain(title);
-  }, 150_000);
+  }, 210_000);
 });

@@ -113,129 +113,114 @@ async function run(ctx) {
   const senders = ctx.users.slice(0, p.sendClients);
   for (const user of senders) await ctx.http.request(JOIN_CHANNEL, { channelId: sendChannel.id }, user.token);
   const senderSlices = split(senders.map((u) => u.token), p.generators);
-  const sendPhase = async (name) => {
-    ctx.log(`search: sends ${name}`);
-    const http = startGenerators('http-load', p.generators);
-    try {
-      const load = (durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: senderSlices[i], op: 'send', channelId: sendChannel.id, durationMs }));
-      await load(p.sendWarmupMs);
-      return await phase(ctx, sendChannel.id, () => load(p.sendDurationMs));
-    } finally {
-      await http.stop();
-    }
-  };
-  const sendsWithout = await sendPhase('without the search indexes');
-  ctx.log('search: building the search indexes (CREATE INDEX CONCURRENTLY, as the migration does)');
-  const build = await buildIndexes(ctx, messageIndexes, createIndexStatement, { channelId: sendChannel.id, token: senders[0].token });
-  await ctx.db.query('analyze messages');
-  const sendsWith = await sendPhase('with the search indexes');
-  // The send phases leave thousands of the newest messages, none with a searched word: a
-  // walk newest first would check them all before the seeded ones (a real effect, but of this
-  // bench's order, not of the data described). They go, before the searches.
-  const sent = await ctx.db.query('delete from messages where channel_id = $1', [sendChannel.id]);
-  await ctx.db.query('vacuum analyze messages');
-
-  // Searches and the history page, same readers, same concurrency.
-  const kinds = queryKinds(words, channels, authors, p.spanDays);
-  const readerSlices = split(readers.map((u) => u.token), p.generators);
-  const results = {};
+  // One set of load generators for every phase (starting processes is slow on a busy machine).
   const http = startGenerators('http-load', p.generators);
   try {
+    const sendPhase = async (name) => {
+      ctx.log(`search: sends ${name}`);
+      const load = (durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: senderSlices[i], op: 'send', channelId: sendChannel.id, durationMs }));
+      await load(p.sendWarmupMs);
+      return phase(ctx, sendChannel.id, () => load(p.sendDurationMs));
+    };
+    const sendsWithout = await sendPhase('without the search indexes');
+    ctx.log('search: building the search indexes (CREATE INDEX CONCURRENTLY, as the migration does)');
+    const build = await buildIndexes(ctx, messageIndexes, createIndexStatement, { channelId: sendChannel.id, token: senders[0].token });
+    await ctx.db.query('analyze messages');
+    const sendsWith = await sendPhase('with the search indexes');
+    // The send phases leave thousands of the newest messages, none with a searched word: a
+    // walk newest first would check them all before the seeded ones (a real effect, but of this
+    // bench's order, not of the data described). They go, before the searches.
+    const sent = await ctx.db.query('delete from messages where channel_id = $1', [sendChannel.id]);
+    await ctx.db.query('vacuum analyze messages');
+
+    // Searches and the history page, same readers, same concurrency.
+    const kinds = queryKinds(words, channels, authors, p.spanDays);
+    const readerSlices = split(readers.map((u) => u.token), p.generators);
+    const results = {};
     const load = (args, durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: readerSlices[i], durationMs, ...args }));
-    const measure = async (name, args) => {
+    const measure = async (into, name, args) => {
       ctx.log(`search: ${name}`);
       await load(args, p.warmupMs);
-      results[name] = summarize(await load(args, p.durationMs));
+      into[name] = summarize(await load(args, p.durationMs));
     };
-    await measure('history', { op: 'history-latest', channelId: channels[0].id, last: 50 });
-    for (const [key, kind] of Object.entries(kinds)) await measure(key, { op: 'search', queries: kind.queries, first: 20 });
+    await measure(results, 'history', { op: 'history-latest', channelId: channels[0].id, last: 50 });
+    for (const [key, kind] of Object.entries(kinds)) await measure(results, key, { op: 'search', queries: kind.queries, first: 20 });
+    const hits = {};
+    for (const [key, kind] of Object.entries(kinds)) {
+      const data = await ctx.http.request('query($q: String!) { searchMessages(query: $q, first: 100) { edges { cursor } } }', { q: kind.queries[0] }, readers[0].token);
+      hits[key] = data.searchMessages.edges.length;
+    }
+
+    // Autocomplete over 100,000 users and channels, with and without its indexes.
+    ctx.log(`search: autocomplete, seeding ${p.autocomplete.toLocaleString('en-US')} users and channels`);
+    await ctx.db.query(
+      `insert into users (id, email, username, username_key, display_name, password_hash)
+       select gen_random_uuid(), 'ac' || g || '@${prefix}.test', 'ac${process.pid}_' || g, 'ac${process.pid}_' || g, ($1::text[])[1 + g % cardinality($1::text[])] || ' ' || g, 'x'
+         from generate_series(1, $2::int) as g`,
+      [words.slice(0, 2000), p.autocomplete],
+    );
+    await ctx.db.query(
+      `insert into channels (id, name, kind) select gen_random_uuid(), 'room-' || ($1::text[])[1 + g % cardinality($1::text[])] || '-' || g, 'PUBLIC' from generate_series(1, $2::int) as g`,
+      [words.slice(0, 2000), p.autocomplete],
+    );
+    await ctx.db.query('analyze users; analyze channels');
+    const userTerms = Array.from({ length: 200 }, () => `ac${process.pid}_${1 + Math.floor(Math.random() * Math.min(9999, p.autocomplete))}`);
+    const channelTerms = Array.from({ length: 200 }, (_, i) => words[(i * 7) % 2000].slice(0, 5));
+    const autocomplete = {};
+    await measure(autocomplete, 'usersWith', { op: 'users-search', terms: userTerms, first: 10 });
+    await measure(autocomplete, 'channelsWith', { op: 'channels-search', terms: channelTerms, first: 10 });
+    await dropIndexes(ctx, autocompleteIndexes.map((index) => index.name));
+    await measure(autocomplete, 'usersWithout', { op: 'users-search', terms: userTerms, first: 10 });
+    await measure(autocomplete, 'channelsWithout', { op: 'channels-search', terms: channelTerms, first: 10 });
+
+    const history = results.history;
+    const figures = [
+      figure({ key: 'historyPerSec', label: 'messages(last: 50) queries/s (reference)', unit: 'q/s', project: history.perSec, baseline: history.perSec }),
+    ];
+    for (const [key, kind] of Object.entries(kinds)) {
+      const r = results[key];
+      const qps = figure({ key: `${key}PerSec`, label: `${kind.label} queries/s`, unit: 'q/s', project: r.perSec, baseline: history.perSec });
+      qps.target = target('ratio >= 0.50', qps.ratio >= 0.5);
+      figures.push(
+        qps,
+        figure({ key: `${key}P50Ms`, label: `${kind.label} p50`, unit: 'ms', project: r.p50, baseline: history.p50, better: 'lower' }),
+        figure({ key: `${key}P99Ms`, label: `${kind.label} p99`, unit: 'ms', project: r.p99, baseline: history.p99, better: 'lower' }),
+      );
+    }
+    const commonVsRare = figure({ key: 'commonVsRareP50', label: 'common word p50 against rare word p50', unit: 'ms', project: results.common.p50, baseline: results.rare.p50, better: 'lower' });
+    commonVsRare.target = target('ratio <= 2', commonVsRare.ratio <= 2);
+    const sends = figure({ key: 'sendsWithIndexPerSec', label: 'sendMessage with the search indexes (baseline: dropped)', unit: 'msg/s', project: sendsWith.perSec, baseline: sendsWithout.perSec });
+    sends.target = target('ratio >= 0.90', sends.ratio >= 0.9);
+    figures.push(
+      commonVsRare,
+      sends,
+      figure({ key: 'usersSearchPerSec', label: 'users(search:) with its indexes (baseline: without)', unit: 'q/s', project: autocomplete.usersWith.perSec, baseline: autocomplete.usersWithout.perSec }),
+      figure({ key: 'usersSearchP99Ms', label: 'users(search:) p99 with / without', unit: 'ms', project: autocomplete.usersWith.p99, baseline: autocomplete.usersWithout.p99, better: 'lower' }),
+      figure({ key: 'channelsSearchPerSec', label: 'channels(search:) with its index (baseline: without)', unit: 'q/s', project: autocomplete.channelsWith.perSec, baseline: autocomplete.channelsWithout.perSec }),
+      figure({ key: 'channelsSearchP99Ms', label: 'channels(search:) p99 with / without', unit: 'ms', project: autocomplete.channelsWith.p99, baseline: autocomplete.channelsWithout.p99, better: 'lower' }),
+    );
+
+    const indexSeconds = Object.entries(build.timings).map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join(', ');
+    const shares = `rank 1 word in ~${(100 * (1 - (1 - zipfShare(1, p.words)) ** 11)).toFixed(0)}% of messages, rare words (ranks 5001-5020) in ~${Math.round(p.messages * 11 * zipfShare(5010, p.words))} each`;
+    const notes = [
+      `${p.messages.toLocaleString('en-US')} messages over ${p.channels} channels (half PUBLIC) and ${p.spanDays} days, 6-16 words each from ${p.words.toLocaleString('en-US')} made-up words with a Zipf law (${shares}); seeded in ${(seedMs / 1000).toFixed(1)} s.`,
+      `${p.concurrency} closed-loop readers, each a member of ${p.memberOf} channels; search pages of 20, the history page of 50 (cache-served, as in scenario 3); first-page hits per kind: ${Object.entries(hits).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
+      `Index build on the seeded table (CREATE INDEX CONCURRENTLY, the migration's statements): ${indexSeconds}; meanwhile ${build.probe.sends} sends went through, the slowest in ${build.probe.maxMs} ms (${build.probe.failed} failed).`,
+      `Sends: ${p.sendClients} closed-loop clients into one channel, ${sendsWithout.perSec.toFixed(0)} msg/s without the indexes, ${sendsWith.perSec.toFixed(0)} with; their ${sent.rowCount} messages were deleted before the searches.`,
+      `Autocomplete over ${p.autocomplete.toLocaleString('en-US')} extra users and PUBLIC channels: users by username prefix (~11 hits each), channels by a 5-letter substring.`,
+    ];
+    const failed = [...Object.values(results), ...Object.values(autocomplete), sendsWith, sendsWithout].reduce((sum, r) => sum + r.failed, 0);
+    if (failed) notes.push(`failed requests: ${failed} (${[...Object.values(results), ...Object.values(autocomplete)].map((r) => r.firstError).find(Boolean)})`);
+    return {
+      title: `6. Search: ${p.messages.toLocaleString('en-US')} messages, ${p.concurrency} readers`,
+      baselineName: 'reference',
+      figures,
+      notes,
+      details: { results, autocomplete, sendsWith, sendsWithout, build, seedMs, hits, queries: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, v.queries])) },
+    };
   } finally {
     await http.stop();
   }
-  const hits = {};
-  for (const [key, kind] of Object.entries(kinds)) {
-    const data = await ctx.http.request('query($q: String!) { searchMessages(query: $q, first: 100) { edges { cursor } } }', { q: kind.queries[0] }, readers[0].token);
-    hits[key] = data.searchMessages.edges.length;
-  }
-
-  // Autocomplete over 100,000 users and channels, with and without its indexes.
-  ctx.log(`search: autocomplete, seeding ${p.autocomplete.toLocaleString('en-US')} users and channels`);
-  await ctx.db.query(
-    `insert into users (id, email, username, username_key, display_name, password_hash)
-     select gen_random_uuid(), 'ac' || g || '@${prefix}.test', 'ac${process.pid}_' || g, 'ac${process.pid}_' || g, ($1::text[])[1 + g % cardinality($1::text[])] || ' ' || g, 'x'
-       from generate_series(1, $2::int) as g`,
-    [words.slice(0, 2000), p.autocomplete],
-  );
-  await ctx.db.query(
-    `insert into channels (id, name, kind) select gen_random_uuid(), 'room-' || ($1::text[])[1 + g % cardinality($1::text[])] || '-' || g, 'PUBLIC' from generate_series(1, $2::int) as g`,
-    [words.slice(0, 2000), p.autocomplete],
-  );
-  await ctx.db.query('analyze users; analyze channels');
-  const userTerms = Array.from({ length: 200 }, () => `ac${process.pid}_${1 + Math.floor(Math.random() * Math.min(9999, p.autocomplete))}`);
-  const channelTerms = Array.from({ length: 200 }, (_, i) => words[(i * 7) % 2000].slice(0, 5));
-  const autocomplete = {};
-  const acHttp = startGenerators('http-load', p.generators);
-  try {
-    const load = (args, durationMs) => acHttp.all('run', (i) => ({ url: ctx.server.url, tokens: readerSlices[i], durationMs, first: 10, ...args }));
-    const measure = async (name, args) => {
-      ctx.log(`search: autocomplete ${name}`);
-      await load(args, p.warmupMs);
-      autocomplete[name] = summarize(await load(args, p.durationMs));
-    };
-    await measure('usersWith', { op: 'users-search', terms: userTerms });
-    await measure('channelsWith', { op: 'channels-search', terms: channelTerms });
-    await dropIndexes(ctx, autocompleteIndexes.map((index) => index.name));
-    await measure('usersWithout', { op: 'users-search', terms: userTerms });
-    await measure('channelsWithout', { op: 'channels-search', terms: channelTerms });
-  } finally {
-    await acHttp.stop();
-  }
-
-  const history = results.history;
-  const figures = [
-    figure({ key: 'historyPerSec', label: 'messages(last: 50) queries/s (reference)', unit: 'q/s', project: history.perSec, baseline: history.perSec }),
-  ];
-  for (const [key, kind] of Object.entries(kinds)) {
-    const r = results[key];
-    const qps = figure({ key: `${key}PerSec`, label: `${kind.label} queries/s`, unit: 'q/s', project: r.perSec, baseline: history.perSec });
-    qps.target = target('ratio >= 0.50', qps.ratio >= 0.5);
-    figures.push(
-      qps,
-      figure({ key: `${key}P50Ms`, label: `${kind.label} p50`, unit: 'ms', project: r.p50, baseline: history.p50, better: 'lower' }),
-      figure({ key: `${key}P99Ms`, label: `${kind.label} p99`, unit: 'ms', project: r.p99, baseline: history.p99, better: 'lower' }),
-    );
-  }
-  const commonVsRare = figure({ key: 'commonVsRareP50', label: 'common word p50 against rare word p50', unit: 'ms', project: results.common.p50, baseline: results.rare.p50, better: 'lower' });
-  commonVsRare.target = target('ratio <= 2', commonVsRare.ratio <= 2);
-  const sends = figure({ key: 'sendsWithIndexPerSec', label: 'sendMessage with the search indexes (baseline: dropped)', unit: 'msg/s', project: sendsWith.perSec, baseline: sendsWithout.perSec });
-  sends.target = target('ratio >= 0.90', sends.ratio >= 0.9);
-  figures.push(
-    commonVsRare,
-    sends,
-    figure({ key: 'usersSearchPerSec', label: 'users(search:) with its indexes (baseline: without)', unit: 'q/s', project: autocomplete.usersWith.perSec, baseline: autocomplete.usersWithout.perSec }),
-    figure({ key: 'usersSearchP99Ms', label: 'users(search:) p99 with / without', unit: 'ms', project: autocomplete.usersWith.p99, baseline: autocomplete.usersWithout.p99, better: 'lower' }),
-    figure({ key: 'channelsSearchPerSec', label: 'channels(search:) with its index (baseline: without)', unit: 'q/s', project: autocomplete.channelsWith.perSec, baseline: autocomplete.channelsWithout.perSec }),
-    figure({ key: 'channelsSearchP99Ms', label: 'channels(search:) p99 with / without', unit: 'ms', project: autocomplete.channelsWith.p99, baseline: autocomplete.channelsWithout.p99, better: 'lower' }),
-  );
-
-  const indexSeconds = Object.entries(build.timings).map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join(', ');
-  const shares = `rank 1 word in ~${(100 * (1 - (1 - zipfShare(1, p.words)) ** 11)).toFixed(0)}% of messages, rare words (ranks 5001-5020) in ~${Math.round(p.messages * 11 * zipfShare(5010, p.words))} each`;
-  const notes = [
-    `${p.messages.toLocaleString('en-US')} messages over ${p.channels} channels (half PUBLIC) and ${p.spanDays} days, 6-16 words each from ${p.words.toLocaleString('en-US')} made-up words with a Zipf law (${shares}); seeded in ${(seedMs / 1000).toFixed(1)} s.`,
-    `${p.concurrency} closed-loop readers, each a member of ${p.memberOf} channels; search pages of 20, the history page of 50 (cache-served, as in scenario 3); first-page hits per kind: ${Object.entries(hits).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
-    `Index build on the seeded table (CREATE INDEX CONCURRENTLY, the migration's statements): ${indexSeconds}; meanwhile ${build.probe.sends} sends went through, the slowest in ${build.probe.maxMs} ms (${build.probe.failed} failed).`,
-    `Sends: ${p.sendClients} closed-loop clients into one channel, ${sendsWithout.perSec.toFixed(0)} msg/s without the indexes, ${sendsWith.perSec.toFixed(0)} with; their ${sent.rowCount} messages were deleted before the searches.`,
-    `Autocomplete over ${p.autocomplete.toLocaleString('en-US')} extra users and PUBLIC channels: users by username prefix (~11 hits each), channels by a 5-letter substring.`,
-  ];
-  const failed = [...Object.values(results), ...Object.values(autocomplete), sendsWith, sendsWithout].reduce((sum, r) => sum + r.failed, 0);
-  if (failed) notes.push(`failed requests: ${failed} (${[...Object.values(results), ...Object.values(autocomplete)].map((r) => r.firstError).find(Boolean)})`);
-  return {
-    title: `6. Search: ${p.messages.toLocaleString('en-US')} messages, ${p.concurrency} readers`,
-    baselineName: 'reference',
-    figures,
-    notes,
-    details: { results, autocomplete, sendsWith, sendsWithout, build, seedMs, hits, queries: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, v.queries])) },
-  };
 }
 
 module.exports = { run };
