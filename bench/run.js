@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// npm run bench [-- --quick] [-- --only=fanout,sends,history,connections,subscribe,scale]
+// npm run bench [-- --quick] [-- --only=fanout,sends,history,connections,subscribe,search,scale]
 // (`scale`, two instances against one on a single Redis and on a Redis Cluster, runs only when named.)
 //
 // Starts the server (node dist/src/main.js) and the raw baselines as child processes against
@@ -31,8 +31,9 @@ const SCENARIOS = [
   { key: 'fanout', number: 1, module: './scenarios/fanout' },
   { key: 'sends', number: 2, module: './scenarios/sends' },
   { key: 'history', number: 3, module: './scenarios/history' },
+  { key: 'search', number: 6, module: './scenarios/search' },
   // Opt-in: starts its own Redis servers and two more server processes.
-  { key: 'scale', number: 6, module: './scenarios/scale', optIn: true },
+  { key: 'scale', number: 7, module: './scenarios/scale', optIn: true },
 ];
 
 function parseArgs(argv) {
@@ -109,7 +110,7 @@ async function cleanRedis(url, prefix) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    console.log('usage: npm run bench [-- --quick] [-- --only=connections,subscribe,fanout,sends,history,scale]');
+    console.log('usage: npm run bench [-- --quick] [-- --only=connections,subscribe,fanout,sends,history,search,scale]');
     return 0;
   }
   const mode = args.quick ? 'quick' : 'full';
@@ -131,7 +132,7 @@ async function main() {
   const watchdog = setTimeout(() => {
     console.error(`[bench] watchdog: the ${mode} run took too long; stopping`);
     void abort(2);
-  }, args.quick ? 150_000 : 45 * 60_000);
+  }, args.quick ? 210_000 : 45 * 60_000);
   watchdog.unref();
 
   const result = {

@@ -19,7 +19,8 @@ if (existsSync(sharedTool)) {
     console.error('docs/contract.graphql differs from ../shared/api/contract.graphql: copy the shared one over it.');
     process.exit(1);
   }
-  const result = spawnSync(process.execPath, [sharedTool], { cwd: root, stdio: 'inherit' });
+  // Arguments (`--areas search`: the API areas this project claims) go to the shared tool.
+  const result = spawnSync(process.execPath, [sharedTool, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }
 

@@ -36,6 +36,8 @@ import { ActivityChannelResolver, ChannelResolver } from './channels/channel.res
 import { MessageLoaders } from './messages/message.loaders';
 import { MessageService } from './messages/message.service';
 import { MessageResolver } from './messages/message.resolver';
+import { SearchService } from './search/search.service';
+import { SearchResolver } from './search/search.resolver';
 import { MemoryRecentCache, RedisRecentCache } from './messages/recent-cache';
 import { ErrorRecorder } from './ops/error-recorder';
 import { healthRoutes } from './ops/health';
@@ -109,6 +111,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ChannelResolver(channels, channelLoaders, users),
     new MessageResolver(messages, messageLoaders, channelLoaders),
     new RealtimeResolver(realtime),
+    new SearchResolver(new SearchService(sql)),
   ];
   return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, realtime }, resolvers };
 }

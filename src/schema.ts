@@ -6,15 +6,16 @@ import { AccountResolver } from './accounts/account.resolver';
 import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
+import { SearchResolver } from './search/search.resolver';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
 import type { ChannelTopicEvent } from './domain/topics';
 import type { MessageSnapshot } from './domain/snapshots';
 
 /** Every resolver class. */
-export const resolverClasses = [AccountResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, RealtimeResolver] as const;
+export const resolverClasses = [AccountResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, RealtimeResolver, SearchResolver] as const;
 
 /** One instance of every resolver class, built with its collaborators by the composition root (app.ts). */
-export type ResolverInstances = [AccountResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, RealtimeResolver];
+export type ResolverInstances = [AccountResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, RealtimeResolver, SearchResolver];
 
 /** A container per app instance, so two apps in one process never share resolver state. */
 function containerFor(resolvers: ResolverInstances | undefined): ContainerType {

@@ -24,6 +24,7 @@ const LAYERS: ReadonlyArray<{ name: string; modules: RegExp[] }> = [
   { name: 'accounts', modules: [/^accounts\//] },
   { name: 'channels', modules: [/^channels\//] },
   { name: 'messages', modules: [/^messages\//] },
+  { name: 'search', modules: [/^search\//] },
   // The GraphQL face of the realtime engine: live event types over every feature's types.
   { name: 'realtime-api', modules: [/^realtime\/realtime\.resolver$/, /^realtime\/event\.types$/] },
   { name: 'ops', modules: [/^ops\//, /^explorer\//] },

@@ -1,6 +1,6 @@
 'use strict';
 // Generator: closed-loop GraphQL-over-HTTP clients (each with its own token and one request
-// in flight) for the sends and history scenarios.
+// in flight) for the sends, history and search scenarios.
 const { createClient } = require('../lib/http-gql');
 const { Histogram } = require('../lib/histogram');
 const { now } = require('../lib/clock');
@@ -9,6 +9,13 @@ const { serve } = require('../lib/worker');
 const SEND = 'mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id createdAt } }';
 const HISTORY =
   'query History($channelId: ID!, $last: Int, $before: String) { messages(channelId: $channelId, last: $last, before: $before) { edges { cursor node { id body createdAt author { id username displayName } } } pageInfo { hasPreviousPage startCursor } } }';
+
+const SEARCH =
+  'query Search($query: String!, $first: Int) { searchMessages(query: $query, first: $first) { edges { cursor node { id body createdAt author { id username displayName } } } pageInfo { hasNextPage endCursor } } }';
+const USERS = 'query Users($search: String, $first: Int) { users(search: $search, first: $first) { edges { node { id username displayName } } } }';
+const CHANNELS = 'query Channels($search: String, $first: Int) { channels(search: $search, first: $first) { edges { node { id name } } } }';
+
+const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
 /** The next request body for an operation. */
 function requestFor(op, args, clientIndex, counter) {
@@ -21,6 +28,12 @@ function requestFor(op, args, clientIndex, counter) {
       const cursor = args.cursors[Math.floor(Math.random() * args.cursors.length)];
       return { query: HISTORY, variables: { channelId: args.channelId, last: args.last, before: cursor } };
     }
+    case 'search':
+      return { query: SEARCH, variables: { query: pick(args.queries), first: args.first } };
+    case 'users-search':
+      return { query: USERS, variables: { search: pick(args.terms), first: args.first } };
+    case 'channels-search':
+      return { query: CHANNELS, variables: { search: pick(args.terms), first: args.first } };
     default:
       throw new Error(`unknown op ${op}`);
   }

@@ -21,6 +21,21 @@ const full = {
   },
   sends: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000 },
   history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
+  search: {
+    messages: 1_000_000,
+    channels: 200,
+    memberOf: 20,
+    words: 10_000,
+    spanDays: 100,
+    concurrency: 8,
+    generators: 2,
+    warmupMs: 1000,
+    durationMs: 8000,
+    sendClients: 32,
+    sendWarmupMs: 2000,
+    sendDurationMs: 8000,
+    autocomplete: 100_000,
+  },
 };
 
 const quick = {
@@ -42,6 +57,21 @@ const quick = {
   },
   sends: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500 },
   history: { messages: 20_000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, durationMs: 1000 },
+  search: {
+    messages: 2000,
+    channels: 20,
+    memberOf: 4,
+    words: 10_000,
+    spanDays: 30,
+    concurrency: 8,
+    generators: 1,
+    warmupMs: 20,
+    durationMs: 200,
+    sendClients: 8,
+    sendWarmupMs: 20,
+    sendDurationMs: 200,
+    autocomplete: 500,
+  },
 };
 
 module.exports = { full, quick };

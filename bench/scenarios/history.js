@@ -114,4 +114,4 @@ async function run(ctx) {
   };
 }
 
-module.exports = { run };
+module.exports = { run, summarize };

@@ -106,4 +106,4 @@ async function run(ctx) {
   };
 }
 
-module.exports = { run };
+module.exports = { run, phase };

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'users' })
+// users(search:) prefix LIKEs; built CONCURRENTLY by migration 20261201191500.
+@Index({ name: 'users_username_key_prefix_index', expression: 'create index "users_username_key_prefix_index" on "users" (username_key text_pattern_ops)' })
+@Index({ name: 'users_display_name_prefix_index', expression: 'create index "users_display_name_prefix_index" on "users" (lower(display_name) text_pattern_ops)' })
 export class User {
   [OptionalProps]?: 'createdAt' | 'updatedAt' | 'bio';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BigIntType, Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { User } from '../accounts/user.entity';
 
 export enum ChannelKind {
@@ -12,6 +12,8 @@ export enum ChannelKind {
 export const DEFAULT_CHANNEL_NAME = 'public';
 
 @Entity({ tableName: 'channels' })
+// channels(search:) substring LIKE (pg_trgm); built CONCURRENTLY by migration 20261201191500.
+@Index({ name: 'channels_name_trgm_index', expression: 'create index "channels_name_trgm_index" on "channels" using gin (name gin_trgm_ops)' })
 export class Channel {
   [OptionalProps]?: 'description' | 'kind' | 'owner' | 'lastSeq' | 'memberCount' | 'createdAt' | 'updatedAt' | 'lastActivityAt';
 

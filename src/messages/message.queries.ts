@@ -17,7 +17,7 @@ export interface MessageRow {
 }
 
 /** The columns every message query selects, qualified with the alias `m`. */
-const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes';
+export const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes';
 
 /** A message row joined with its author (`join users u on u.id = m.author_id`). */
 export interface AuthoredMessageRow extends MessageRow {
@@ -28,7 +28,7 @@ export interface AuthoredMessageRow extends MessageRow {
 }
 
 /** The author columns of an AuthoredMessageRow. */
-const AUTHOR_COLUMNS = 'u.username as author_username, u.display_name as author_display_name, u.bio as author_bio, u.created_at as author_created_at';
+export const AUTHOR_COLUMNS = 'u.username as author_username, u.display_name as author_display_name, u.bio as author_bio, u.created_at as author_created_at';
 
 /** The author of an AuthoredMessageRow, as events carry it (no email). */
 export function rowAuthor(row: AuthoredMessageRow): UserSnapshot {

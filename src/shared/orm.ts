@@ -60,7 +60,8 @@ export function ormOptions(schema: OrmSchema, settings: OrmSettings): Options {
       snapshotName: '.snapshot-chat',
       transactional: true,
       silent: true,
-      allOrNothing: true,
+      // Each migration in its own transaction, or none (CREATE INDEX CONCURRENTLY cannot run in one).
+      allOrNothing: false,
       migrationsList: schema.migrations,
     },
   });
