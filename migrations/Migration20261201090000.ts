@@ -13,9 +13,8 @@ import { Migration } from '@mikro-orm/migrations';
 //   with the message and its author.
 // A key that a concurrent send to another channel committed meanwhile would leave a gap: that
 // raises 40001 ('send_messages: key race') and nothing is stored; the caller retries.
-export class Migration20261201090000 extends Migration {
-  override async up(): Promise<void> {
-    this.addSql(`
+/** The function as this migration creates it (the moderation migration's down() restores it). */
+export const SEND_MESSAGES_V1 = `
 create or replace function send_messages(p_channel uuid, p_ids uuid[], p_authors uuid[], p_bodies text[], p_keys text[])
 returns table (
   status text, id uuid, channel_id uuid, seq bigint, author_id uuid, body text,
@@ -102,7 +101,11 @@ begin
       left join users u on u.id = msg.author_id
      order by r.ord;
 end
-$fn$;`);
+$fn$;`;
+
+export class Migration20261201090000 extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(SEND_MESSAGES_V1);
   }
 
   override async down(): Promise<void> {

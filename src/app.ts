@@ -29,6 +29,8 @@ import { SessionService } from './accounts/session.service';
 import { UserDirectory } from './accounts/user.loader';
 import { AccountService } from './accounts/account.service';
 import { AccountResolver } from './accounts/account.resolver';
+import { BlockResolver } from './accounts/block.resolver';
+import { BlockService } from './accounts/block.service';
 import { ChannelAccessControl } from './channels/access';
 import { ChannelLoaders } from './channels/channel.loader';
 import { ChannelService } from './channels/channel.service';
@@ -36,6 +38,8 @@ import { ActivityChannelResolver, ChannelResolver } from './channels/channel.res
 import { MessageLoaders } from './messages/message.loaders';
 import { MessageService } from './messages/message.service';
 import { MessageResolver } from './messages/message.resolver';
+import { ReportResolver } from './messages/report.resolver';
+import { ReportService } from './messages/report.service';
 import { SearchService } from './search/search.service';
 import { SearchResolver } from './search/search.resolver';
 import { MemoryRecentCache, RedisRecentCache } from './messages/recent-cache';
@@ -90,7 +94,8 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const users = new UserDirectory(sql);
   const access = new ChannelAccessControl(sql);
   const channelLoaders = new ChannelLoaders(sql, access, users);
-  const channels = new ChannelService({ sql, access, users, throttle, bus });
+  const blocks = new BlockService(sql);
+  const channels = new ChannelService({ sql, access, users, throttle, bus, blocks });
   const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
@@ -107,9 +112,11 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   });
   const resolvers: ResolverInstances = [
     new AccountResolver(accounts, users),
+    new BlockResolver(blocks),
     new ActivityChannelResolver(channelLoaders),
     new ChannelResolver(channels, channelLoaders, users),
     new MessageResolver(messages, messageLoaders, channelLoaders),
+    new ReportResolver(new ReportService(sql, access), users),
     new RealtimeResolver(realtime),
     new SearchResolver(new SearchService(sql)),
   ];

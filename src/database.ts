@@ -3,16 +3,19 @@
 // through each feature's `*.queries.ts` module on the `pg` pool (shared/sql.ts).
 import { migrationsList } from '../migrations';
 import { ActivityEntry } from './accounts/activity.entity';
+import { UserBlock } from './accounts/block.entity';
 import { Session } from './accounts/session.entity';
 import { User } from './accounts/user.entity';
+import { ChannelBan } from './channels/ban.entity';
 import { Channel } from './channels/channel.entity';
 import { Membership } from './channels/membership.entity';
 import { Message, Vote } from './messages/message.entity';
+import { MessageReport } from './messages/report.entity';
 import { ErrorLogEntry } from './ops/error-log.entity';
 import { createOrm, ormOptions, type OrmSchema, type OrmSettings } from './shared/orm';
 
 export const appSchema: OrmSchema = {
-  entities: [User, Session, ActivityEntry, Channel, Membership, Message, Vote, ErrorLogEntry],
+  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageReport, ErrorLogEntry],
   migrations: migrationsList,
 };
 

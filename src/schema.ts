@@ -3,8 +3,10 @@ import { type GraphQLSchema, isUnionType, lexicographicSortSchema, printSchema }
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import { AccountResolver } from './accounts/account.resolver';
+import { BlockResolver } from './accounts/block.resolver';
 import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
 import { MessageResolver } from './messages/message.resolver';
+import { ReportResolver } from './messages/report.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { SearchResolver } from './search/search.resolver';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
@@ -12,10 +14,10 @@ import type { ChannelTopicEvent } from './domain/topics';
 import type { MessageSnapshot } from './domain/snapshots';
 
 /** Every resolver class. */
-export const resolverClasses = [AccountResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, RealtimeResolver, SearchResolver] as const;
+export const resolverClasses = [AccountResolver, BlockResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, ReportResolver, RealtimeResolver, SearchResolver] as const;
 
 /** One instance of every resolver class, built with its collaborators by the composition root (app.ts). */
-export type ResolverInstances = [AccountResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, RealtimeResolver, SearchResolver];
+export type ResolverInstances = [AccountResolver, BlockResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, ReportResolver, RealtimeResolver, SearchResolver];
 
 /** A container per app instance, so two apps in one process never share resolver state. */
 function containerFor(resolvers: ResolverInstances | undefined): ContainerType {

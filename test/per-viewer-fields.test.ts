@@ -156,6 +156,10 @@ describe('per-viewer fields', () => {
       }`,
       { p: publicId, q: privateId, d: openDirectChannel.id, b: other.id },
     );
+    // Moderation: a report on a message of the public channel, listed by its owner.
+    const reported = await sendMessage(server, other.token, publicId, 'report me');
+    await gqlOk(server.url, 'mutation ($m: ID!) { reportMessage(messageId: $m, reason: "spam") }', { m: reported.id }, { token: other.token });
+    await executeOk(schema, app, a, `query ($p: ID!) { reports(channelId: $p) ${selectAll(schema.getType('MessageReportConnection')!, 5)} }`, { p: publicId });
     await executeOk(schema, app, a, `mutation ($input: LoginInput!) { login(input: $input) ${selectAll(schema.getType('AuthPayload')!, 3)} }`, {
       input: { login: owner.username, password: owner.password },
     });

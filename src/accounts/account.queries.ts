@@ -211,3 +211,31 @@ export function listActivity(db: SqlClient, userId: string, beforeId: number | n
     ? db.query<ActivityRow>('select id, action, channel_id, at from activity_log where user_id = $1 order by id desc limit $2', [userId, limit])
     : db.query<ActivityRow>('select id, action, channel_id, at from activity_log where user_id = $1 and id < $2 order by id desc limit $3', [userId, beforeId, limit]);
 }
+
+// ---- user_blocks ----
+
+/** True when the block is new. */
+export async function insertBlock(db: SqlClient, blockerId: string, blockedId: string): Promise<boolean> {
+  const rows = await db.query('insert into user_blocks (blocker_id, blocked_id) values ($1, $2) on conflict do nothing returning blocked_id', [blockerId, blockedId]);
+  return rows.length > 0;
+}
+
+/** True when there was a block. */
+export async function deleteBlock(db: SqlClient, blockerId: string, blockedId: string): Promise<boolean> {
+  const rows = await db.query('delete from user_blocks where blocker_id = $1 and blocked_id = $2 returning blocked_id', [blockerId, blockedId]);
+  return rows.length > 0;
+}
+
+export async function isBlocked(db: SqlClient, blockerId: string, blockedId: string): Promise<boolean> {
+  const rows = await db.query('select 1 from user_blocks where blocker_id = $1 and blocked_id = $2', [blockerId, blockedId]);
+  return rows.length > 0;
+}
+
+/** The users the blocker blocked, most recent first. */
+export async function blockedUsers(db: SqlClient, blockerId: string): Promise<UserSnapshot[]> {
+  const rows = await db.query<UserRow>(
+    `select ${USER_COLUMNS} from user_blocks b join users u on u.id = b.blocked_id where b.blocker_id = $1 order by b.created_at desc, u.id`,
+    [blockerId],
+  );
+  return rows.map(userRowSnapshot);
+}

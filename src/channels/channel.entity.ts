@@ -15,7 +15,7 @@ export const DEFAULT_CHANNEL_NAME = 'public';
 // channels(search:) substring LIKE (pg_trgm); built CONCURRENTLY by migration 20261201191500.
 @Index({ name: 'channels_name_trgm_index', expression: 'create index "channels_name_trgm_index" on "channels" using gin (name gin_trgm_ops)' })
 export class Channel {
-  [OptionalProps]?: 'description' | 'kind' | 'owner' | 'lastSeq' | 'memberCount' | 'createdAt' | 'updatedAt' | 'lastActivityAt';
+  [OptionalProps]?: 'description' | 'kind' | 'owner' | 'lastSeq' | 'memberCount' | 'createdAt' | 'updatedAt' | 'lastActivityAt' | 'slowModeSeconds';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -53,4 +53,8 @@ export class Channel {
   /** Time of the newest message (or creation): orders myChannels. */
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   lastActivityAt: Date = new Date();
+
+  /** Slow mode: a MEMBER sends at most one message per this many seconds (0: off). */
+  @Property({ type: 'integer', default: 0 })
+  slowModeSeconds: number = 0;
 }

@@ -16,27 +16,31 @@ export interface ChannelRow {
   created_at: Date;
   member_count: number;
   last_seq: string | number;
+  slow_mode_seconds: number;
 }
 
 /** A channel row joined with one viewer's membership (null columns when not a member). */
 export interface ChannelWithMembershipRow extends ChannelRow {
   member_role: MemberRole | null;
   member_last_read_seq: string | number | null;
+  member_muted_until: Date | null;
 }
 
 export interface ViewerMembership {
   role: MemberRole;
   lastReadSeq: number;
+  /** A timeout (muteInChannel) until then; null or past: none. */
+  mutedUntil: Date | null;
 }
 
 /** The columns every channel query selects, qualified with the alias `c`. */
-const CHANNEL_COLUMNS = 'c.id, c.name, c.description, c.kind, c.owner_id, c.created_at, c.member_count, c.last_seq';
+const CHANNEL_COLUMNS = 'c.id, c.name, c.description, c.kind, c.owner_id, c.created_at, c.member_count, c.last_seq, c.slow_mode_seconds';
 
 /** The channel columns with the viewer's membership (`left join memberships m`). */
-const WITH_MEMBERSHIP = `${CHANNEL_COLUMNS}, m.role as member_role, m.last_read_seq as member_last_read_seq`;
+const WITH_MEMBERSHIP = `${CHANNEL_COLUMNS}, m.role as member_role, m.last_read_seq as member_last_read_seq, m.muted_until as member_muted_until`;
 
 /** The same columns unqualified, for `returning` clauses. */
-const RETURNING_CHANNEL = 'id, name, description, kind, owner_id, created_at, member_count, last_seq';
+const RETURNING_CHANNEL = 'id, name, description, kind, owner_id, created_at, member_count, last_seq, slow_mode_seconds';
 
 export function channelRowSnapshot(row: ChannelRow): ChannelSnapshot {
   const kind = row.kind;
@@ -49,13 +53,14 @@ export function channelRowSnapshot(row: ChannelRow): ChannelSnapshot {
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
     memberCount: Number(row.member_count),
     lastSeq: Number(row.last_seq),
+    slowModeSeconds: Number(row.slow_mode_seconds ?? 0),
     directUserIds: kind === ChannelKind.DIRECT ? directUserIds(row.name) : null,
   };
 }
 
 export function rowMembership(row: ChannelWithMembershipRow): ViewerMembership | null {
   if (!row.member_role) return null;
-  return { role: row.member_role, lastReadSeq: Number(row.member_last_read_seq ?? 0) };
+  return { role: row.member_role, lastReadSeq: Number(row.member_last_read_seq ?? 0), mutedUntil: row.member_muted_until };
 }
 
 // ---- a channel with a viewer's membership: the one statement for every access check ----
@@ -105,11 +110,11 @@ export async function lockChannelForViewer(tx: SqlClient, viewerId: string, chan
 
 /** The viewer's memberships of these channels. */
 export async function viewerMemberships(db: SqlClient, viewerId: string, channelIds: readonly string[]): Promise<Map<string, ViewerMembership>> {
-  const rows = await db.query<{ channel_id: string; role: MemberRole; last_read_seq: string }>(
-    'select channel_id, role, last_read_seq from memberships where user_id = $1 and channel_id = any($2::uuid[])',
+  const rows = await db.query<{ channel_id: string; role: MemberRole; last_read_seq: string; muted_until: Date | null }>(
+    'select channel_id, role, last_read_seq, muted_until from memberships where user_id = $1 and channel_id = any($2::uuid[])',
     [viewerId, channelIds],
   );
-  return new Map(rows.map((row) => [row.channel_id, { role: row.role, lastReadSeq: Number(row.last_read_seq) }]));
+  return new Map(rows.map((row) => [row.channel_id, { role: row.role, lastReadSeq: Number(row.last_read_seq), mutedUntil: row.muted_until }]));
 }
 
 /** Every channel of the viewer, most recently active first, with the viewer's memberships. */
@@ -290,4 +295,45 @@ export async function messageSeqIn(db: SqlClient, channelId: string, messageId: 
 /** Read markers only move forward. */
 export async function advanceReadMarker(db: SqlClient, channelId: string, userId: string, seq: number): Promise<void> {
   await db.query('update memberships set last_read_seq = greatest(last_read_seq, $1) where channel_id = $2 and user_id = $3', [seq, channelId, userId]);
+}
+
+// ---- moderation: roles, timeouts, slow mode, bans ----
+
+/** A member's role, or null when they are not a member. */
+export async function memberRole(db: SqlClient, channelId: string, userId: string): Promise<MemberRole | null> {
+  const rows = await db.query<{ role: MemberRole }>('select role from memberships where channel_id = $1 and user_id = $2', [channelId, userId]);
+  return rows[0]?.role ?? null;
+}
+
+export async function setMutedUntil(tx: SqlClient, channelId: string, userId: string, until: Date): Promise<void> {
+  await tx.query('update memberships set muted_until = $1 where channel_id = $2 and user_id = $3', [until, channelId, userId]);
+}
+
+export async function setSlowMode(tx: SqlClient, channelId: string, seconds: number): Promise<ChannelSnapshot> {
+  const rows = await tx.query<ChannelRow>(`update channels set slow_mode_seconds = $1, updated_at = now() where id = $2 returning ${RETURNING_CHANNEL}`, [seconds, channelId]);
+  return channelRowSnapshot(rows[0]);
+}
+
+/** Whether a ban of the user from the channel is in force (not expired): read on every way in. */
+export async function isBanned(db: SqlClient, channelId: string, userId: string): Promise<boolean> {
+  const rows = await db.query('select 1 from channel_bans where channel_id = $1 and user_id = $2 and (expires_at is null or expires_at > now())', [channelId, userId], 'ban_in_force');
+  return rows.length > 0;
+}
+
+/** Bans (or bans again, replacing expiry and reason). */
+export async function upsertBan(tx: SqlClient, ban: { channelId: string; userId: string; expiresAt: Date | null; reason: string | null; bannedBy: string }): Promise<void> {
+  await tx.query(
+    `insert into channel_bans (channel_id, user_id, expires_at, reason, banned_by) values ($1, $2, $3, $4, $5)
+     on conflict (channel_id, user_id) do update set expires_at = excluded.expires_at, reason = excluded.reason, banned_by = excluded.banned_by, created_at = now()`,
+    [ban.channelId, ban.userId, ban.expiresAt, ban.reason, ban.bannedBy],
+  );
+}
+
+/** Lifts a ban in force: false when there was none (an expired one is dropped all the same). */
+export async function deleteBan(tx: SqlClient, channelId: string, userId: string): Promise<boolean> {
+  const rows = await tx.query<{ in_force: boolean }>(
+    'delete from channel_bans where channel_id = $1 and user_id = $2 returning (expires_at is null or expires_at > now()) as in_force',
+    [channelId, userId],
+  );
+  return rows[0]?.in_force === true;
 }

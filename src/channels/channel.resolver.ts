@@ -8,6 +8,7 @@ import { ActivityEntryType } from '../accounts/activity.types';
 import type { UserDirectory } from '../accounts/user.loader';
 import { UserConnection, UserType } from '../accounts/user.types';
 import { ChannelKind } from './channel.entity';
+import { MemberRole } from './membership.entity';
 import { ChannelConnection, ChannelType, CreateChannelInput, UpdateChannelInput } from './channel.types';
 import { channelCursor, type ChannelService } from './channel.service';
 import type { ChannelLoaders } from './channel.loader';
@@ -99,7 +100,59 @@ export class ChannelResolver {
     return channel;
   }
 
-  @Mutation(() => ChannelType, { description: 'The owner removes a member.' })
+  @Mutation(() => ChannelType, { description: 'The owner gives a member a role; giving OWNER hands the channel on (the previous owner becomes a MODERATOR).' })
+  async setMemberRole(
+    @Arg('channelId', () => ID) channelId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('role', () => MemberRole) role: MemberRole,
+    @CurrentUser() _viewer: Viewer,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ChannelSnapshot> {
+    const channel = await this.service.setRole(ctx, channelId, userId, role);
+    ctx.loaders.clearAll();
+    return channel;
+  }
+
+  @Mutation(() => ChannelType, { description: 'Removes the user and refuses their return until the ban expires; no duration: until unbanned.' })
+  async banFromChannel(
+    @Arg('channelId', () => ID) channelId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('durationSeconds', () => Int, { nullable: true }) durationSeconds: number | null,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @CurrentUser() _viewer: Viewer,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ChannelSnapshot> {
+    const channel = await this.service.ban(ctx, channelId, userId, durationSeconds, reason);
+    ctx.loaders.clearAll();
+    return channel;
+  }
+
+  @Mutation(() => ChannelType)
+  async unbanFromChannel(
+    @Arg('channelId', () => ID) channelId: string,
+    @Arg('userId', () => ID) userId: string,
+    @CurrentUser() _viewer: Viewer,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ChannelSnapshot> {
+    const channel = await this.service.unban(ctx, channelId, userId);
+    ctx.loaders.clearAll();
+    return channel;
+  }
+
+  @Mutation(() => ChannelType, { description: 'The user may read but not send, react, vote or pin in the channel for that long (1 to 2,592,000 seconds).' })
+  async muteInChannel(
+    @Arg('channelId', () => ID) channelId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('durationSeconds', () => Int) durationSeconds: number,
+    @CurrentUser() _viewer: Viewer,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ChannelSnapshot> {
+    const channel = await this.service.mute(ctx, channelId, userId, durationSeconds);
+    ctx.loaders.clearAll();
+    return channel;
+  }
+
+  @Mutation(() => ChannelType, { description: 'The owner or a moderator removes a member.' })
   async removeFromChannel(
     @Arg('channelId', () => ID) channelId: string,
     @Arg('userId', () => ID) userId: string,
@@ -117,6 +170,7 @@ export class ChannelResolver {
       channelId: input.channelId,
       name: input.name,
       description: input.description,
+      slowModeSeconds: input.slowModeSeconds,
     });
     ctx.loaders.clearAll();
     return channel;
@@ -178,6 +232,13 @@ export class ChannelResolver {
   async isMember(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<boolean> {
     if (!ctx.viewer) return false;
     return (await this.loaders.memberships(ctx).load(channel.id)) !== null;
+  }
+
+  @PerViewer()
+  @FieldResolver(() => MemberRole, { nullable: true, description: "The viewer's role; null when the viewer is not a member or the channel is DIRECT." })
+  async viewerRole(@Root() channel: ChannelSnapshot, @Ctx() ctx: RequestContext): Promise<MemberRole | null> {
+    if (!ctx.viewer || channel.kind === ChannelKind.DIRECT) return null;
+    return (await this.loaders.memberships(ctx).load(channel.id))?.role ?? null;
   }
 
   @PerViewer()

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NewAccountHook } from '../accounts/account.service';
 import { ActivityAction, type ActivityDetails, recordActivity } from '../accounts/activity';
+import type { BlockList } from '../accounts/block.service';
 import type { UserDirectory } from '../accounts/user.loader';
 import { type ChannelSnapshot, eventUser, type UserSnapshot } from '../domain/snapshots';
 import { type ChannelTopicEvent, Topic, type UserTopicEvent } from '../domain/topics';
@@ -24,6 +25,7 @@ export interface ChannelDeps {
   users: UserDirectory;
   throttle: ActionThrottle;
   bus: EventBus;
+  blocks: BlockList;
 }
 
 /** Who a membership change is about, and from where (for the activity log). */
@@ -49,6 +51,21 @@ export interface UpdateChannelData {
   name?: string | null;
   /** Undefined: unchanged; null or blank: cleared. */
   description?: string | null;
+  /** Undefined or null: unchanged; 0 turns slow mode off. */
+  slowModeSeconds?: number | null;
+}
+
+/** Slow mode's longest interval (6 hours). */
+export const MAX_SLOW_MODE_SECONDS = 21_600;
+/** A timeout's longest duration (30 days). */
+export const MAX_MUTE_SECONDS = 2_592_000;
+/** A ban's longest duration (10 years; none: until unbanned). */
+export const MAX_BAN_SECONDS = 315_360_000;
+export const MAX_BAN_REASON_LENGTH = 1000;
+
+function durationSeconds(value: number, min: number, max: number, field: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new BadUserInputError(field, `${field} must be between ${min} and ${max} seconds.`);
+  return value;
 }
 
 export interface ChannelPage {
@@ -201,17 +218,84 @@ export class ChannelService implements NewAccountHook {
     });
   }
 
-  /** The owner removes another member. */
+  /** The owner or a moderator removes a member (a moderator: not the owner nor another moderator). */
   async remove(scope: RequestScope, channelId: string, userId: string): Promise<ChannelSnapshot> {
     const actor = actorOf(scope);
     return this.transaction(async (tx) => {
-      const { channel } = await this.access.requireLocked(tx, actor.userId, channelId);
-      this.requireOwner(channel, actor.userId, 'remove members');
-      if (userId === actor.userId) throw new BadUserInputError('userId', 'Use leaveChannel to leave your own channel.');
-      if (!isUuid(userId)) throw new NotFoundError('Member');
+      const { channel } = await this.requireModeratorOver(tx, actor.userId, channelId, userId, { directAllowed: true });
       const events = await this.removeMemberLocked(tx, channel, userId, { userId });
       if (!events) throw new NotFoundError('Member');
+      await recordActivity(tx, actor.userId, ActivityAction.MEMBER_REMOVED, logOf(actor, channel.id));
       return { result: await queries.findChannel(tx, channel.id), events };
+    });
+  }
+
+  // ---- Moderation ----
+
+  /**
+   * The owner gives a member a role. Giving OWNER transfers ownership: the previous owner
+   * becomes a MODERATOR.
+   */
+  async setRole(scope: RequestScope, channelId: string, userId: string, role: MemberRole): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
+    return this.transaction(async (tx) => {
+      const { channel } = requireJoined(await this.access.requireLocked(tx, actor.userId, channelId));
+      requireModeratable(channel);
+      this.requireOwner(channel, actor.userId, 'set roles');
+      if (userId === actor.userId) throw new BadUserInputError('userId', 'Give OWNER to another member to hand the channel on.');
+      const current = isUuid(userId) ? await queries.memberRole(tx, channel.id, userId) : null;
+      if (current === null) throw new NotFoundError('Member');
+      await recordActivity(tx, actor.userId, ActivityAction.MEMBER_ROLE_CHANGED, logOf(actor, channel.id));
+      if (current === role) return { result: channel, events: [] };
+      await queries.setMemberRole(tx, channel.id, userId, role);
+      let updated = channel;
+      if (role === MemberRole.OWNER) {
+        await queries.setMemberRole(tx, channel.id, actor.userId, MemberRole.MODERATOR);
+        updated = await queries.setOwner(tx, channel.id, userId);
+      }
+      return { result: updated, events: [channelUpdated(updated)] };
+    });
+  }
+
+  /**
+   * Removes the member at once (as removeFromChannel does: their streams end) and refuses
+   * their return until the ban expires (no duration: until unbanned).
+   */
+  async ban(scope: RequestScope, channelId: string, userId: string, duration: number | null | undefined, rawReason: string | null | undefined): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
+    const seconds = duration === null || duration === undefined ? null : durationSeconds(duration, 1, MAX_BAN_SECONDS, 'durationSeconds');
+    const reason = rawReason === null || rawReason === undefined || rawReason.trim() === '' ? null : rawReason.trim();
+    if (reason !== null && reason.length > MAX_BAN_REASON_LENGTH) throw new BadUserInputError('reason', `reason is at most ${MAX_BAN_REASON_LENGTH} characters.`);
+    return this.transaction(async (tx) => {
+      const { channel } = await this.requireModeratorOver(tx, actor.userId, channelId, userId);
+      const events = await this.removeMemberLocked(tx, channel, userId, { userId });
+      if (!events) throw new NotFoundError('Member');
+      await queries.upsertBan(tx, { channelId: channel.id, userId, expiresAt: seconds === null ? null : new Date(Date.now() + seconds * 1000), reason, bannedBy: actor.userId });
+      await recordActivity(tx, actor.userId, ActivityAction.MEMBER_BANNED, logOf(actor, channel.id));
+      return { result: await queries.findChannel(tx, channel.id), events };
+    });
+  }
+
+  /** Lifts a ban in force (NOT_FOUND when there is none). */
+  async unban(scope: RequestScope, channelId: string, userId: string): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
+    return this.transaction(async (tx) => {
+      const { channel } = await this.requireModerator(tx, actor.userId, channelId);
+      if (!isUuid(userId) || !(await queries.deleteBan(tx, channel.id, userId))) throw new NotFoundError('Ban');
+      await recordActivity(tx, actor.userId, ActivityAction.MEMBER_UNBANNED, logOf(actor, channel.id));
+      return { result: channel, events: [] };
+    });
+  }
+
+  /** A timeout: the member reads but cannot send or vote until it expires (a new one replaces it). */
+  async mute(scope: RequestScope, channelId: string, userId: string, duration: number): Promise<ChannelSnapshot> {
+    const actor = actorOf(scope);
+    const seconds = durationSeconds(duration, 1, MAX_MUTE_SECONDS, 'durationSeconds');
+    return this.transaction(async (tx) => {
+      const { channel } = await this.requireModeratorOver(tx, actor.userId, channelId, userId);
+      await queries.setMutedUntil(tx, channel.id, userId, new Date(Date.now() + seconds * 1000));
+      await recordActivity(tx, actor.userId, ActivityAction.MEMBER_MUTED, logOf(actor, channel.id));
+      return { result: channel, events: [channelUpdated(channel)] };
     });
   }
 
@@ -220,15 +304,24 @@ export class ChannelService implements NewAccountHook {
     const actor = actorOf(scope);
     const name = data.name === undefined || data.name === null ? undefined : normalizeChannelName(data.name);
     const description = data.description === undefined ? undefined : normalizeDescription(data.description);
+    const slowMode = data.slowModeSeconds === undefined || data.slowModeSeconds === null ? undefined : durationSeconds(data.slowModeSeconds, 0, MAX_SLOW_MODE_SECONDS, 'slowModeSeconds');
     try {
       return await this.transaction(async (tx) => {
         const { channel } = await this.access.requireLocked(tx, actor.userId, data.channelId);
+        if (slowMode !== undefined) requireModeratable(channel);
         this.requireOwner(channel, actor.userId, 'update it');
         const rename = name !== undefined && name !== channel.name;
         if (rename && channel.name === DEFAULT_CHANNEL_NAME) throw new ForbiddenError(`The ${DEFAULT_CHANNEL_NAME} channel cannot be renamed.`);
-        if (!rename && (description === undefined || description === channel.description)) return { result: channel, events: [] };
+        const redescribe = description !== undefined && description !== channel.description;
+        const slowModeChanges = slowMode !== undefined && slowMode !== channel.slowModeSeconds;
+        if (!rename && !redescribe && !slowModeChanges) return { result: channel, events: [] };
         if (rename && (await queries.nameTakenByOther(tx, name, channel.id))) throw nameTaken();
-        const updated = await queries.updateChannelText(tx, channel.id, rename ? name : channel.name, description === undefined ? channel.description : description);
+        let updated = channel;
+        if (rename || redescribe) updated = await queries.updateChannelText(tx, channel.id, rename ? name : channel.name, description === undefined ? channel.description : description);
+        if (slowModeChanges) {
+          updated = await queries.setSlowMode(tx, channel.id, slowMode);
+          await recordActivity(tx, actor.userId, ActivityAction.SLOW_MODE_CHANGED, logOf(actor, channel.id));
+        }
         return { result: updated, events: [channelUpdated(updated)] };
       });
     } catch (error) {
@@ -266,6 +359,7 @@ export class ChannelService implements NewAccountHook {
       const outcome = await this.transaction(async (tx): Promise<TxOutcome<ChannelSnapshot> | null> => {
         const peer = await this.deps.users.find(tx, userId);
         if (!peer) throw new NotFoundError('User');
+        if (await this.deps.blocks.isBlocked(tx, peer.id, actor.userId)) throw new ForbiddenError('You cannot open a direct conversation with this user.');
         const inserted = await queries.insertChannel(tx, { id: randomUUID(), name: key, description: null, kind: ChannelKind.DIRECT, ownerId: null, memberCount: 0 });
         const channel = inserted ?? (await queries.lockChannelByName(tx, key));
         if (!channel) return null;
@@ -336,6 +430,27 @@ export class ChannelService implements NewAccountHook {
     await Promise.all(events.map((event) => this.deps.bus.publish(event.topic, event.payload)));
   }
 
+  /** The locked channel, when the actor is its owner or a moderator (NOT_FOUND, BAD_USER_INPUT for DIRECT, FORBIDDEN). */
+  private async requireModerator(tx: SqlClient, actorId: string, channelId: string, { directAllowed = false } = {}): Promise<ChannelAccess & { membership: queries.ViewerMembership }> {
+    const access = requireJoined(await this.access.requireLocked(tx, actorId, channelId));
+    if (!directAllowed) requireModeratable(access.channel);
+    if (!isModerator(access.membership.role)) throw new ForbiddenError("Only the channel's owner and moderators can do this.");
+    return access;
+  }
+
+  /**
+   * As requireModerator, and the target must be another member the actor outranks: a
+   * moderator acts on members only (FORBIDDEN on the owner or another moderator).
+   */
+  private async requireModeratorOver(tx: SqlClient, actorId: string, channelId: string, userId: string, options: { directAllowed?: boolean } = {}): Promise<ChannelAccess> {
+    const access = await this.requireModerator(tx, actorId, channelId, options);
+    if (userId === actorId) throw new BadUserInputError('userId', 'You cannot act on yourself.');
+    const role = isUuid(userId) ? await queries.memberRole(tx, access.channel.id, userId) : null;
+    if (role === null) throw new NotFoundError('Member');
+    if (access.membership.role !== MemberRole.OWNER && isModerator(role)) throw new ForbiddenError('Moderators cannot act on the owner or other moderators.');
+    return access;
+  }
+
   private requireOwner(channel: ChannelSnapshot, userId: string, what: string): void {
     if (channel.ownerId !== userId) throw new ForbiddenError(`Only the channel's owner can ${what}.`);
   }
@@ -354,6 +469,8 @@ export class ChannelService implements NewAccountHook {
 
   /** Adds a member to a locked channel; nothing happens (and nothing is counted) when they already are one. */
   private async addMemberLocked(tx: SqlClient, channel: ChannelSnapshot, member: Actor, knownUser?: UserSnapshot): Promise<TxOutcome<ChannelSnapshot>> {
+    // Every way in (join, invitation, create-by-name) passes here: a ban in force refuses it.
+    if (await queries.isBanned(tx, channel.id, member.userId)) throw new ForbiddenError('This user is banned from the channel.');
     const inserted = await queries.insertMemberships(tx, channel.id, [member.userId], MemberRole.MEMBER);
     if (inserted.length === 0) return { result: channel, events: [] };
     const updated = await queries.addToMemberCount(tx, channel.id, 1);
@@ -406,6 +523,15 @@ export class ChannelService implements NewAccountHook {
 /** The activity log's details of a change made by `actor` (their address only when they act themself). */
 function logOf(actor: Actor, channelId: string): ActivityDetails {
   return { channelId, ip: actor.ip, userAgent: actor.userAgent };
+}
+
+/** Moderation has no place in DIRECT channels. */
+function requireModeratable(channel: ChannelSnapshot): void {
+  if (channel.kind === ChannelKind.DIRECT) throw new BadUserInputError('channelId', 'Direct conversations have no roles or moderation.');
+}
+
+export function isModerator(role: MemberRole): boolean {
+  return role === MemberRole.OWNER || role === MemberRole.MODERATOR;
 }
 
 function nameTaken(): ConflictError {

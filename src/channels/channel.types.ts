@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import type { ChannelSnapshot } from '../domain/snapshots';
 import { connectionTypes } from '../shared/relay';
 import { ChannelKind } from './channel.entity';
+import { MemberRole } from './membership.entity';
 
 registerEnumType(ChannelKind, {
   name: 'ChannelKind',
@@ -9,6 +10,15 @@ registerEnumType(ChannelKind, {
     PUBLIC: { description: 'Anyone signed in can find, read and join it.' },
     PRIVATE: { description: 'Only members can see it; members invite others.' },
     DIRECT: { description: 'A conversation between exactly two users; one per pair.' },
+  },
+});
+
+registerEnumType(MemberRole, {
+  name: 'MemberRole',
+  valuesConfig: {
+    OWNER: { description: 'Sets roles; one per channel.' },
+    MODERATOR: { description: 'Removes, bans and times out members; deletes any message.' },
+    MEMBER: { description: 'Reads and sends.' },
   },
 });
 
@@ -33,6 +43,9 @@ export class ChannelType implements ChannelSnapshot {
 
   @Field(() => Int)
   memberCount!: number;
+
+  @Field(() => Int, { description: 'Slow mode: a MEMBER sends at most one message per this many seconds (0: off).' })
+  slowModeSeconds!: number;
 
   // isMember, unreadCount, members, owner and peer are field resolvers (channel.resolver.ts), those
   // that read the viewer marked there with @PerViewer or @ViewerAccessCheck (shared/viewer-field.ts).
@@ -62,6 +75,9 @@ export class UpdateChannelInput {
 
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Field(() => Int, { nullable: true, description: '0 to 21600; 0 turns slow mode off.' })
+  slowModeSeconds?: number | null;
 }
 
 export const { EdgeType: ChannelEdge, ConnectionType: ChannelConnection } = connectionTypes('Channel', ChannelType);

@@ -4,13 +4,14 @@ import { Channel } from './channel.entity';
 
 export enum MemberRole {
   OWNER = 'OWNER',
+  MODERATOR = 'MODERATOR',
   MEMBER = 'MEMBER',
 }
 
 @Entity({ tableName: 'memberships' })
 @Index({ properties: ['user', 'channel'] })
 export class Membership {
-  [OptionalProps]?: 'role' | 'joinedAt' | 'lastReadSeq';
+  [OptionalProps]?: 'role' | 'joinedAt' | 'lastReadSeq' | 'mutedUntil' | 'lastSentAt';
 
   [PrimaryKeyProp]?: ['channel', 'user'];
 
@@ -29,4 +30,12 @@ export class Membership {
   /** The viewer's read marker: the sequence number of the last message read. */
   @Property({ type: new BigIntType('number'), default: 0 })
   lastReadSeq: number = 0;
+
+  /** A timeout (muteInChannel): no sending, voting... until then. Read by send_messages with the membership. */
+  @Property({ type: 'datetime', nullable: true })
+  mutedUntil: Date | null = null;
+
+  /** The member's last send while the channel had slow mode (send_messages keeps it). */
+  @Property({ type: 'datetime', nullable: true })
+  lastSentAt: Date | null = null;
 }

@@ -20,6 +20,8 @@ export interface ChannelSnapshot {
   createdAt: Date;
   memberCount: number;
   lastSeq: number;
+  /** Slow mode: a MEMBER sends at most one message per this many seconds (0: off). */
+  slowModeSeconds: number;
   /** For DIRECT channels: the two participants' ids. */
   directUserIds?: [string, string] | null;
 }

@@ -77,7 +77,9 @@ export function authoredSnapshot(row: AuthoredMessageRow): MessageSnapshot {
 // ---- sends ----
 
 export interface SendRow extends AuthoredMessageRow {
-  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel';
+  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel' | 'muted' | 'blocked' | 'slow';
+  /** Seconds until slow mode lets the sender send again (status 'slow'). */
+  retry_after: number | null;
 }
 
 /** One batch of sends to a channel, in one statement (send_messages in the migrations). */

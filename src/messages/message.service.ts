@@ -2,6 +2,8 @@ import type { UserDirectory } from '../accounts/user.loader';
 import { ActivityAction, recordActivity } from '../accounts/activity';
 import type { ChannelAccess, ChannelAccessControl } from '../channels/access';
 import type { ChannelLoaders } from '../channels/channel.loader';
+import type { ViewerMembership } from '../channels/channel.queries';
+import { isModerator } from '../channels/channel.service';
 import { type ChannelSnapshot, eventUser, type MessageSnapshot } from '../domain/snapshots';
 import { type MessageAddedEvent, Topic } from '../domain/topics';
 import type { EventBus } from '../realtime/event-bus';
@@ -124,13 +126,13 @@ export class MessageService implements MessageLog {
     return this.afterUpdate(scope, edited, 'MessageUpdated');
   }
 
-  /** The author or the channel owner turns the message into a tombstone. Repeating it changes nothing. */
+  /** The author, the channel's owner or a moderator turns the message into a tombstone. Repeating it changes nothing. */
   async delete(scope: RequestScope, messageId: string): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
     const { message, access } = await this.requireVisibleMessage(viewerId, messageId);
-    const ownerId = access.channel.ownerId;
-    if (message.authorId !== viewerId && ownerId !== viewerId) {
-      throw new ForbiddenError('Only the author or the channel owner can delete a message.');
+    const moderates = access.channel.ownerId === viewerId || (access.membership !== null && isModerator(access.membership.role));
+    if (message.authorId !== viewerId && !moderates) {
+      throw new ForbiddenError("Only the author or the channel's owner and moderators can delete a message.");
     }
     const result = await this.sql.transaction(async (tx) => {
       const locked = await queries.lockMessage(tx, message.id);
@@ -152,7 +154,7 @@ export class MessageService implements MessageLog {
   async vote(scope: RequestScope, messageId: string, value: VoteValue): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
     const { message } = await this.requireVisibleMessage(viewerId, messageId);
-    await this.deps.access.requireMember(viewerId, message.channelId);
+    requireNotMuted(await this.deps.access.requireMember(viewerId, message.channelId));
     if (message.deleted) throw new NotFoundError('Message');
     const next = voteNumber(value);
     const result = await this.sql.transaction(async (tx) => {
@@ -306,6 +308,11 @@ export class MessageService implements MessageLog {
   cursorSeq(cursor: string, field: string): number {
     return decodeIntCursor(MESSAGE_CURSOR, cursor, field);
   }
+}
+
+/** A timeout in force refuses every write but reading (sends check it in send_messages). */
+export function requireNotMuted({ membership }: { membership: ViewerMembership }): void {
+  if (membership.mutedUntil && membership.mutedUntil.getTime() > Date.now()) throw new ForbiddenError('You are timed out in this channel.');
 }
 
 function windowMax(window: RecentWindow): number {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageSnapshot } from '../domain/snapshots';
-import { ForbiddenError, NotFoundError } from '../shared/errors';
+import { ForbiddenError, NotFoundError, RateLimitedError } from '../shared/errors';
 import type { SqlPool } from '../shared/sql';
 import { authoredSnapshot, sendMessages, type SendRow } from './message.queries';
 
@@ -100,6 +100,13 @@ export class SendBatcher {
           return one.reject(new NotFoundError('Channel'));
         case 'not_member':
           return one.reject(new ForbiddenError('Join the channel first.'));
+        case 'muted':
+          return one.reject(new ForbiddenError('You are timed out in this channel.'));
+        case 'blocked':
+          // The sender learns nothing more than that they cannot send here.
+          return one.reject(new ForbiddenError('You cannot send messages in this conversation.'));
+        case 'slow':
+          return one.reject(new RateLimitedError(Number(row.retry_after), 'Slow mode: wait before sending again.'));
         default: {
           // Events carry no email (the User.email resolver loads the viewer's own).
           const message = authoredSnapshot(row);
