@@ -9,6 +9,8 @@ export interface ReportRecord {
   reporterId: string;
   reason: string;
   createdAt: Date;
+  /** created_at as PostgreSQL prints it (microseconds): the keyset position of the report. */
+  position: string;
   message: MessageSnapshot;
 }
 
@@ -34,11 +36,11 @@ export async function deleteReport(db: SqlClient, reportId: string): Promise<boo
 }
 
 /** A channel's reports, oldest first, after the (created_at, id) keyset position when given, with their messages. */
-export async function reportPage(db: SqlClient, channelId: string, after: { createdAt: Date; id: string } | null, limit: number): Promise<ReportRecord[]> {
+export async function reportPage(db: SqlClient, channelId: string, after: { position: string; id: string } | null, limit: number): Promise<ReportRecord[]> {
   const values: unknown[] = [channelId];
-  const keyset = after ? ` and (r.created_at, r.id) > ($${values.push(after.createdAt)}::timestamptz, $${values.push(after.id)}::uuid)` : '';
-  const rows = await db.query<AuthoredMessageRow & { report_id: string; reporter_id: string; reason: string; reported_at: Date }>(
-    `select r.id as report_id, r.reporter_id, r.reason, r.created_at as reported_at, ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
+  const keyset = after ? ` and (r.created_at, r.id) > ($${values.push(after.position)}::timestamptz, $${values.push(after.id)}::uuid)` : '';
+  const rows = await db.query<AuthoredMessageRow & { report_id: string; reporter_id: string; reason: string; reported_at: Date; position: string }>(
+    `select r.id as report_id, r.reporter_id, r.reason, r.created_at as reported_at, r.created_at::text as position, ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
        from message_reports r
        join messages m on m.id = r.message_id
        join users u on u.id = m.author_id
@@ -53,6 +55,7 @@ export async function reportPage(db: SqlClient, channelId: string, after: { crea
     reporterId: row.reporter_id,
     reason: row.reason,
     createdAt: row.reported_at,
+    position: row.position,
     message: authoredSnapshot(row),
   }));
 }

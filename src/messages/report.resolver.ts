@@ -19,6 +19,7 @@ export class MessageReportType implements ReportRecord {
 
   channelId!: string;
   reporterId!: string;
+  position!: string;
 
   @Field(() => String)
   reason!: string;

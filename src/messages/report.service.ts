@@ -46,7 +46,7 @@ export class ReportService {
     const position = after === null || after === undefined ? null : decodeReportCursor(after);
     await this.requireModerator(viewerId, channelId);
     const rows = await queries.reportPage(this.sql, channelId.toLowerCase(), position, limit + 1);
-    const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(REPORT_CURSOR, `${node.createdAt.toISOString()}|${node.id}`), node }));
+    const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(REPORT_CURSOR, `${node.position}|${node.id}`), node }));
     return connectionOf(edges, { hasNextPage: rows.length > limit, hasPreviousPage: position !== null });
   }
 
@@ -72,9 +72,11 @@ export class ReportService {
   }
 }
 
-function decodeReportCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = decodeCursor(REPORT_CURSOR, cursor, 'after').split('|');
-  const createdAt = new Date(at);
-  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw new BadUserInputError('after', 'after is not a valid cursor.');
-  return { createdAt, id };
+function decodeReportCursor(cursor: string): { position: string; id: string } {
+  const [position, id] = decodeCursor(REPORT_CURSOR, cursor, 'after').split('|');
+  // PostgreSQL's own text form of a timestamptz, e.g. 2026-12-01 20:50:01.123456+00.
+  if (!id || !isUuid(id) || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(position)) {
+    throw new BadUserInputError('after', 'after is not a valid cursor.');
+  }
+  return { position, id };
 }
