@@ -23,6 +23,13 @@ import {
 } from './helpers/security';
 
 const SET_TYPING = 'mutation($id: ID!) { setTyping(channelId: $id) }';
+const SET_ROLE = 'mutation($id: ID!, $userId: ID!) { setMemberRole(channelId: $id, userId: $userId, role: MODERATOR) { id } }';
+const BAN = 'mutation($id: ID!, $userId: ID!) { banFromChannel(channelId: $id, userId: $userId) { id } }';
+const UNBAN = 'mutation($id: ID!, $userId: ID!) { unbanFromChannel(channelId: $id, userId: $userId) { id } }';
+const MUTE = 'mutation($id: ID!, $userId: ID!) { muteInChannel(channelId: $id, userId: $userId, durationSeconds: 60) { id } }';
+const REPORTS = 'query($id: ID!) { reports(channelId: $id) { edges { node { id } } } }';
+const REPORT = 'mutation($id: ID!) { reportMessage(messageId: $id, reason: "spam") }';
+const RESOLVE = 'mutation($id: ID!) { resolveReport(reportId: $id) }';
 
 interface Case {
   name: string;
@@ -56,6 +63,12 @@ function invisibleCases(which: 'bobPrivate' | 'direct'): Case[] {
     { name: 'removeFromChannel', query: REMOVE, variables: (w) => ({ id: c(w).id, userId: w.carol.id }), nothing: (w) => ({ id: randomId(), userId: w.carol.id }), expected: 'NOT_FOUND' },
     { name: 'updateChannel', query: UPDATE, variables: (w) => ({ input: { channelId: c(w).id, description: 'pwned' } }), nothing: () => ({ input: { channelId: randomId(), description: 'pwned' } }), expected: 'NOT_FOUND' },
     { name: 'deleteChannel', query: DELETE_CHANNEL, variables: (w) => ({ id: c(w).id }), nothing: () => ({ id: randomId() }), expected: 'NOT_FOUND' },
+    { name: 'setMemberRole', query: SET_ROLE, variables: (w) => ({ id: c(w).id, userId: w.carol.id }), nothing: (w) => ({ id: randomId(), userId: w.carol.id }), expected: 'NOT_FOUND' },
+    { name: 'banFromChannel', query: BAN, variables: (w) => ({ id: c(w).id, userId: w.carol.id }), nothing: (w) => ({ id: randomId(), userId: w.carol.id }), expected: 'NOT_FOUND' },
+    { name: 'unbanFromChannel', query: UNBAN, variables: (w) => ({ id: c(w).id, userId: w.carol.id }), nothing: (w) => ({ id: randomId(), userId: w.carol.id }), expected: 'NOT_FOUND' },
+    { name: 'muteInChannel', query: MUTE, variables: (w) => ({ id: c(w).id, userId: w.carol.id }), nothing: (w) => ({ id: randomId(), userId: w.carol.id }), expected: 'NOT_FOUND' },
+    { name: 'reports', query: REPORTS, variables: (w) => ({ id: c(w).id }), nothing: () => ({ id: randomId() }), expected: 'NOT_FOUND' },
+    { name: 'reportMessage', query: REPORT, variables: (w) => ({ id: c(w).messageId }), nothing: () => ({ id: randomId() }), expected: 'NOT_FOUND' },
   ];
 }
 
@@ -76,6 +89,13 @@ const visibleCases: Case[] = [
   { name: 'updateChannel of public', query: UPDATE, variables: (w) => ({ input: { channelId: w.publicId, description: 'pwned' } }), expected: 'FORBIDDEN' },
   { name: 'deleteChannel of public', query: DELETE_CHANNEL, variables: (w) => ({ id: w.publicId }), expected: 'FORBIDDEN' },
   { name: 'removeFromChannel of public', query: REMOVE, variables: (w) => ({ id: w.publicId, userId: w.bob.id }), expected: 'FORBIDDEN' },
+  { name: 'setMemberRole in bob\'s channel', query: SET_ROLE, variables: (w) => ({ id: w.bobPublic.id, userId: w.alice.id }), expected: 'FORBIDDEN' },
+  { name: 'banFromChannel of bob\'s channel', query: BAN, variables: (w) => ({ id: w.bobPublic.id, userId: w.carol.id }), expected: 'FORBIDDEN' },
+  { name: 'banFromChannel of bob\'s channel (unjoined)', query: BAN, variables: (w) => ({ id: w.bobPublicUnjoined.id, userId: w.carol.id }), expected: 'FORBIDDEN' },
+  { name: 'unbanFromChannel of bob\'s channel', query: UNBAN, variables: (w) => ({ id: w.bobPublic.id, userId: w.carol.id }), expected: 'FORBIDDEN' },
+  { name: 'muteInChannel of bob\'s channel', query: MUTE, variables: (w) => ({ id: w.bobPublic.id, userId: w.carol.id }), expected: 'FORBIDDEN' },
+  { name: 'reports of bob\'s channel', query: REPORTS, variables: (w) => ({ id: w.bobPublic.id }), expected: 'FORBIDDEN' },
+  { name: 'reports of bob\'s channel (unjoined)', query: REPORTS, variables: (w) => ({ id: w.bobPublicUnjoined.id }), expected: 'FORBIDDEN' },
 ];
 
 /** Carol, a plain member of bob's PRIVATE channel and bob's peer in their DIRECT one: she may read, not rule. */
@@ -91,6 +111,11 @@ const memberCases: Case[] = [
   { name: 'removeFromChannel of the peer of a DIRECT channel', query: REMOVE, variables: (w) => ({ id: w.direct.id, userId: w.bob.id }), expected: 'FORBIDDEN' },
   { name: "editMessage of the peer's DIRECT message", query: EDIT, variables: (w) => ({ id: w.direct.messageId, body: 'pwned' }), expected: 'FORBIDDEN' },
   { name: "deleteMessage of the peer's DIRECT message", query: DELETE, variables: (w) => ({ id: w.direct.messageId }), expected: 'FORBIDDEN' },
+  { name: 'banFromChannel of the owner', query: BAN, variables: (w) => ({ id: w.bobPrivate.id, userId: w.bob.id }), expected: 'FORBIDDEN' },
+  { name: 'muteInChannel of the owner', query: MUTE, variables: (w) => ({ id: w.bobPrivate.id, userId: w.bob.id }), expected: 'FORBIDDEN' },
+  { name: 'setMemberRole of herself', query: SET_ROLE, variables: (w) => ({ id: w.bobPrivate.id, userId: w.carol.id }), expected: 'FORBIDDEN' },
+  { name: 'unbanFromChannel in a PRIVATE channel', query: UNBAN, variables: (w) => ({ id: w.bobPrivate.id, userId: w.alice.id }), expected: 'FORBIDDEN' },
+  { name: 'reports of a PRIVATE channel', query: REPORTS, variables: (w) => ({ id: w.bobPrivate.id }), expected: 'FORBIDDEN' },
 ];
 
 /** Every operation that needs a signed-in viewer, with otherwise-valid variables. */
@@ -119,6 +144,16 @@ const signedInOnly: Array<{ name: string; query: string; variables: (w: World) =
   { name: 'deleteMessage', query: DELETE, variables: (w) => ({ id: w.bobPublic.messageId }) },
   { name: 'vote', query: VOTE, variables: (w) => ({ id: w.bobPublic.messageId, value: 'UP' }) },
   { name: 'setTyping', query: SET_TYPING, variables: (w) => ({ id: w.publicId }) },
+  { name: 'setMemberRole', query: SET_ROLE, variables: (w) => ({ id: w.bobPublic.id, userId: w.alice.id }) },
+  { name: 'banFromChannel', query: BAN, variables: (w) => ({ id: w.bobPublic.id, userId: w.alice.id }) },
+  { name: 'unbanFromChannel', query: UNBAN, variables: (w) => ({ id: w.bobPublic.id, userId: w.alice.id }) },
+  { name: 'muteInChannel', query: MUTE, variables: (w) => ({ id: w.bobPublic.id, userId: w.alice.id }) },
+  { name: 'reports', query: REPORTS, variables: (w) => ({ id: w.bobPublic.id }) },
+  { name: 'reportMessage', query: REPORT, variables: (w) => ({ id: w.bobPublic.messageId }) },
+  { name: 'resolveReport', query: RESOLVE, variables: () => ({ id: randomId() }) },
+  { name: 'blockUser', query: 'mutation($u: ID!) { blockUser(userId: $u) }', variables: (w) => ({ u: w.bob.id }) },
+  { name: 'unblockUser', query: 'mutation($u: ID!) { unblockUser(userId: $u) }', variables: (w) => ({ u: w.bob.id }) },
+  { name: 'blockedUsers', query: '{ blockedUsers { id } }', variables: () => ({}) },
 ];
 
 /** What an error response says, minus request-specific parts (path and locations are identical anyway). */
