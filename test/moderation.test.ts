@@ -1,6 +1,6 @@
 import { activityRows } from './helpers/accounts';
 import { describeWithRedis, startTestApp, stopAllApps, type TestApp } from './helpers/app';
-import { resetState } from './helpers/db';
+import { countQueries, resetState } from './helpers/db';
 import { createUser, type TestUser } from './helpers/factories';
 import { errorCode, gql, type GraphQLResponse, gqlOk } from './helpers/graphql';
 import { CHANNEL_EVENTS, createChannel, sendMessage, waitForStreams } from './helpers/realtime';
@@ -207,6 +207,19 @@ describeWithRedis('moderation: roles, bans, timeouts, slow mode, blocks and repo
       await ok(member, SEND, { c: channelId, b: 'free again' });
       expect((await activityRows(one.app, owner.id)).map((row) => row.action)).toContain('SLOW_MODE_CHANGED');
     });
+  });
+
+  it('the checks cost sendMessage no statement: one send is the one send_messages call, refused or not', async () => {
+    const { owner, member, other, channelId } = await room('one-statement');
+    await ok(owner, SLOW, { c: channelId, s: 30 });
+    await ok(member, SEND, { c: channelId, b: 'warm up' });
+    await ok(owner, MUTE, { c: channelId, u: other.id, d: 60 });
+    for (const [user, code] of [[owner, null], [member, 'RATE_LIMITED'], [other, 'FORBIDDEN']] as const) {
+      const { result, queries } = await countQueries(one.app, () => call(user, SEND, { c: channelId, b: 'counted' }));
+      expect(errorCode(result) ?? null).toBe(code);
+      // Besides the token's session lookup (every request's), only send_messages.
+      expect(queries.filter((sql) => !/ from sessions /.test(sql))).toEqual([expect.stringMatching(/send_messages\(/)]);
+    }
   });
 
   describe('blocking', () => {
