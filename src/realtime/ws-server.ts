@@ -9,6 +9,7 @@ import type { Services } from '../services';
 import type { RealtimeContext } from './realtime.resolver';
 import { clientIp, headerValue } from '../shared/http';
 import { CostLimiter, DocumentCache } from '../shared/limits';
+import { checkVariables, resolveOperation } from '../shared/variables';
 import type { QueryExecutor } from '../shared/jit';
 import { ServerCloseCode } from './close-code';
 import { EventRenderer } from './delivery';
@@ -105,6 +106,11 @@ export class WsGateway {
           if (prepared.errors) return prepared.errors;
           const variables = payload.variables ?? undefined;
           const name = payload.operationName ?? undefined;
+          // The same checks as over HTTP (app.ts): the operation exists, the variables coerce.
+          const operation = resolveOperation(prepared.document, name);
+          if (operation instanceof GraphQLError) return [operation];
+          const variableErrors = checkVariables(schema, operation, variables);
+          if (variableErrors.length > 0) return variableErrors;
           const tooExpensive = costs.check(prepared.document, variables, name);
           if (tooExpensive) return [tooExpensive];
           return renderer.prepare(prepared.document, name, variables);
