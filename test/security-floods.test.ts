@@ -106,7 +106,7 @@ describe('variable floods, unknown operations and production rules on both trans
       // Twice: the second run goes through the compiled-document path.
       for (let i = 0; i < 3; i += 1) {
         const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName }) });
-        const answer = await response.json();
+        const answer = (await response.json()) as { errors: Array<{ message: string; extensions: Record<string, any> }> };
         expect(response.status).toBe(400);
         expect(answer.errors).toHaveLength(1);
         expect(answer.errors[0].extensions.code).toBe('BAD_REQUEST');
