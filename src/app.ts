@@ -117,7 +117,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
             if (resolved.operation === 'subscription') {
               throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) only.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
             }
-            const variableErrors = checkVariables(schema, resolved, request.variables);
+            const variableErrors = checkVariables(schema, resolved, request.variables, { suggestions: config.introspection });
             if (variableErrors.length > 0) return void badVariables.set(contextValue, variableErrors);
             const tooExpensive = costs.check(document, request.variables, operationName);
             if (tooExpensive) throw tooExpensive;

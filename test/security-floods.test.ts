@@ -125,4 +125,41 @@ describe('variable floods, unknown operations and production rules on both trans
       }
     });
   });
+  describe('production rules (INTROSPECTION=false) hold over graphql-ws as over HTTP', () => {
+    const documents: Array<[string, string]> = [
+      ['__schema', '{ __schema { queryType { name } } }'],
+      ['__type', '{ __type(name: "Query") { name fields { name } } }'],
+      ['__schema nested in a fragment', 'query { ...F } fragment F on Query { __schema { types { name } } }'],
+    ];
+
+    it.each(documents)('introspection (%s) is refused on both transports', async (_name, query) => {
+      const http = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      const httpAnswer = (await http.json()) as { errors: Array<{ message: string; extensions: Record<string, any> }> };
+      expect(httpAnswer.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const raw = await rawSocket(server.wsUrl);
+      await raw.init();
+      raw.send({ id: '1', type: 'subscribe', payload: { query } });
+      const answer = await raw.waitFor((m) => m.id === '1' && (m.type === 'error' || m.type === 'next'));
+      expect(answer.type).toBe('error');
+      expect(answer.payload[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(JSON.stringify(answer.payload)).not.toContain('"Query"');
+    });
+
+    it.each<[string, string, Record<string, unknown>]>([
+      ['a misspelt field', '{ mee { id } }', {}],
+      ['a misspelt argument', 'query { messages(channelI: "x") { edges { cursor } } }', {}],
+      ['a misspelt input field', SEND, { input: { channelId: '00000000-0000-0000-0000-000000000000', bdy: 'x' } }],
+    ])('no field suggestions for %s on either transport', async (_name, query, variables) => {
+      const http = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const httpText = await http.text();
+      expect(http.status).toBe(400);
+      expect(httpText).not.toContain('Did you mean');
+      const raw = await rawSocket(server.wsUrl);
+      await raw.init();
+      raw.send({ id: '1', type: 'subscribe', payload: { query, variables } });
+      const answer = await raw.waitFor((m) => m.id === '1' && (m.type === 'error' || m.type === 'next'));
+      expect(answer.payload.length ?? answer.payload.errors.length).toBeGreaterThan(0);
+      expect(JSON.stringify(answer.payload)).not.toContain('Did you mean');
+    });
+  });
 });

@@ -59,7 +59,7 @@ export class WsGateway {
       verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
     });
     // Parse and validate once per distinct document (cached), with the same limits as HTTP.
-    const documents = new DocumentCache(schema, limits, limits.documentCache);
+    const documents = new DocumentCache(schema, limits, limits.documentCache, { introspection: services.config.introspection });
     const costs = new CostLimiter(schema, limits.maxCost);
     const renderer = new EventRenderer(schema, executor, wsConfig.sharedExecution);
 
@@ -109,7 +109,7 @@ export class WsGateway {
           // The same checks as over HTTP (app.ts): the operation exists, the variables coerce.
           const operation = resolveOperation(prepared.document, name);
           if (operation instanceof GraphQLError) return [operation];
-          const variableErrors = checkVariables(schema, operation, variables);
+          const variableErrors = checkVariables(schema, operation, variables, { suggestions: services.config.introspection });
           if (variableErrors.length > 0) return variableErrors;
           const tooExpensive = costs.check(prepared.document, variables, name);
           if (tooExpensive) return [tooExpensive];

@@ -96,7 +96,7 @@ export function isConnectionFailure(error: unknown): boolean {
  * `at "input.body"`, the field of `Field "body" of required type ...`/`Field "x" is not
  * defined ...`, else the variable itself. Null when the message is not a coercion error.
  */
-export function variableField(message: string): string | null {
+function variableField(message: string): string | null {
   // Only coercion errors ("got invalid value", "was not provided", "must not be null"); validation
   // errors about variables ("is never used", "is not defined") stay GRAPHQL_VALIDATION_FAILED.
   const variable = /^Variable "\$([A-Za-z_][A-Za-z0-9_]*)" (?:got invalid value |of required type "[^"]+" was not provided\.$|of non-null type "[^"]+" must not be null\.$)/.exec(message);

@@ -8,6 +8,7 @@ import {
   getNullableType,
   getOperationAST,
   Kind,
+  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
@@ -157,15 +158,18 @@ export type PreparedDocument = { document: DocumentNode; errors?: undefined } | 
 export class DocumentCache {
   private readonly cache: LRUCache<string, PreparedDocument>;
   private readonly rules: ValidationRule[];
+  private readonly hideSchema: boolean;
 
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly limits: QueryLimits,
     private readonly enabled = true,
-    maxEntries = 1000,
+    options: { maxEntries?: number; introspection?: boolean } = {},
   ) {
-    this.cache = new LRUCache({ max: maxEntries });
-    this.rules = [...specifiedRules, ...limitValidationRules(limits)];
+    this.cache = new LRUCache({ max: options.maxEntries ?? 1000 });
+    // Production rules as Apollo applies them over HTTP: no introspection, no "Did you mean ...?".
+    this.hideSchema = options.introspection === false;
+    this.rules = [...specifiedRules, ...limitValidationRules(limits), ...(this.hideSchema ? [NoSchemaIntrospectionCustomRule] : [])];
   }
 
   prepare(query: unknown): PreparedDocument {
@@ -176,6 +180,7 @@ export class DocumentCache {
     try {
       const document = parse(query, { maxTokens: this.limits.maxTokens });
       const errors = validate(this.schema, document, this.rules);
+      if (this.hideSchema) for (const error of errors) error.message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
       prepared = errors.length > 0 ? { errors } : { document };
     } catch (error) {
       prepared = { errors: [error instanceof GraphQLError ? error : new GraphQLError('Could not parse the query.')] };

@@ -10,7 +10,6 @@ import {
   typeFromAST,
   type VariableDefinitionNode,
 } from 'graphql';
-import { variableField } from './errors';
 
 /** Coercion errors reported per request: the first few tell the client what to fix, more only amplify. */
 export const MAX_VARIABLE_ERRORS = 3;
@@ -44,14 +43,18 @@ export function resolveOperation(document: DocumentNode, operationName: string |
  * value in a message (graphql-js repeats the whole variable in each of up to 50 errors, and
  * its 51st error is not a coercion error). Every error is BAD_USER_INPUT with `field` (the
  * innermost input field, else the variable); an empty list when the variables are fine.
+ * Without `suggestions` (introspection off), no "Did you mean ...?", as Apollo does for validation.
  */
-export function checkVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown> | null | undefined): GraphQLError[] {
+export function checkVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | null | undefined,
+  options: { suggestions: boolean },
+): GraphQLError[] {
   const errors: GraphQLError[] = [];
   const inputs = variables ?? {};
-  const report = (definition: VariableDefinitionNode, message: string) => {
-    const name = definition.variable.name.value;
-    const field = cut(variableField(message) ?? name, MAX_NAME_CHARS);
-    errors.push(new GraphQLError(message, { nodes: definition, extensions: { code: 'BAD_USER_INPUT', field, http: { status: 400 } } }));
+  const report = (definition: VariableDefinitionNode, message: string, field: string) => {
+    errors.push(new GraphQLError(message, { nodes: definition, extensions: { code: 'BAD_USER_INPUT', field: cut(field, MAX_NAME_CHARS), http: { status: 400 } } }));
     if (errors.length >= MAX_VARIABLE_ERRORS) throw new Enough();
   };
   try {
@@ -61,17 +64,21 @@ export function checkVariables(schema: GraphQLSchema, operation: OperationDefini
       // Not an input type: validation has refused the document already.
       if (!type || !isInputType(type)) continue;
       if (!Object.prototype.hasOwnProperty.call(inputs, name)) {
-        if (!definition.defaultValue && isNonNullType(type)) report(definition, `Variable "$${name}" of required type "${String(type)}" was not provided.`);
+        if (!definition.defaultValue && isNonNullType(type)) report(definition, `Variable "$${name}" of required type "${String(type)}" was not provided.`, name);
         continue;
       }
       const value = inputs[name];
       if (value === null && isNonNullType(type)) {
-        report(definition, `Variable "$${name}" of non-null type "${String(type)}" must not be null.`);
+        report(definition, `Variable "$${name}" of non-null type "${String(type)}" must not be null.`, name);
         continue;
       }
       coerceInputValue(value, type, (path, _invalid, error) => {
         const at = path.length > 0 ? ` at "${name}${path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${cut(key, MAX_NAME_CHARS)}`)).join('')}"` : '';
-        report(definition, `Variable "$${name}" got invalid value${at}; ${cut(error.message, MAX_REASON_CHARS)}`);
+        // The innermost input field: the one the reason names (missing or unknown), else the last in the path.
+        const named = /^Field "([^"]*)" (?:of required type|is not defined by type)/.exec(error.message)?.[1];
+        const field = named ?? [...path].reverse().find((key): key is string => typeof key === 'string') ?? name;
+        const reason = options.suggestions ? error.message : error.message.replace(/ ?Did you mean(.+?)\?$/, '');
+        report(definition, `Variable "$${name}" got invalid value${at}; ${cut(reason, MAX_REASON_CHARS)}`, field);
       });
     }
   } catch (error) {
