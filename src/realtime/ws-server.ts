@@ -113,6 +113,8 @@ export class WsGateway {
           if (variableErrors.length > 0) return variableErrors;
           const tooExpensive = costs.check(prepared.document, variables, name);
           if (tooExpensive) return [tooExpensive];
+          // Queries and mutations run once: only subscriptions share results (and are remembered).
+          if (operation.operation !== 'subscription') return { document: prepared.document, operationName: name, variables, shareKey: null };
           return renderer.prepare(prepared.document, name, variables);
         },
         // The realtime engine rides along for type-graphql's subscribe functions.

@@ -11,6 +11,7 @@ import {
   NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
+  type Token,
   validate,
   type ValidationContext,
   type ValidationRule,
@@ -148,6 +149,20 @@ export class CostLimiter {
   }
 }
 
+/** Bytes of query texts (and their parsed documents) the graphql-ws document cache keeps. */
+const DOCUMENT_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A cached document's approximate size: its text (the key), the parsed document (a few
+ * hundred bytes per token, at most GRAPHQL_MAX_TOKENS of them) or its errors' messages.
+ */
+function documentBytes(query: string, prepared: PreparedDocument): number {
+  let parsed = 0;
+  for (let token: Token | null | undefined = prepared.document?.loc?.startToken; token; token = token.next) parsed += 256;
+  const errors = prepared.errors ? prepared.errors.reduce((sum, error) => sum + 2 * error.message.length + 200, 0) : 0;
+  return 2 * query.length + parsed + errors + 200;
+}
+
 export type PreparedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
 /**
@@ -164,9 +179,14 @@ export class DocumentCache {
     private readonly schema: GraphQLSchema,
     private readonly limits: QueryLimits,
     private readonly enabled = true,
-    options: { maxEntries?: number; introspection?: boolean } = {},
+    options: { maxEntries?: number; maxBytes?: number; introspection?: boolean } = {},
   ) {
-    this.cache = new LRUCache({ max: options.maxEntries ?? 1000 });
+    // Bounded by count and by bytes: a query text can be up to a frame long (comments are no tokens).
+    this.cache = new LRUCache({
+      max: options.maxEntries ?? 1000,
+      maxSize: options.maxBytes ?? DOCUMENT_CACHE_MAX_BYTES,
+      sizeCalculation: (prepared, query) => documentBytes(query, prepared),
+    });
     // Production rules as Apollo applies them over HTTP: no introspection, no "Did you mean ...?".
     this.hideSchema = options.introspection === false;
     this.rules = [...specifiedRules, ...limitValidationRules(limits), ...(this.hideSchema ? [NoSchemaIntrospectionCustomRule] : [])];
