@@ -12,6 +12,7 @@ import { CostLimiter, DocumentCache } from '../shared/limits';
 import { checkVariables, resolveOperation } from '../shared/variables';
 import type { QueryExecutor } from '../shared/jit';
 import { ServerCloseCode } from './close-code';
+import { ConnectionLimits } from './connection-limits';
 import { EventRenderer } from './delivery';
 import { ProtocolServer } from './protocol';
 import { serveGraphqlWs, type TransportExtra } from './ws-transport';
@@ -58,6 +59,12 @@ export class WsGateway {
       // The Origin allow-list (ALLOWED_ORIGINS): browsers always send Origin on upgrades.
       verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
     });
+    // Caps on sockets per address and anonymous sockets; registered before the protocol's listener.
+    const connectionLimits = new ConnectionLimits(
+      { maxPerAddress: wsConfig.maxConnectionsPerAddress, maxAnonymous: wsConfig.maxAnonymousConnections, anonymousIdleMs: wsConfig.anonymousIdleMs },
+      logger,
+    );
+    this.wss.on('connection', (socket, request) => connectionLimits.opened(socket, clientIp(request, services.config.trustProxy)));
     // Parse and validate once per distinct document (cached), with the same limits as HTTP.
     const documents = new DocumentCache(schema, limits, limits.documentCache, { introspection: services.config.introspection });
     const costs = new CostLimiter(schema, limits.maxCost);
@@ -70,6 +77,8 @@ export class WsGateway {
       hooks: {
         connectionInitWaitTimeout: wsConfig.initTimeoutMs,
         onConnect: async (params, { socket, request }) => {
+          // Already refused (closing) at the upgrade.
+          if (socket.readyState !== socket.OPEN) return false;
           const raw = params?.authorization ?? params?.Authorization;
           let viewer: Viewer | null = null;
           if (raw !== undefined && raw !== null && raw !== '') {
@@ -77,6 +86,8 @@ export class WsGateway {
             // Closed with 4403 Forbidden.
             if (!viewer) return false;
           }
+          // Refused (closed with 4430) over the anonymous cap.
+          if (!viewer && !connectionLimits.acknowledgeAnonymous(socket)) return false;
           if (viewer && this.userSocketCount(viewer.userId) >= wsConfig.maxConnectionsPerUser) {
             socket.close(ServerCloseCode.TooManyConnections, 'Too many connections for this user');
             return false;
@@ -98,7 +109,8 @@ export class WsGateway {
           if (state.viewer) this.untrack(state.socket, state.viewer);
           void services.realtime.connectionClosed(state.connectionId);
         },
-        prepare: (_state, payload, active) => {
+        prepare: (state, payload, active) => {
+          connectionLimits.operationStarted(state.socket);
           if (active > wsConfig.maxSubscriptionsPerConnection) {
             return [new GraphQLError(`At most ${wsConfig.maxSubscriptionsPerConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
           }
