@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -46,6 +46,7 @@ import { explorerRoutes } from './explorer/routes';
 import { CostLimiter, limitValidationRules } from './shared/limits';
 import { jsonBody } from './shared/json-body';
 import { executorGateway, QueryExecutor } from './shared/jit';
+import { checkVariables, resolveOperation } from './shared/variables';
 
 export interface CreateAppOptions {
   logger?: Logger;
@@ -156,6 +157,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const ws = new WsGateway(httpServer, schema, executor, { config, logger, bus, sessions, realtime, errors });
 
   const recordedErrors = new WeakMap<object, string>();
+  // Requests whose variables do not coerce, answered before cost or execution (shared/variables.ts).
+  const badVariables = new WeakMap<object, GraphQLError[]>();
   const costs = new CostLimiter(schema, config.limits.maxCost);
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
@@ -190,14 +193,26 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
               recordedErrors.set(error, services.errors.record(error.originalError, scope));
             }
           },
-          didResolveOperation: async ({ document, request, operation, operationName }) => {
+          didResolveOperation: async ({ document, request, operation, operationName, contextValue }) => {
+            // An operationName naming no operation: a client error (Apollo would make it a 500).
+            const resolved = operation ?? resolveOperation(document, request.operationName);
+            if (resolved instanceof GraphQLError) throw resolved;
             // Subscriptions run over graphql-ws only: over HTTP graphql-js would call the event
             // resolvers with no event (an internal error).
-            if (operation?.operation === 'subscription') {
+            if (resolved.operation === 'subscription') {
               throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) only.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
             }
+            const variableErrors = checkVariables(schema, resolved, request.variables, { suggestions: config.introspection });
+            if (variableErrors.length > 0) return void badVariables.set(contextValue, variableErrors);
             const tooExpensive = costs.check(document, request.variables, operationName);
             if (tooExpensive) throw tooExpensive;
+          },
+          // Bad variables: a few BAD_USER_INPUT errors (none repeats the value), status 400.
+          responseForOperation: async ({ contextValue }) => {
+            const errors = badVariables.get(contextValue);
+            if (!errors) return null;
+            const formatted = errors.map(({ message, locations, extensions }) => ({ message, locations, extensions: { code: extensions.code, field: extensions.field } }));
+            return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors: formatted } } };
           },
         }),
       },

@@ -37,6 +37,12 @@ export interface Config {
     initTimeoutMs: number;
     maxSubscriptionsPerConnection: number;
     maxConnectionsPerUser: number;
+    /** Open sockets per client address (see TRUST_PROXY), signed in or not; over it: 4430. */
+    maxConnectionsPerAddress: number;
+    /** Sockets acknowledged without a token, per instance; over it: 4430. */
+    maxAnonymousConnections: number;
+    /** An anonymous socket that starts no operation within this time after its ack is closed (4431). */
+    anonymousIdleMs: number;
     /** A client whose unsent data passes this is disconnected (it resumes with its cursor). */
     maxBufferedBytes: number;
     /** Allowed `Origin`s for the WebSocket upgrade; empty means any. */
@@ -215,6 +221,9 @@ export function loadConfig(env: Env = process.env): Config {
       initTimeoutMs: readInt(env, 'WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
       maxSubscriptionsPerConnection: readInt(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 10_000),
       maxConnectionsPerUser: readInt(env, 'WS_MAX_CONNECTIONS_PER_USER', 20, 1, 10_000),
+      maxConnectionsPerAddress: readInt(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 200, 1, 1_000_000),
+      maxAnonymousConnections: readInt(env, 'WS_MAX_ANONYMOUS_CONNECTIONS', 500, 0, 1_000_000),
+      anonymousIdleMs: readInt(env, 'WS_ANONYMOUS_IDLE_MS', 10_000, 100, 3_600_000),
       maxBufferedBytes: readInt(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       allowedOrigins: readList(env, 'ALLOWED_ORIGINS'),
       sharedExecution: readBool(env, 'WS_SHARED_EXECUTION', true),

@@ -6,9 +6,11 @@ import { createRequestContext, type RequestContext, type Viewer } from '../share
 import { type ErrorSink, formatError, operationName } from '../shared/errors';
 import { clientIp, headerValue } from '../shared/http';
 import { CostLimiter, DocumentCache } from '../shared/limits';
+import { checkVariables, resolveOperation } from '../shared/variables';
 import type { QueryExecutor } from '../shared/jit';
 import type { Logger } from '../shared/logger';
 import { ServerCloseCode } from './close-code';
+import { ConnectionLimits } from './connection-limits';
 import { EventRenderer } from './delivery';
 import type { EventBus } from './event-bus';
 import { ProtocolServer } from './protocol';
@@ -23,7 +25,7 @@ export interface Authenticator {
 }
 
 export interface WsGatewayDeps {
-  config: Pick<Config, 'ws' | 'limits' | 'trustProxy'>;
+  config: Pick<Config, 'ws' | 'limits' | 'trustProxy' | 'introspection'>;
   logger: Logger;
   bus: EventBus;
   sessions: Authenticator;
@@ -78,8 +80,14 @@ export class WsGateway {
       // The Origin allow-list (ALLOWED_ORIGINS): browsers always send Origin on upgrades.
       verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
     });
+    // Caps on sockets per address and anonymous sockets; registered before the protocol's listener.
+    const connectionLimits = new ConnectionLimits(
+      { maxPerAddress: wsConfig.maxConnectionsPerAddress, maxAnonymous: wsConfig.maxAnonymousConnections, anonymousIdleMs: wsConfig.anonymousIdleMs },
+      logger,
+    );
+    this.wss.on('connection', (socket, request) => connectionLimits.opened(socket, clientIp(request, trustProxy)));
     // Parse and validate once per distinct document (cached), with the same limits as HTTP.
-    const documents = new DocumentCache(schema, limits, limits.documentCache);
+    const documents = new DocumentCache(schema, limits, limits.documentCache, { introspection: deps.config.introspection });
     const costs = new CostLimiter(schema, limits.maxCost);
     const renderer = new EventRenderer(schema, executor, wsConfig.sharedExecution);
 
@@ -90,6 +98,8 @@ export class WsGateway {
       hooks: {
         connectionInitWaitTimeout: wsConfig.initTimeoutMs,
         onConnect: async (params, { socket, request }) => {
+          // Already refused (closing) at the upgrade.
+          if (socket.readyState !== socket.OPEN) return false;
           const raw = params?.authorization ?? params?.Authorization;
           let viewer: Viewer | null = null;
           if (raw !== undefined && raw !== null && raw !== '') {
@@ -97,6 +107,8 @@ export class WsGateway {
             // Closed with 4403 Forbidden.
             if (!viewer) return false;
           }
+          // Refused (closed with 4430) over the anonymous cap.
+          if (!viewer && !connectionLimits.acknowledgeAnonymous(socket)) return false;
           if (viewer && this.userSocketCount(viewer.userId) >= wsConfig.maxConnectionsPerUser) {
             socket.close(ServerCloseCode.TooManyConnections, 'Too many connections for this user');
             return false;
@@ -118,7 +130,8 @@ export class WsGateway {
           if (state.viewer) this.untrack(state.socket, state.viewer);
           void realtime.connectionClosed(state.connectionId);
         },
-        prepare: (_state, payload, active) => {
+        prepare: (state, payload, active) => {
+          connectionLimits.operationStarted(state.socket);
           if (active > wsConfig.maxSubscriptionsPerConnection) {
             return [new GraphQLError(`At most ${wsConfig.maxSubscriptionsPerConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
           }
@@ -126,8 +139,15 @@ export class WsGateway {
           if (prepared.errors) return prepared.errors;
           const variables = payload.variables ?? undefined;
           const name = payload.operationName ?? undefined;
+          // The same checks as over HTTP (app.ts): the operation exists, the variables coerce.
+          const operation = resolveOperation(prepared.document, name);
+          if (operation instanceof GraphQLError) return [operation];
+          const variableErrors = checkVariables(schema, operation, variables, { suggestions: deps.config.introspection });
+          if (variableErrors.length > 0) return variableErrors;
           const tooExpensive = costs.check(prepared.document, variables, name);
           if (tooExpensive) return [tooExpensive];
+          // Queries and mutations run once: only subscriptions share results (and are remembered).
+          if (operation.operation !== 'subscription') return { document: prepared.document, operationName: name, variables, shareKey: null };
           return renderer.prepare(prepared.document, name, variables);
         },
         // The realtime engine rides along for type-graphql's subscribe functions.

@@ -8,8 +8,10 @@ import {
   getNullableType,
   getOperationAST,
   Kind,
+  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
+  type Token,
   validate,
   type ValidationContext,
   type ValidationRule,
@@ -147,6 +149,20 @@ export class CostLimiter {
   }
 }
 
+/** Bytes of query texts (and their parsed documents) the graphql-ws document cache keeps. */
+const DOCUMENT_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A cached document's approximate size: its text (the key), the parsed document (a few
+ * hundred bytes per token, at most GRAPHQL_MAX_TOKENS of them) or its errors' messages.
+ */
+function documentBytes(query: string, prepared: PreparedDocument): number {
+  let parsed = 0;
+  for (let token: Token | null | undefined = prepared.document?.loc?.startToken; token; token = token.next) parsed += 256;
+  const errors = prepared.errors ? prepared.errors.reduce((sum, error) => sum + 2 * error.message.length + 200, 0) : 0;
+  return 2 * query.length + parsed + errors + 200;
+}
+
 export type PreparedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
 /**
@@ -157,15 +173,23 @@ export type PreparedDocument = { document: DocumentNode; errors?: undefined } | 
 export class DocumentCache {
   private readonly cache: LRUCache<string, PreparedDocument>;
   private readonly rules: ValidationRule[];
+  private readonly hideSchema: boolean;
 
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly limits: QueryLimits,
     private readonly enabled = true,
-    maxEntries = 1000,
+    options: { maxEntries?: number; maxBytes?: number; introspection?: boolean } = {},
   ) {
-    this.cache = new LRUCache({ max: maxEntries });
-    this.rules = [...specifiedRules, ...limitValidationRules(limits)];
+    // Bounded by count and by bytes: a query text can be up to a frame long (comments are no tokens).
+    this.cache = new LRUCache({
+      max: options.maxEntries ?? 1000,
+      maxSize: options.maxBytes ?? DOCUMENT_CACHE_MAX_BYTES,
+      sizeCalculation: (prepared, query) => documentBytes(query, prepared),
+    });
+    // Production rules as Apollo applies them over HTTP: no introspection, no "Did you mean ...?".
+    this.hideSchema = options.introspection === false;
+    this.rules = [...specifiedRules, ...limitValidationRules(limits), ...(this.hideSchema ? [NoSchemaIntrospectionCustomRule] : [])];
   }
 
   prepare(query: unknown): PreparedDocument {
@@ -176,6 +200,7 @@ export class DocumentCache {
     try {
       const document = parse(query, { maxTokens: this.limits.maxTokens });
       const errors = validate(this.schema, document, this.rules);
+      if (this.hideSchema) for (const error of errors) error.message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
       prepared = errors.length > 0 ? { errors } : { document };
     } catch (error) {
       prepared = { errors: [error instanceof GraphQLError ? error : new GraphQLError('Could not parse the query.')] };
