@@ -22,7 +22,9 @@ import { formatError, isUnexpected, operationName } from './shared/errors';
 import { clientIp, headerValue } from './shared/http';
 import { parseBearer } from './accounts/session.service';
 import { healthRoutes } from './ops/health';
-import { metricsRoutes } from './ops/metrics';
+import { Metrics, MetricsServer, metricsRoutes } from './ops/metrics';
+import { attachFacts, contextFacts, factsOf, httpAccess, observeWebSockets } from './ops/access-log';
+import { corsMiddleware } from './ops/cors';
 import { explorerRoutes } from './explorer/routes';
 import { CostLimiter, limitValidationRules } from './shared/limits';
 import { jsonBody } from './shared/json-body';
@@ -38,8 +40,10 @@ export interface App {
   readonly httpServer: http.Server;
   readonly services: Services;
   readonly ws: WsGateway;
+  /** Prometheus metrics of this instance (its own registry). */
+  readonly metrics: Metrics;
   /** Connects, migrates, listens; resolves with the GraphQL URL. */
-  start(): Promise<{ url: string; port: number }>;
+  start(): Promise<{ url: string; port: number; metricsPort: number | null }>;
   /** Drains HTTP, closes sockets with 1001, then Redis and the ORM. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -68,7 +72,19 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const httpServer = http.createServer(expressApp);
   // One executor (and so one set of compiled documents) for both transports.
   const executor = new QueryExecutor(schema);
-  const ws = new WsGateway(httpServer, schema, services, executor);
+  let metrics!: Metrics;
+  const ws = new WsGateway(httpServer, schema, services, executor, (codes) => metrics.graphqlErrors('ws', codes));
+  metrics = new Metrics({
+    sockets: () => ws.connectionCount,
+    subscriptions: () => services.realtime.activeStreams,
+    transport: () => ws.stats,
+    bus: () => services.bus.stats,
+    dbPool: () => sql.stats(),
+    unexpectedErrors: () => services.errors.recorded,
+  });
+  services.messages.onSendBatch((size) => metrics.sendBatch(size));
+  observeWebSockets(ws.wss, logger, metrics, (request) => clientIp(request, config.trustProxy));
+  const metricsServer = config.metricsPort !== null ? new MetricsServer(metrics, logger) : null;
 
   const recordedErrors = new WeakMap<object, string>();
   const costs = new CostLimiter(schema, config.limits.maxCost);
@@ -94,6 +110,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       // Cache hints are unused; installed, the plugin wraps every field resolver of the schema.
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+      metrics.apolloPlugin<RequestContext>(contextFacts),
       {
         requestDidStart: async () => ({
           // Unexpected errors are recorded here, where the request's context is known;
@@ -121,9 +138,13 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 
   // POST /graphql (nearly every request) meets no other route first; its handlers join in start().
   const graphqlRoutes = Router();
+  // CORS (ALLOWED_ORIGINS): preflights and the Access-Control-* headers of every answer.
+  expressApp.use('/graphql', corsMiddleware(config.allowedOrigins, config.corsMaxAgeSeconds));
   expressApp.post('/graphql', graphqlRoutes);
   expressApp.use(healthRoutes(services));
-  if (config.exposeMetrics) expressApp.use(metricsRoutes({ services, connections: () => ws.connectionCount }));
+  if (config.metricsToken !== null || (config.exposeMetrics && config.metricsPort === null)) {
+    expressApp.use(metricsRoutes(metrics, { token: config.metricsToken }));
+  }
   // GraphiQL for browsers on GET /graphql (before Apollo; it needs introspection, so only with it).
   if (config.introspection) expressApp.use(explorerRoutes({ logger }));
   expressApp.use('/graphql', graphqlRoutes);
@@ -135,6 +156,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     httpServer,
     services,
     ws,
+    metrics,
     async start() {
       await orm.connect();
       if (options.migrate !== false) await migrateWithLock(orm, databaseUrl, logger);
@@ -150,16 +172,23 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
           res.setHeader('x-request-id', requestId);
           next();
         },
+        ...httpAccess(logger, metrics),
         jsonBody(config.limits.maxBodyBytes),
         expressMiddleware(apollo, {
-          context: async ({ req, res }): Promise<RequestContext> =>
-            createRequestContext({ orm, sql }, {
+          context: async ({ req, res }): Promise<RequestContext> => {
+            const viewer = await services.sessions.authenticate(parseBearer(req.headers.authorization));
+            const context = createRequestContext({ orm, sql }, {
               requestId: res.locals.requestId as string,
               transport: 'http',
-              viewer: await services.sessions.authenticate(parseBearer(req.headers.authorization)),
+              viewer,
               ip: clientIp(req, config.trustProxy),
               userAgent: headerValue(req.headers['user-agent']),
-            }),
+            });
+            const facts = factsOf(res);
+            facts.userId = viewer?.userId ?? null;
+            attachFacts(context, facts);
+            return context;
+          },
         }),
       );
       expressApp.use(bodyErrorHandler(logger));
@@ -171,13 +200,15 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         });
       });
       const { port } = httpServer.address() as AddressInfo;
+      const metricsPort = metricsServer ? await metricsServer.listen(config.metricsPort!, config.host) : null;
+      if (metricsPort !== null) logger.info({ port: metricsPort }, 'metrics on their own port: GET /metrics');
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
       logger.info(
         { url, pubsub: redis ? 'redis' : 'in-process', instances: redis ? 'many' : 'one' },
         redis ? 'pub/sub and caches through Redis' : 'REDIS_URL is unset: in-process pub/sub and caches (run one instance only)',
       );
-      return { url, port };
+      return { url, port, metricsPort };
     },
     stop() {
       stopping ??= (async () => {
@@ -192,6 +223,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         // Events and cache updates of sends committed before the drain still go out.
         await services.messages.settled();
         await services.errors.flush();
+        await metricsServer?.close();
         await bus.close();
         if (redis) await redis.close();
         await orm.close(true);

@@ -24,8 +24,19 @@ export interface Config {
   trustProxy: boolean;
   /** Serve introspection and field suggestions (off in production). */
   introspection: boolean;
-  /** Serve GET /metrics (process and server counters as JSON); off by default. */
+  /** Serve Prometheus GET /metrics on the API's port without a token (a private network only); off by default. */
   exposeMetrics: boolean;
+  /** Serve GET /metrics on the API's port to requests bearing this token. */
+  metricsToken: string | null;
+  /** Serve GET /metrics (no token) on this port of HOST instead, e.g. for a scraper on the private network. */
+  metricsPort: number | null;
+  /**
+   * Browser origins allowed to call the API, over HTTP (CORS) and WebSocket upgrades alike:
+   * `*` for any (the default outside production), else these (none by default in production).
+   */
+  allowedOrigins: '*' | string[];
+  /** How long browsers may cache a CORS preflight answer. */
+  corsMaxAgeSeconds: number;
   ws: {
     /** graphql-ws ping interval; a peer that misses a pong is dropped. */
     keepAliveMs: number;
@@ -37,8 +48,6 @@ export interface Config {
     maxConnectionsPerUser: number;
     /** A client whose unsent data passes this is disconnected (it resumes with its cursor). */
     maxBufferedBytes: number;
-    /** Allowed `Origin`s for the WebSocket upgrade; empty means any. */
-    allowedOrigins: string[];
     /** Execute an event once for all subscribers with the same viewer-independent document. */
     sharedExecution: boolean;
   };
@@ -148,6 +157,21 @@ function readList(env: Env, name: string): string[] {
   return items.map((item) => item.replace(/\/$/, ''));
 }
 
+function readSecret(env: Env, name: string, minLength: number): string | null {
+  const value = env[name];
+  if (value === undefined || value === '') return null;
+  if (value.length < minLength || /\s/.test(value)) throw new ConfigError(name, `must be at least ${minLength} characters without spaces`);
+  return value;
+}
+
+/** `*`, or a list of origins; unset: any outside production, none in production. */
+function readOrigins(env: Env, name: string, production: boolean): '*' | string[] {
+  const raw = env[name]?.trim();
+  if (raw === '*') return '*';
+  if (raw === undefined || raw === '') return production ? [] : '*';
+  return readList(env, name);
+}
+
 function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = readString(env, name, fallback);
   if (!(allowed as readonly string[]).includes(raw)) {
@@ -179,6 +203,10 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: readBool(env, 'TRUST_PROXY', false),
     introspection: readBool(env, 'INTROSPECTION', !production),
     exposeMetrics: readBool(env, 'EXPOSE_METRICS', false),
+    metricsToken: readSecret(env, 'METRICS_TOKEN', 16),
+    metricsPort: env.METRICS_PORT ? readInt(env, 'METRICS_PORT', 0, 0, 65535) : null,
+    allowedOrigins: readOrigins(env, 'ALLOWED_ORIGINS', production),
+    corsMaxAgeSeconds: readInt(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400),
     ws: {
       keepAliveMs: readInt(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
       maxPayloadBytes: readInt(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
@@ -186,7 +214,6 @@ export function loadConfig(env: Env = process.env): Config {
       maxSubscriptionsPerConnection: readInt(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 10_000),
       maxConnectionsPerUser: readInt(env, 'WS_MAX_CONNECTIONS_PER_USER', 20, 1, 10_000),
       maxBufferedBytes: readInt(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-      allowedOrigins: readList(env, 'ALLOWED_ORIGINS'),
       sharedExecution: readBool(env, 'WS_SHARED_EXECUTION', true),
     },
     rateLimits: {

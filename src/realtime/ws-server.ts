@@ -13,7 +13,8 @@ import { CostLimiter, DocumentCache } from '../shared/limits';
 import type { QueryExecutor } from '../shared/jit';
 import { EventRenderer } from './delivery';
 import { ProtocolServer } from './protocol';
-import { serveGraphqlWs, type TransportExtra } from './ws-transport';
+import { serveGraphqlWs, type TransportExtra, type TransportStats } from './ws-transport';
+import { upgradeAllowed } from '../ops/cors';
 
 /** Close codes this server uses besides graphql-ws's own. */
 export enum ServerCloseCode {
@@ -40,12 +41,6 @@ interface ConnectionState {
 }
 
 /**
- * Cross-site WebSocket hijacking comes from browsers, which always send Origin; other
- * clients (servers, mobile apps) send none and are not subject to the allow-list.
- */
-const forbiddenOrigin = (origin: string | undefined, allowed: string[]) => allowed.length > 0 && origin !== undefined && !allowed.includes(origin);
-
-/**
  * graphql-ws on the HTTP server's `/graphql` path. Authenticates at connection_init (a bad
  * token closes with 4403), applies the same limits and masking as the HTTP side, builds a
  * context per operation and per event, and keeps an index of sockets by session so
@@ -59,8 +54,17 @@ export class WsGateway {
   private nextConnectionId = 1;
   /** Closes sockets whose session is revoked on any instance (accounts/revocation.ts). */
   private readonly revocations: RevocationWatcher;
+  /** Frames sent and slow consumers dropped (for /metrics). */
+  readonly stats: TransportStats = { framesSent: 0, slowConsumers: 0 };
 
-  constructor(httpServer: http.Server, schema: GraphQLSchema, services: Services, executor: QueryExecutor) {
+  constructor(
+    httpServer: http.Server,
+    schema: GraphQLSchema,
+    services: Services,
+    executor: QueryExecutor,
+    /** Error codes answered to operations (for /metrics). */
+    onErrors: (codes: string[]) => void = () => undefined,
+  ) {
     const { logger, errors } = services;
     this.revocations = new RevocationWatcher(services.bus, logger, (sessionIds) => this.closeSessions(sessionIds));
     const { ws: wsConfig, limits } = services.config;
@@ -68,8 +72,9 @@ export class WsGateway {
       server: httpServer,
       path: '/graphql',
       maxPayload: wsConfig.maxPayloadBytes,
-      // The Origin allow-list (ALLOWED_ORIGINS): browsers always send Origin on upgrades.
-      verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
+      // The Origin allow-list (ALLOWED_ORIGINS, as for CORS): browsers always send Origin on
+      // upgrades, so cross-site WebSocket hijacking is refused here.
+      verifyClient: upgradeAllowed(services.config.allowedOrigins),
     });
     // Parse and validate once per distinct document (cached), with the same limits as HTTP.
     const documents = new DocumentCache(schema, limits, limits.documentCache);
@@ -134,12 +139,15 @@ export class WsGateway {
             realtime: services.realtime,
           }),
         // The same masking as over HTTP (shared/errors.ts), with this connection's viewer for the error log.
-        mask: (state, raw, operationType): GraphQLFormattedError[] =>
-          raw.map((error) =>
+        mask: (state, raw, operationType): GraphQLFormattedError[] => {
+          const masked = raw.map((error) =>
             formatError(error.toJSON(), error, (unexpected) =>
               errors.record(unexpected, { operation: operationName(operationType, error), userId: state?.viewer?.userId ?? null, requestId: null }),
             ),
-          ),
+          );
+          onErrors(masked.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')));
+          return masked;
+        },
       },
     });
 
@@ -149,6 +157,7 @@ export class WsGateway {
       // A slow reader must not grow our memory: it is dropped and resumes with its cursor.
       maxBufferedBytes: wsConfig.maxBufferedBytes,
       slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
+      stats: this.stats,
     });
     logger.debug('graphql-ws server attached on /graphql');
   }

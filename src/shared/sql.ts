@@ -16,10 +16,12 @@ export interface SqlSettings {
 
 export class SqlPool {
   private readonly pool: Pool;
+  private readonly max: number;
   private readonly listeners = new Set<(text: string) => void>();
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
 
   constructor(settings: SqlSettings) {
+    this.max = settings.poolMax;
     this.pool = new Pool({
       connectionString: settings.databaseUrl,
       max: settings.poolMax,
@@ -61,6 +63,11 @@ export class SqlPool {
     if (name) config.name = name;
     const result = await this.pool.query(config);
     return result.rows as R[];
+  }
+
+  /** Connections open, idle and waited for, and the pool's size (for /metrics). */
+  stats(): { total: number; idle: number; waiting: number; max: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, max: this.max };
   }
 
   async close(): Promise<void> {
