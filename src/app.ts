@@ -25,6 +25,8 @@ import { healthRoutes } from './ops/health';
 import { Metrics, MetricsServer, metricsRoutes } from './ops/metrics';
 import { attachFacts, contextFacts, factsOf, httpAccess, observeWebSockets } from './ops/access-log';
 import { corsMiddleware } from './ops/cors';
+import { RedisKeyValueCache } from './ops/apq-cache';
+import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
 import { explorerRoutes } from './explorer/routes';
 import { CostLimiter, limitValidationRules } from './shared/limits';
 import { jsonBody } from './shared/json-body';
@@ -93,6 +95,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     gateway: executorGateway(schema, executor),
     introspection: config.introspection,
     csrfPrevention: true,
+    // Persisted queries (APQ) in Redis when there is one, so replicas share them; else in-process.
+    ...(redis ? { persistedQueries: { cache: new ErrorsAreMissesCache(new RedisKeyValueCache(redis.command, `${config.redisKeyPrefix}apq:`), logger) } } : {}),
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // Request limits run before any resolver or SQL: tokens at parse, depth and aliases at
