@@ -25,6 +25,7 @@ import { healthRoutes } from './ops/health';
 import { Metrics, MetricsServer, metricsRoutes } from './ops/metrics';
 import { attachFacts, contextFacts, factsOf, httpAccess, observeWebSockets } from './ops/access-log';
 import { corsMiddleware } from './ops/cors';
+import { tagRequest } from './ops/spans';
 import { RedisKeyValueCache } from './ops/apq-cache';
 import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
 import { explorerRoutes } from './explorer/routes';
@@ -174,6 +175,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
           const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
           res.locals.requestId = requestId;
           res.setHeader('x-request-id', requestId);
+          tagRequest(requestId);
           next();
         },
         ...httpAccess(logger, metrics),

@@ -37,6 +37,17 @@ export interface Config {
   allowedOrigins: '*' | string[];
   /** How long browsers may cache a CORS preflight answer. */
   corsMaxAgeSeconds: number;
+  /** OpenTelemetry tracing (standard OTEL_* variables); off unless `endpoint` is set. */
+  tracing: {
+    /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL (OTLP over HTTP; traces go to <endpoint>/v1/traces). */
+    endpoint: string | null;
+    /** OTEL_EXPORTER_OTLP_HEADERS: `key=value,...` sent with every export (e.g. an API key). */
+    headers: Record<string, string>;
+    serviceName: string;
+    serviceVersion: string;
+    /** OTEL_TRACES_SAMPLER_ARG: the share of new traces recorded (parent-based, trace-id ratio). */
+    sampleRatio: number;
+  };
   ws: {
     /** graphql-ws ping interval; a peer that misses a pong is dropped. */
     keepAliveMs: number;
@@ -157,6 +168,32 @@ function readList(env: Env, name: string): string[] {
   return items.map((item) => item.replace(/\/$/, ''));
 }
 
+/** OTLP's `key1=value1,key2=value2` (values may be URL-encoded). */
+function readHeaders(env: Env, name: string): Record<string, string> {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return {};
+  const headers: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    const index = pair.indexOf('=');
+    const key = pair.slice(0, index).trim();
+    if (index < 1 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) throw new ConfigError(name, 'must look like key1=value1,key2=value2');
+    try {
+      headers[key] = decodeURIComponent(pair.slice(index + 1).trim());
+    } catch {
+      throw new ConfigError(name, `has a badly encoded value for ${key}`);
+    }
+  }
+  return headers;
+}
+
+function readRatio(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || value < 0 || value > 1) throw new ConfigError(name, `must be a number from 0 to 1, got "${raw}"`);
+  return value;
+}
+
 function readSecret(env: Env, name: string, minLength: number): string | null {
   const value = env[name];
   if (value === undefined || value === '') return null;
@@ -207,6 +244,13 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: env.METRICS_PORT ? readInt(env, 'METRICS_PORT', 0, 0, 65535) : null,
     allowedOrigins: readOrigins(env, 'ALLOWED_ORIGINS', production),
     corsMaxAgeSeconds: readInt(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400),
+    tracing: {
+      endpoint: readOptionalUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']) ?? null,
+      headers: readHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
+      serviceName: readString(env, 'OTEL_SERVICE_NAME', 'chat-api'),
+      serviceVersion: readString(env, 'OTEL_SERVICE_VERSION', '0.1.0'),
+      sampleRatio: readRatio(env, 'OTEL_TRACES_SAMPLER_ARG', 1),
+    },
     ws: {
       keepAliveMs: readInt(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
       maxPayloadBytes: readInt(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
