@@ -16,7 +16,7 @@ import type { EventBus } from './event-bus';
 import { ProtocolServer } from './protocol';
 import type { RealtimeService } from './realtime.service';
 import { RevocationWatcher } from './revocation';
-import { serveGraphqlWs, type TransportExtra } from './ws-transport';
+import { serveGraphqlWs, type TransportExtra, type TransportStats } from './ws-transport';
 
 /** Who a connection_init's `authorization` belongs to (the accounts feature's sessions). */
 export interface Authenticator {
@@ -31,6 +31,10 @@ export interface WsGatewayDeps {
   sessions: Authenticator;
   realtime: RealtimeService;
   errors: ErrorSink;
+  /** The Origin allow-list of upgrades (ALLOWED_ORIGINS, the same rule as CORS: ops/cors.ts). */
+  upgradeAllowed: (info: { origin?: string; req: http.IncomingMessage }) => boolean;
+  /** Error codes answered to operations (for /metrics). */
+  onErrors?: (codes: string[]) => void;
 }
 
 /** The graphql-ws context carries the engine, since type-graphql's `subscribe` functions get no resolver instance. */
@@ -49,12 +53,6 @@ interface ConnectionState {
 }
 
 /**
- * Cross-site WebSocket hijacking comes from browsers, which always send Origin; other
- * clients (servers, mobile apps) send none and are not subject to the allow-list.
- */
-const forbiddenOrigin = (origin: string | undefined, allowed: string[]) => allowed.length > 0 && origin !== undefined && !allowed.includes(origin);
-
-/**
  * graphql-ws on the HTTP server's `/graphql` path. Authenticates at connection_init (a bad
  * token closes with 4403), applies the same limits and masking as the HTTP side, builds a
  * context per operation and per event, and keeps an index of sockets by session so
@@ -68,17 +66,21 @@ export class WsGateway {
   private nextConnectionId = 1;
   /** Closes sockets whose session is revoked on any instance (revocation.ts). */
   private readonly revocations: RevocationWatcher;
+  /** Frames sent and slow consumers dropped (for /metrics). */
+  readonly stats: TransportStats = { framesSent: 0, slowConsumers: 0 };
 
   constructor(httpServer: http.Server, schema: GraphQLSchema, executor: QueryExecutor, deps: WsGatewayDeps) {
     const { logger, errors, sessions, realtime } = deps;
     this.revocations = new RevocationWatcher(deps.bus, logger, (sessionIds) => this.closeSessions(sessionIds));
     const { ws: wsConfig, limits, trustProxy } = deps.config;
+    const onErrors = deps.onErrors ?? (() => undefined);
     this.wss = new WebSocketServer({
       server: httpServer,
       path: '/graphql',
       maxPayload: wsConfig.maxPayloadBytes,
-      // The Origin allow-list (ALLOWED_ORIGINS): browsers always send Origin on upgrades.
-      verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
+      // The Origin allow-list (ALLOWED_ORIGINS, as for CORS): browsers always send Origin on
+      // upgrades, so cross-site WebSocket hijacking is refused here.
+      verifyClient: deps.upgradeAllowed,
     });
     // Caps on sockets per address and anonymous sockets; registered before the protocol's listener.
     const connectionLimits = new ConnectionLimits(
@@ -161,12 +163,15 @@ export class WsGateway {
             realtime,
           }),
         // The same masking as over HTTP (shared/errors.ts), with this connection's viewer for the error log.
-        mask: (state, raw, operationType): GraphQLFormattedError[] =>
-          raw.map((error) =>
+        mask: (state, raw, operationType): GraphQLFormattedError[] => {
+          const masked = raw.map((error) =>
             formatError(error.toJSON(), error, (unexpected) =>
               errors.record(unexpected, { operation: operationName(operationType, error), userId: state?.viewer?.userId ?? null, requestId: null }),
             ),
-          ),
+          );
+          onErrors(masked.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')));
+          return masked;
+        },
       },
     });
 
@@ -176,6 +181,7 @@ export class WsGateway {
       // A slow reader must not grow our memory: it is dropped and resumes with its cursor.
       maxBufferedBytes: wsConfig.maxBufferedBytes,
       slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
+      stats: this.stats,
     });
     logger.debug('graphql-ws server attached on /graphql');
   }

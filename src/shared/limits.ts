@@ -20,6 +20,7 @@ import {
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
 import { DEFAULT_PAGE_SIZE } from './relay';
+import { pageArgumentError } from './page-arguments';
 
 /** Limits every GraphQL document meets before any resolver or SQL runs, over HTTP and graphql-ws alike. */
 export interface QueryLimits {
@@ -126,14 +127,15 @@ const MAX_COSTS_PER_DOCUMENT = 64;
  * the same page sizes costs the same, so it is computed once.
  */
 export class CostLimiter {
-  private readonly documents = new WeakMap<DocumentNode, { variables: string[]; costs: Map<string, QueryCostError | null> }>();
+  private readonly documents = new WeakMap<DocumentNode, { variables: string[]; costs: Map<string, GraphQLError | null> }>();
 
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly maxCost: number,
   ) {}
 
-  check(document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): QueryCostError | null {
+  /** Page sizes outside the contract's range first (BAD_USER_INPUT), then the cost. */
+  check(document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): GraphQLError | null {
     let entry = this.documents.get(document);
     if (!entry) {
       entry = { variables: costVariables(document), costs: new Map() };
@@ -143,7 +145,7 @@ export class CostLimiter {
     for (const name of entry.variables) key += `|${JSON.stringify(variables?.[name] ?? null)}`;
     const known = entry.costs.get(key);
     if (known !== undefined) return known;
-    const outcome = checkCost(this.schema, document, variables ?? undefined, operationName, this.maxCost);
+    const outcome = pageArgumentError(this.schema, document, variables, operationName) ?? checkCost(this.schema, document, variables ?? undefined, operationName, this.maxCost);
     if (entry.costs.size < MAX_COSTS_PER_DOCUMENT) entry.costs.set(key, outcome);
     return outcome;
   }
