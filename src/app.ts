@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -45,11 +45,17 @@ import { SearchResolver } from './search/search.resolver';
 import { MemoryRecentCache, RedisRecentCache } from './messages/recent-cache';
 import { ErrorRecorder } from './ops/error-recorder';
 import { healthRoutes } from './ops/health';
-import { metricsRoutes } from './ops/metrics';
+import { Metrics, MetricsServer, metricsRoutes } from './ops/metrics';
+import { attachFacts, contextFacts, factsOf, httpAccess, observeWebSockets } from './ops/access-log';
+import { corsMiddleware, upgradeAllowed } from './ops/cors';
+import { tagRequest } from './shared/spans';
+import { RedisKeyValueCache } from './ops/apq-cache';
+import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
 import { explorerRoutes } from './explorer/routes';
 import { CostLimiter, limitValidationRules } from './shared/limits';
 import { jsonBody } from './shared/json-body';
 import { executorGateway, QueryExecutor } from './shared/jit';
+import { checkVariables, resolveOperation } from './shared/variables';
 
 export interface CreateAppOptions {
   logger?: Logger;
@@ -129,8 +135,10 @@ export interface App {
   /** The resolver instances the schema was built over (a test builds its own schema copy from them). */
   readonly resolvers: ResolverInstances;
   readonly ws: WsGateway;
+  /** Prometheus metrics of this instance (its own registry). */
+  readonly metrics: Metrics;
   /** Connects, migrates, listens; resolves with the GraphQL URL. */
-  start(): Promise<{ url: string; port: number }>;
+  start(): Promise<{ url: string; port: number; metricsPort: number | null }>;
   /** Drains HTTP, closes sockets with 1001, then Redis and the ORM. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -160,15 +168,40 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // One executor (and so one set of compiled documents) for both transports.
   const executor = new QueryExecutor(schema);
   const { sessions, realtime, errors } = services;
-  const ws = new WsGateway(httpServer, schema, executor, { config, logger, bus, sessions, realtime, errors });
+  let metrics!: Metrics;
+  const ws = new WsGateway(httpServer, schema, executor, {
+    config,
+    logger,
+    bus,
+    sessions,
+    realtime,
+    errors,
+    upgradeAllowed: upgradeAllowed(config.allowedOrigins),
+    onErrors: (codes) => metrics.graphqlErrors('ws', codes),
+  });
+  metrics = new Metrics({
+    sockets: () => ws.connectionCount,
+    subscriptions: () => realtime.activeStreams,
+    transport: () => ws.stats,
+    bus: () => bus.stats,
+    dbPool: () => sql.stats(),
+    unexpectedErrors: () => errors.recorded,
+  });
+  services.messages.onSendBatch((size) => metrics.sendBatch(size));
+  observeWebSockets(ws.wss, logger, metrics, (request) => clientIp(request, config.trustProxy));
+  const metricsServer = config.metricsPort !== null ? new MetricsServer(metrics, logger) : null;
 
   const recordedErrors = new WeakMap<object, string>();
+  // Requests whose variables do not coerce, answered before cost or execution (shared/variables.ts).
+  const badVariables = new WeakMap<object, GraphQLError[]>();
   const costs = new CostLimiter(schema, config.limits.maxCost);
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
     gateway: executorGateway(schema, executor),
     introspection: config.introspection,
     csrfPrevention: true,
+    // Persisted queries (APQ) in Redis when there is one, so replicas share them; else in-process.
+    ...(redis ? { persistedQueries: { cache: new ErrorsAreMissesCache(new RedisKeyValueCache(redis.command, `${config.redisKeyPrefix}apq:`), logger) } } : {}),
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // Request limits run before any resolver or SQL: tokens at parse, depth and aliases at
@@ -186,6 +219,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       // Cache hints are unused; installed, the plugin wraps every field resolver of the schema.
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+      metrics.apolloPlugin<RequestContext>(contextFacts),
       {
         requestDidStart: async () => ({
           // Unexpected errors are recorded here, where the request's context is known;
@@ -197,14 +231,26 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
               recordedErrors.set(error, services.errors.record(error.originalError, scope));
             }
           },
-          didResolveOperation: async ({ document, request, operation, operationName }) => {
+          didResolveOperation: async ({ document, request, operation, operationName, contextValue }) => {
+            // An operationName naming no operation: a client error (Apollo would make it a 500).
+            const resolved = operation ?? resolveOperation(document, request.operationName);
+            if (resolved instanceof GraphQLError) throw resolved;
             // Subscriptions run over graphql-ws only: over HTTP graphql-js would call the event
             // resolvers with no event (an internal error).
-            if (operation?.operation === 'subscription') {
+            if (resolved.operation === 'subscription') {
               throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) only.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
             }
+            const variableErrors = checkVariables(schema, resolved, request.variables, { suggestions: config.introspection });
+            if (variableErrors.length > 0) return void badVariables.set(contextValue, variableErrors);
             const tooExpensive = costs.check(document, request.variables, operationName);
             if (tooExpensive) throw tooExpensive;
+          },
+          // Bad variables: a few BAD_USER_INPUT errors (none repeats the value), status 400.
+          responseForOperation: async ({ contextValue }) => {
+            const errors = badVariables.get(contextValue);
+            if (!errors) return null;
+            const formatted = errors.map(({ message, locations, extensions }) => ({ message, locations, extensions: { code: extensions.code, field: extensions.field } }));
+            return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors: formatted } } };
           },
         }),
       },
@@ -213,9 +259,13 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 
   // POST /graphql (nearly every request) meets no other route first; its handlers join in start().
   const graphqlRoutes = Router();
+  // CORS (ALLOWED_ORIGINS): preflights and the Access-Control-* headers of every answer.
+  expressApp.use('/graphql', corsMiddleware(config.allowedOrigins, config.corsMaxAgeSeconds));
   expressApp.post('/graphql', graphqlRoutes);
   expressApp.use(healthRoutes({ sql, redis, bus }));
-  if (config.exposeMetrics) expressApp.use(metricsRoutes({ services: { realtime, bus, errors }, connections: () => ws.connectionCount }));
+  if (config.metricsToken !== null || (config.exposeMetrics && config.metricsPort === null)) {
+    expressApp.use(metricsRoutes(metrics, { token: config.metricsToken }));
+  }
   // GraphiQL for browsers on GET /graphql (before Apollo; it needs introspection, so only with it).
   if (config.introspection) expressApp.use(explorerRoutes({ logger }));
   expressApp.use('/graphql', graphqlRoutes);
@@ -228,6 +278,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     services,
     resolvers,
     ws,
+    metrics,
     async start() {
       await orm.connect();
       if (options.migrate !== false) await migrateWithLock(orm, databaseUrl, logger);
@@ -241,18 +292,26 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
           const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
           res.locals.requestId = requestId;
           res.setHeader('x-request-id', requestId);
+          tagRequest(requestId);
           next();
         },
+        ...httpAccess(logger, metrics),
         jsonBody(config.limits.maxBodyBytes),
         expressMiddleware(apollo, {
-          context: async ({ req, res }): Promise<RequestContext> =>
-            createRequestContext({
+          context: async ({ req, res }): Promise<RequestContext> => {
+            const viewer = await sessions.authenticateHeader(req.headers.authorization);
+            const context = createRequestContext({
               requestId: res.locals.requestId as string,
               transport: 'http',
-              viewer: await sessions.authenticateHeader(req.headers.authorization),
+              viewer,
               ip: clientIp(req, config.trustProxy),
               userAgent: headerValue(req.headers['user-agent']),
-            }),
+            });
+            const facts = factsOf(res);
+            facts.userId = viewer?.userId ?? null;
+            attachFacts(context, facts);
+            return context;
+          },
         }),
       );
       expressApp.use(bodyErrorHandler(logger));
@@ -264,13 +323,15 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         });
       });
       const { port } = httpServer.address() as AddressInfo;
+      const metricsPort = metricsServer ? await metricsServer.listen(config.metricsPort!, config.host) : null;
+      if (metricsPort !== null) logger.info({ port: metricsPort }, 'metrics on their own port: GET /metrics');
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
       logger.info(
         { url, pubsub: redis ? 'redis' : 'in-process', instances: redis ? 'many' : 'one' },
         redis ? 'pub/sub and caches through Redis' : 'REDIS_URL is unset: in-process pub/sub and caches (run one instance only)',
       );
-      return { url, port };
+      return { url, port, metricsPort };
     },
     stop() {
       stopping ??= (async () => {
@@ -285,6 +346,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         // Events and cache updates of sends committed before the drain still go out.
         await services.messages.settled();
         await services.errors.flush();
+        await metricsServer?.close();
         await bus.close();
         if (redis) await redis.close();
         await orm.close(true);

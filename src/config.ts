@@ -26,8 +26,30 @@ export interface Config {
   trustProxy: boolean;
   /** Serve introspection and field suggestions (off in production). */
   introspection: boolean;
-  /** Serve GET /metrics (process and server counters as JSON); off by default. */
+  /** Serve Prometheus GET /metrics on the API's port without a token (a private network only); off by default. */
   exposeMetrics: boolean;
+  /** Serve GET /metrics on the API's port to requests bearing this token. */
+  metricsToken: string | null;
+  /** Serve GET /metrics (no token) on this port of HOST instead, e.g. for a scraper on the private network. */
+  metricsPort: number | null;
+  /**
+   * Browser origins allowed to call the API, over HTTP (CORS) and WebSocket upgrades alike:
+   * `*` for any (the default outside production), else these (none by default in production).
+   */
+  allowedOrigins: '*' | string[];
+  /** How long browsers may cache a CORS preflight answer. */
+  corsMaxAgeSeconds: number;
+  /** OpenTelemetry tracing (standard OTEL_* variables); off unless `endpoint` is set. */
+  tracing: {
+    /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL (OTLP over HTTP; traces go to <endpoint>/v1/traces). */
+    endpoint: string | null;
+    /** OTEL_EXPORTER_OTLP_HEADERS: `key=value,...` sent with every export (e.g. an API key). */
+    headers: Record<string, string>;
+    serviceName: string;
+    serviceVersion: string;
+    /** OTEL_TRACES_SAMPLER_ARG: the share of new traces recorded (parent-based, trace-id ratio). */
+    sampleRatio: number;
+  };
   ws: {
     /** graphql-ws ping interval; a peer that misses a pong is dropped. */
     keepAliveMs: number;
@@ -37,10 +59,14 @@ export interface Config {
     initTimeoutMs: number;
     maxSubscriptionsPerConnection: number;
     maxConnectionsPerUser: number;
+    /** Open sockets per client address (see TRUST_PROXY), signed in or not; over it: 4430. */
+    maxConnectionsPerAddress: number;
+    /** Sockets acknowledged without a token, per instance; over it: 4430. */
+    maxAnonymousConnections: number;
+    /** An anonymous socket that starts no operation within this time after its ack is closed (4431). */
+    anonymousIdleMs: number;
     /** A client whose unsent data passes this is disconnected (it resumes with its cursor). */
     maxBufferedBytes: number;
-    /** Allowed `Origin`s for the WebSocket upgrade; empty means any. */
-    allowedOrigins: string[];
     /** Execute an event once for all subscribers with the same viewer-independent document. */
     sharedExecution: boolean;
   };
@@ -177,6 +203,47 @@ function readList(env: Env, name: string): string[] {
   return items.map((item) => item.replace(/\/$/, ''));
 }
 
+/** OTLP's `key1=value1,key2=value2` (values may be URL-encoded). */
+function readHeaders(env: Env, name: string): Record<string, string> {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return {};
+  const headers: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    const index = pair.indexOf('=');
+    const key = pair.slice(0, index).trim();
+    if (index < 1 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) throw new ConfigError(name, 'must look like key1=value1,key2=value2');
+    try {
+      headers[key] = decodeURIComponent(pair.slice(index + 1).trim());
+    } catch {
+      throw new ConfigError(name, `has a badly encoded value for ${key}`);
+    }
+  }
+  return headers;
+}
+
+function readRatio(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || value < 0 || value > 1) throw new ConfigError(name, `must be a number from 0 to 1, got "${raw}"`);
+  return value;
+}
+
+function readSecret(env: Env, name: string, minLength: number): string | null {
+  const value = env[name];
+  if (value === undefined || value === '') return null;
+  if (value.length < minLength || /\s/.test(value)) throw new ConfigError(name, `must be at least ${minLength} characters without spaces`);
+  return value;
+}
+
+/** `*`, or a list of origins; unset: any outside production, none in production. */
+function readOrigins(env: Env, name: string, production: boolean): '*' | string[] {
+  const raw = env[name]?.trim();
+  if (raw === '*') return '*';
+  if (raw === undefined || raw === '') return production ? [] : '*';
+  return readList(env, name);
+}
+
 function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = readString(env, name, fallback);
   if (!(allowed as readonly string[]).includes(raw)) {
@@ -209,14 +276,27 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: readBool(env, 'TRUST_PROXY', false),
     introspection: readBool(env, 'INTROSPECTION', !production),
     exposeMetrics: readBool(env, 'EXPOSE_METRICS', false),
+    metricsToken: readSecret(env, 'METRICS_TOKEN', 16),
+    metricsPort: env.METRICS_PORT ? readInt(env, 'METRICS_PORT', 0, 0, 65535) : null,
+    allowedOrigins: readOrigins(env, 'ALLOWED_ORIGINS', production),
+    corsMaxAgeSeconds: readInt(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400),
+    tracing: {
+      endpoint: readOptionalUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']) ?? null,
+      headers: readHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
+      serviceName: readString(env, 'OTEL_SERVICE_NAME', 'chat-api'),
+      serviceVersion: readString(env, 'OTEL_SERVICE_VERSION', '0.1.0'),
+      sampleRatio: readRatio(env, 'OTEL_TRACES_SAMPLER_ARG', 1),
+    },
     ws: {
       keepAliveMs: readInt(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
       maxPayloadBytes: readInt(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
       initTimeoutMs: readInt(env, 'WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
       maxSubscriptionsPerConnection: readInt(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 10_000),
       maxConnectionsPerUser: readInt(env, 'WS_MAX_CONNECTIONS_PER_USER', 20, 1, 10_000),
+      maxConnectionsPerAddress: readInt(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 200, 1, 1_000_000),
+      maxAnonymousConnections: readInt(env, 'WS_MAX_ANONYMOUS_CONNECTIONS', 500, 0, 1_000_000),
+      anonymousIdleMs: readInt(env, 'WS_ANONYMOUS_IDLE_MS', 10_000, 100, 3_600_000),
       maxBufferedBytes: readInt(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-      allowedOrigins: readList(env, 'ALLOWED_ORIGINS'),
       sharedExecution: readBool(env, 'WS_SHARED_EXECUTION', true),
     },
     rateLimits: {

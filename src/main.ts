@@ -1,10 +1,13 @@
-// The only module with side effects: read config, start the database when needed,
-// create the app, listen, and stop cleanly on SIGINT/SIGTERM.
+// The only module with side effects: read config, start tracing when configured, start the
+// database when needed, create the app, listen, and stop cleanly on SIGINT/SIGTERM.
+// The app (and so http, pg, ioredis, graphql) is loaded only after tracing has started, so
+// the OpenTelemetry instrumentations can patch those modules as they are required.
 import 'reflect-metadata';
 import { type Config, ConfigError, loadConfig } from './config';
-import { createApp, type App } from './app';
+import type { App } from './app';
 import { createLogger } from './shared/logger';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './shared/embedded-postgres';
+import type { EmbeddedDatabase } from './shared/embedded-postgres';
+import type { Tracing } from './ops/tracing';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -18,6 +21,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  let tracing: Tracing | null = null;
+  if (config.tracing.endpoint) {
+    const { startTracing } = require('./ops/tracing') as typeof import('./ops/tracing');
+    tracing = startTracing(config);
+    logger.info({ endpoint: config.tracing.endpoint, sampleRatio: config.tracing.sampleRatio }, 'tracing: spans exported over OTLP');
+  }
+  const { createApp } = require('./app') as typeof import('./app');
+  const { startEmbeddedPostgres } = require('./shared/embedded-postgres') as typeof import('./shared/embedded-postgres');
 
   let embedded: EmbeddedDatabase | null = null;
   let app: App | null = null;
@@ -35,6 +46,7 @@ async function main(): Promise<void> {
     try {
       await app?.stop();
       await embedded?.stop();
+      await tracing?.shutdown();
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'error while stopping');

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,9 @@ interface BenchResult {
   scenarios: Record<string, { figures: Figure[] }>;
 }
 
+/** The bench run of this file, so afterAll can stop it when the test gives up (a timeout). */
+let running: ChildProcess | null = null;
+
 function runQuickBench(resultsDir: string): Promise<{ code: number | null; output: string }> {
   // Through bash, like `npm run bench`: raise the open-files limit as far as allowed.
   const child = spawn('bash', ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec node bench/run.js --quick'], {
@@ -36,10 +39,16 @@ function runQuickBench(resultsDir: string): Promise<{ code: number | null; outpu
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running = child;
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      running = null;
+      resolve({ code, output });
+    }),
+  );
 }
 
 describeWithRedis('npm run bench -- --quick', () => {
@@ -49,9 +58,19 @@ describeWithRedis('npm run bench -- --quick', () => {
     resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-bench-'));
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    // A run still going (the test timed out) would keep this jest worker from exiting: bench/run.js
+    // stops its servers and generators on SIGTERM.
+    const child = running;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const forced = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(forced);
+    }
     fs.rmSync(resultsDir, { recursive: true, force: true });
-  });
+  }, 20_000);
 
   it('runs every scenario against the server and its baseline and writes the figures as JSON', async () => {
     const { code, output } = await runQuickBench(resultsDir);

@@ -305,7 +305,8 @@ describeWithRedis('messages: the recent-messages cache in Redis', () => {
     const service = server.app.services.messages as unknown as { recentCache: unknown };
     const working = service.recentCache;
     // Nothing listens on port 1: every command fails at once.
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // disconnectTimeout 0: disconnect() must not leave a timer that keeps the jest worker from exiting.
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, disconnectTimeout: 0 });
     dead.on('error', () => undefined);
     service.recentCache = new RedisRecentCache(dead, server.app.services.config.redisKeyPrefix, server.app.services.logger);
     try {

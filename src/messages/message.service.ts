@@ -77,6 +77,11 @@ export class MessageService implements MessageLog {
     this.batcher = new SendBatcher(deps.sql, (messages) => this.afterSends(messages));
   }
 
+  /** Calls `listener` with the size of every committed send batch (for /metrics). */
+  onSendBatch(listener: (size: number) => void): () => void {
+    return this.batcher.onBatch(listener);
+  }
+
   /** Resolves once the cache updates and events of every committed send have gone out. */
   settled(): Promise<void> {
     return this.batcher.settled();

@@ -44,6 +44,7 @@ const isKeyRace = (error: unknown) => (error as { code?: string }).code === '400
 export class SendBatcher {
   private readonly queues = new Map<string, Pending[]>();
   private readonly followUps = new Map<string, Promise<void>>();
+  private readonly batchListeners = new Set<(size: number) => void>();
 
   constructor(
     private readonly sql: SqlPool,
@@ -62,6 +63,12 @@ export class SendBatcher {
       this.queues.set(channelId, [pending]);
       void this.drain(channelId);
     });
+  }
+
+  /** Calls `listener` with the size of every batch committed (for /metrics). */
+  onBatch(listener: (size: number) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
   }
 
   /** Resolves when the follow-ups (cache, events) of every batch committed so far have run. */
@@ -90,6 +97,7 @@ export class SendBatcher {
         return;
       }
     }
+    for (const listener of this.batchListeners) listener(batch.length);
     const created: MessageSnapshot[] = [];
     rows.forEach((row, index) => {
       const one = batch[index];

@@ -34,8 +34,16 @@ export enum ServerCloseCode {
   SubscriberAlreadyExists = CloseCode.SubscriberAlreadyExists,
   /** A second connection_init (fatal). */
   TooManyInitialisationRequests = CloseCode.TooManyInitialisationRequests,
-  /** Over WS_MAX_CONNECTIONS_PER_USER (retried, with the client's backoff). */
+  /**
+   * Over WS_MAX_CONNECTIONS_PER_USER, WS_MAX_CONNECTIONS_PER_ADDRESS or
+   * WS_MAX_ANONYMOUS_CONNECTIONS (retried, with the client's backoff); the reason says which.
+   */
   TooManyConnections = 4430,
+  /**
+   * A socket acknowledged without a token started no operation within WS_ANONYMOUS_IDLE_MS
+   * (retried; the official client's default lazy mode connects only to run an operation).
+   */
+  AnonymousIdle = 4431,
   /** Handling a message failed unexpectedly (fatal). */
   InternalServerError = CloseCode.InternalServerError,
 }

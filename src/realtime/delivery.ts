@@ -1,4 +1,5 @@
 import { BREAK, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { QueryExecutor } from '../shared/jit';
 import { isPromise, type MaybePromise } from '../shared/promises';
 import { isPerViewerField } from '../shared/viewer-field';
@@ -36,8 +37,12 @@ export class RenderedResult {
   }
 }
 
-/** Shared operations remembered (one per channel and document, typically). */
-const MAX_SHARED_OPERATIONS = 10_000;
+/**
+ * Bytes of shared operations remembered (one per channel and document, typically, of a few
+ * hundred bytes), counted by their key, which holds the variables' JSON: distinct large
+ * variables can only push older entries out.
+ */
+const MAX_SHARED_OPERATION_BYTES = 8 * 1024 * 1024;
 
 /** Distinct subscription ids whose frames one result keeps (clients mostly count from "1"). */
 const MAX_FRAMES_PER_RESULT = 16;
@@ -65,7 +70,11 @@ export class EventRenderer {
   private nextDocumentId = 1;
   private readonly shared = new WeakMap<object, Map<string, MaybePromise<RenderedResult>>>();
   /** One PreparedOperation per share key, for all the subscribers that have it (bounded). */
-  private readonly operations = new Map<string, PreparedOperation>();
+  private readonly operations = new LRUCache<string, PreparedOperation>({
+    maxSize: MAX_SHARED_OPERATION_BYTES,
+    // The key (with the variables' JSON) and about as much again for the variables themselves.
+    sizeCalculation: (_operation, key) => 2 * key.length + 200,
+  });
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -86,7 +95,6 @@ export class EventRenderer {
     const known = this.operations.get(shareKey);
     if (known && known.document === document) return known;
     const operation: PreparedOperation = { document, operationName, variables, shareKey };
-    if (this.operations.size >= MAX_SHARED_OPERATIONS) this.operations.delete(this.operations.keys().next().value as string);
     this.operations.set(shareKey, operation);
     return operation;
   }

@@ -6,15 +6,17 @@ import { createRequestContext, type RequestContext, type Viewer } from '../share
 import { type ErrorSink, formatError, operationName } from '../shared/errors';
 import { clientIp, headerValue } from '../shared/http';
 import { CostLimiter, DocumentCache } from '../shared/limits';
+import { checkVariables, resolveOperation } from '../shared/variables';
 import type { QueryExecutor } from '../shared/jit';
 import type { Logger } from '../shared/logger';
 import { ServerCloseCode } from './close-code';
+import { ConnectionLimits } from './connection-limits';
 import { EventRenderer } from './delivery';
 import type { EventBus } from './event-bus';
 import { ProtocolServer } from './protocol';
 import type { RealtimeService } from './realtime.service';
 import { RevocationWatcher } from './revocation';
-import { serveGraphqlWs, type TransportExtra } from './ws-transport';
+import { serveGraphqlWs, type TransportExtra, type TransportStats } from './ws-transport';
 
 /** Who a connection_init's `authorization` belongs to (the accounts feature's sessions). */
 export interface Authenticator {
@@ -23,12 +25,16 @@ export interface Authenticator {
 }
 
 export interface WsGatewayDeps {
-  config: Pick<Config, 'ws' | 'limits' | 'trustProxy'>;
+  config: Pick<Config, 'ws' | 'limits' | 'trustProxy' | 'introspection'>;
   logger: Logger;
   bus: EventBus;
   sessions: Authenticator;
   realtime: RealtimeService;
   errors: ErrorSink;
+  /** The Origin allow-list of upgrades (ALLOWED_ORIGINS, the same rule as CORS: ops/cors.ts). */
+  upgradeAllowed: (info: { origin?: string; req: http.IncomingMessage }) => boolean;
+  /** Error codes answered to operations (for /metrics). */
+  onErrors?: (codes: string[]) => void;
 }
 
 /** The graphql-ws context carries the engine, since type-graphql's `subscribe` functions get no resolver instance. */
@@ -47,12 +53,6 @@ interface ConnectionState {
 }
 
 /**
- * Cross-site WebSocket hijacking comes from browsers, which always send Origin; other
- * clients (servers, mobile apps) send none and are not subject to the allow-list.
- */
-const forbiddenOrigin = (origin: string | undefined, allowed: string[]) => allowed.length > 0 && origin !== undefined && !allowed.includes(origin);
-
-/**
  * graphql-ws on the HTTP server's `/graphql` path. Authenticates at connection_init (a bad
  * token closes with 4403), applies the same limits and masking as the HTTP side, builds a
  * context per operation and per event, and keeps an index of sockets by session so
@@ -66,20 +66,30 @@ export class WsGateway {
   private nextConnectionId = 1;
   /** Closes sockets whose session is revoked on any instance (revocation.ts). */
   private readonly revocations: RevocationWatcher;
+  /** Frames sent and slow consumers dropped (for /metrics). */
+  readonly stats: TransportStats = { framesSent: 0, slowConsumers: 0 };
 
   constructor(httpServer: http.Server, schema: GraphQLSchema, executor: QueryExecutor, deps: WsGatewayDeps) {
     const { logger, errors, sessions, realtime } = deps;
     this.revocations = new RevocationWatcher(deps.bus, logger, (sessionIds) => this.closeSessions(sessionIds));
     const { ws: wsConfig, limits, trustProxy } = deps.config;
+    const onErrors = deps.onErrors ?? (() => undefined);
     this.wss = new WebSocketServer({
       server: httpServer,
       path: '/graphql',
       maxPayload: wsConfig.maxPayloadBytes,
-      // The Origin allow-list (ALLOWED_ORIGINS): browsers always send Origin on upgrades.
-      verifyClient: ({ origin }: { origin?: string }) => !forbiddenOrigin(origin, wsConfig.allowedOrigins),
+      // The Origin allow-list (ALLOWED_ORIGINS, as for CORS): browsers always send Origin on
+      // upgrades, so cross-site WebSocket hijacking is refused here.
+      verifyClient: deps.upgradeAllowed,
     });
+    // Caps on sockets per address and anonymous sockets; registered before the protocol's listener.
+    const connectionLimits = new ConnectionLimits(
+      { maxPerAddress: wsConfig.maxConnectionsPerAddress, maxAnonymous: wsConfig.maxAnonymousConnections, anonymousIdleMs: wsConfig.anonymousIdleMs },
+      logger,
+    );
+    this.wss.on('connection', (socket, request) => connectionLimits.opened(socket, clientIp(request, trustProxy)));
     // Parse and validate once per distinct document (cached), with the same limits as HTTP.
-    const documents = new DocumentCache(schema, limits, limits.documentCache);
+    const documents = new DocumentCache(schema, limits, limits.documentCache, { introspection: deps.config.introspection });
     const costs = new CostLimiter(schema, limits.maxCost);
     const renderer = new EventRenderer(schema, executor, wsConfig.sharedExecution);
 
@@ -90,6 +100,8 @@ export class WsGateway {
       hooks: {
         connectionInitWaitTimeout: wsConfig.initTimeoutMs,
         onConnect: async (params, { socket, request }) => {
+          // Already refused (closing) at the upgrade.
+          if (socket.readyState !== socket.OPEN) return false;
           const raw = params?.authorization ?? params?.Authorization;
           let viewer: Viewer | null = null;
           if (raw !== undefined && raw !== null && raw !== '') {
@@ -97,6 +109,8 @@ export class WsGateway {
             // Closed with 4403 Forbidden.
             if (!viewer) return false;
           }
+          // Refused (closed with 4430) over the anonymous cap.
+          if (!viewer && !connectionLimits.acknowledgeAnonymous(socket)) return false;
           if (viewer && this.userSocketCount(viewer.userId) >= wsConfig.maxConnectionsPerUser) {
             socket.close(ServerCloseCode.TooManyConnections, 'Too many connections for this user');
             return false;
@@ -118,7 +132,8 @@ export class WsGateway {
           if (state.viewer) this.untrack(state.socket, state.viewer);
           void realtime.connectionClosed(state.connectionId);
         },
-        prepare: (_state, payload, active) => {
+        prepare: (state, payload, active) => {
+          connectionLimits.operationStarted(state.socket);
           if (active > wsConfig.maxSubscriptionsPerConnection) {
             return [new GraphQLError(`At most ${wsConfig.maxSubscriptionsPerConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
           }
@@ -126,8 +141,15 @@ export class WsGateway {
           if (prepared.errors) return prepared.errors;
           const variables = payload.variables ?? undefined;
           const name = payload.operationName ?? undefined;
+          // The same checks as over HTTP (app.ts): the operation exists, the variables coerce.
+          const operation = resolveOperation(prepared.document, name);
+          if (operation instanceof GraphQLError) return [operation];
+          const variableErrors = checkVariables(schema, operation, variables, { suggestions: deps.config.introspection });
+          if (variableErrors.length > 0) return variableErrors;
           const tooExpensive = costs.check(prepared.document, variables, name);
           if (tooExpensive) return [tooExpensive];
+          // Queries and mutations run once: only subscriptions share results (and are remembered).
+          if (operation.operation !== 'subscription') return { document: prepared.document, operationName: name, variables, shareKey: null };
           return renderer.prepare(prepared.document, name, variables);
         },
         // The realtime engine rides along for type-graphql's subscribe functions.
@@ -141,12 +163,15 @@ export class WsGateway {
             realtime,
           }),
         // The same masking as over HTTP (shared/errors.ts), with this connection's viewer for the error log.
-        mask: (state, raw, operationType): GraphQLFormattedError[] =>
-          raw.map((error) =>
+        mask: (state, raw, operationType): GraphQLFormattedError[] => {
+          const masked = raw.map((error) =>
             formatError(error.toJSON(), error, (unexpected) =>
               errors.record(unexpected, { operation: operationName(operationType, error), userId: state?.viewer?.userId ?? null, requestId: null }),
             ),
-          ),
+          );
+          onErrors(masked.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')));
+          return masked;
+        },
       },
     });
 
@@ -156,6 +181,7 @@ export class WsGateway {
       // A slow reader must not grow our memory: it is dropped and resumes with its cursor.
       maxBufferedBytes: wsConfig.maxBufferedBytes,
       slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
+      stats: this.stats,
     });
     logger.debug('graphql-ws server attached on /graphql');
   }

@@ -18,6 +18,13 @@ export interface TransportOptions {
   /** A socket whose unsent data passes this is closed: the client reads too slowly. */
   maxBufferedBytes: number;
   slowConsumerCloseCode: number;
+  /** Counted here, read by /metrics. */
+  stats?: TransportStats;
+}
+
+export interface TransportStats {
+  framesSent: number;
+  slowConsumers: number;
 }
 
 const TEXT_FRAME = { binary: false };
@@ -81,6 +88,7 @@ class WsProtocolSocket<S> implements ProtocolSocket {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > this.options.maxBufferedBytes) {
       ws.close(this.options.slowConsumerCloseCode, 'Client too slow');
+      if (this.options.stats) this.options.stats.slowConsumers += 1;
       return;
     }
     const turn = this.writes.turn;
@@ -97,6 +105,7 @@ class WsProtocolSocket<S> implements ProtocolSocket {
     // Not waiting for the kernel: ws queues in order, and the check above bounds the queue.
     // Always a text frame, also for the Buffers that subscribers share (delivery.ts).
     ws.send(frame, TEXT_FRAME);
+    if (this.options.stats) this.options.stats.framesSent += 1;
   }
 
   close(code: number, reason: string): void {

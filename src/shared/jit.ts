@@ -1,3 +1,4 @@
+import { withOperationSpan } from './spans';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { type DocumentNode, execute, type ExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
@@ -98,7 +99,11 @@ export function executorGateway(schema: GraphQLSchema, executor: QueryExecutor):
     },
     async load() {
       return {
-        executor: async (request) => executor.execute(request.document, request.operationName, undefined, request.context, request.request.variables),
+        // In a span of its own when tracing is on (ops/tracing.ts), for its SQL and Redis spans to nest under.
+        executor: async (request) =>
+          withOperationSpan(request.operation.operation, request.operationName, (request.context as { requestId?: string }).requestId, () =>
+            executor.execute(request.document, request.operationName, undefined, request.context, request.request.variables),
+          ),
       };
     },
     async stop() {},

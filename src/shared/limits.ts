@@ -8,8 +8,10 @@ import {
   getNullableType,
   getOperationAST,
   Kind,
+  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
+  type Token,
   validate,
   type ValidationContext,
   type ValidationRule,
@@ -18,6 +20,7 @@ import {
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
 import { DEFAULT_PAGE_SIZE } from './relay';
+import { pageArgumentError } from './page-arguments';
 
 /** Limits every GraphQL document meets before any resolver or SQL runs, over HTTP and graphql-ws alike. */
 export interface QueryLimits {
@@ -124,14 +127,15 @@ const MAX_COSTS_PER_DOCUMENT = 64;
  * the same page sizes costs the same, so it is computed once.
  */
 export class CostLimiter {
-  private readonly documents = new WeakMap<DocumentNode, { variables: string[]; costs: Map<string, QueryCostError | null> }>();
+  private readonly documents = new WeakMap<DocumentNode, { variables: string[]; costs: Map<string, GraphQLError | null> }>();
 
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly maxCost: number,
   ) {}
 
-  check(document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): QueryCostError | null {
+  /** Page sizes outside the contract's range first (BAD_USER_INPUT), then the cost. */
+  check(document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): GraphQLError | null {
     let entry = this.documents.get(document);
     if (!entry) {
       entry = { variables: costVariables(document), costs: new Map() };
@@ -141,10 +145,24 @@ export class CostLimiter {
     for (const name of entry.variables) key += `|${JSON.stringify(variables?.[name] ?? null)}`;
     const known = entry.costs.get(key);
     if (known !== undefined) return known;
-    const outcome = checkCost(this.schema, document, variables ?? undefined, operationName, this.maxCost);
+    const outcome = pageArgumentError(this.schema, document, variables, operationName) ?? checkCost(this.schema, document, variables ?? undefined, operationName, this.maxCost);
     if (entry.costs.size < MAX_COSTS_PER_DOCUMENT) entry.costs.set(key, outcome);
     return outcome;
   }
+}
+
+/** Bytes of query texts (and their parsed documents) the graphql-ws document cache keeps. */
+const DOCUMENT_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A cached document's approximate size: its text (the key), the parsed document (a few
+ * hundred bytes per token, at most GRAPHQL_MAX_TOKENS of them) or its errors' messages.
+ */
+function documentBytes(query: string, prepared: PreparedDocument): number {
+  let parsed = 0;
+  for (let token: Token | null | undefined = prepared.document?.loc?.startToken; token; token = token.next) parsed += 256;
+  const errors = prepared.errors ? prepared.errors.reduce((sum, error) => sum + 2 * error.message.length + 200, 0) : 0;
+  return 2 * query.length + parsed + errors + 200;
 }
 
 export type PreparedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
@@ -157,15 +175,23 @@ export type PreparedDocument = { document: DocumentNode; errors?: undefined } | 
 export class DocumentCache {
   private readonly cache: LRUCache<string, PreparedDocument>;
   private readonly rules: ValidationRule[];
+  private readonly hideSchema: boolean;
 
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly limits: QueryLimits,
     private readonly enabled = true,
-    maxEntries = 1000,
+    options: { maxEntries?: number; maxBytes?: number; introspection?: boolean } = {},
   ) {
-    this.cache = new LRUCache({ max: maxEntries });
-    this.rules = [...specifiedRules, ...limitValidationRules(limits)];
+    // Bounded by count and by bytes: a query text can be up to a frame long (comments are no tokens).
+    this.cache = new LRUCache({
+      max: options.maxEntries ?? 1000,
+      maxSize: options.maxBytes ?? DOCUMENT_CACHE_MAX_BYTES,
+      sizeCalculation: (prepared, query) => documentBytes(query, prepared),
+    });
+    // Production rules as Apollo applies them over HTTP: no introspection, no "Did you mean ...?".
+    this.hideSchema = options.introspection === false;
+    this.rules = [...specifiedRules, ...limitValidationRules(limits), ...(this.hideSchema ? [NoSchemaIntrospectionCustomRule] : [])];
   }
 
   prepare(query: unknown): PreparedDocument {
@@ -176,6 +202,7 @@ export class DocumentCache {
     try {
       const document = parse(query, { maxTokens: this.limits.maxTokens });
       const errors = validate(this.schema, document, this.rules);
+      if (this.hideSchema) for (const error of errors) error.message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
       prepared = errors.length > 0 ? { errors } : { document };
     } catch (error) {
       prepared = { errors: [error instanceof GraphQLError ? error : new GraphQLError('Could not parse the query.')] };

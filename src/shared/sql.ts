@@ -31,10 +31,12 @@ function queryConfig(text: string, values: readonly unknown[] | undefined, name:
 
 export class SqlPool implements SqlClient {
   private readonly pool: Pool;
+  private readonly max: number;
   private readonly listeners = new Set<(text: string) => void>();
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
 
   constructor(settings: SqlSettings) {
+    this.max = settings.poolMax;
     this.pool = new Pool({
       connectionString: settings.databaseUrl,
       max: settings.poolMax,
@@ -104,6 +106,11 @@ export class SqlPool implements SqlClient {
 
   private notify(text: string): void {
     for (const listener of this.listeners) listener(text);
+  }
+
+  /** Connections open, idle and waited for, and the pool's size (for /metrics). */
+  stats(): { total: number; idle: number; waiting: number; max: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, max: this.max };
   }
 
   async close(): Promise<void> {

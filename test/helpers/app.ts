@@ -47,6 +47,9 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     RATE_LIMIT_SET_TYPING: '1000000/1',
     RATE_LIMIT_CREATE_CHANNEL: '1000000/1',
     RATE_LIMIT_SIGNUP_PER_IP: '1000000/1',
+    // Every test socket comes from 127.0.0.1; test/security-sockets.test.ts sets real caps.
+    WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+    WS_MAX_ANONYMOUS_CONNECTIONS: '1000000',
     ...env,
   });
 }
