@@ -158,6 +158,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   expressApp.set('etag', false);
   if (config.trustProxy) expressApp.set('trust proxy', true);
   const httpServer = http.createServer(expressApp);
+  // Idle keep-alive connections outlive a load balancer's idle timeout (commonly 60 s), so the
+  // server never closes one just as a proxy or client reuses it (an ECONNRESET for that request).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   // One executor (and so one set of compiled documents) for both transports.
   const executor = new QueryExecutor(schema);
   const { sessions, realtime, errors } = services;
