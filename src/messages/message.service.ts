@@ -85,7 +85,8 @@ export class MessageService implements MessageLog {
   /**
    * Stores a message with the channel's next sequence number. The channel row lock taken by
    * the `last_seq` increment orders concurrent senders, so seqs are gapless in commit order.
-   * A repeated clientMessageId returns the first message and stores (and publishes) nothing.
+   * A clientMessageId repeated in the same channel returns the first message and stores (and
+   * publishes) nothing; keys are scoped to (author, channel).
    */
   async send(scope: RequestScope, input: SendMessageInput): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
