@@ -81,7 +81,7 @@ export interface RedisClusterConfig {
   tls: boolean;
 }
 
-export type RateLimitedAction = 'sendMessage' | 'setTyping' | 'createChannel' | 'signup';
+export type RateLimitedAction = 'sendMessage' | 'editMessage' | 'vote' | 'setTyping' | 'createChannel' | 'signup';
 
 export class ConfigError extends Error {
   constructor(
@@ -221,6 +221,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     rateLimits: {
       sendMessage: readRate(env, 'RATE_LIMIT_SEND_MESSAGE', '30/10'),
+      editMessage: readRate(env, 'RATE_LIMIT_EDIT_MESSAGE', '30/60'),
+      vote: readRate(env, 'RATE_LIMIT_VOTE', '60/60'),
       setTyping: readRate(env, 'RATE_LIMIT_SET_TYPING', '30/10'),
       createChannel: readRate(env, 'RATE_LIMIT_CREATE_CHANNEL', '10/60'),
       signup: readRate(env, 'RATE_LIMIT_SIGNUP_PER_IP', '10/600'),

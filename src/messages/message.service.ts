@@ -115,6 +115,7 @@ export class MessageService implements MessageLog {
   async edit(scope: RequestScope, messageId: string, rawBody: string): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
     const body = validateBody(rawBody);
+    await this.deps.throttle.check('editMessage', viewerId);
     const { message } = await this.requireVisibleMessage(viewerId, messageId);
     if (message.deleted) throw new NotFoundError('Message');
     if (message.authorId !== viewerId) throw new ForbiddenError('Only the author can edit a message.');
@@ -152,6 +153,7 @@ export class MessageService implements MessageLog {
    */
   async vote(scope: RequestScope, messageId: string, value: VoteValue): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
+    await this.deps.throttle.check('vote', viewerId);
     const { message } = await this.requireVisibleMessage(viewerId, messageId);
     await this.deps.access.requireMember(viewerId, message.channelId);
     if (message.deleted) throw new NotFoundError('Message');
