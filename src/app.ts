@@ -91,7 +91,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const access = new ChannelAccessControl(sql);
   const channelLoaders = new ChannelLoaders(sql, access, users);
   const channels = new ChannelService({ sql, access, users, throttle, bus });
-  const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels });
+  const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
   const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache });
@@ -277,6 +277,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         }
         // Events and cache updates of sends committed before the drain still go out.
         await services.messages.settled();
+        await services.accounts.settled();
         await services.errors.flush();
         await bus.close();
         if (redis) await redis.close();
