@@ -10,6 +10,7 @@ import type { MessageLog } from '../realtime/realtime.service';
 import { type RequestScope, requireViewer } from '../shared/context';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
+import { checkText, isBlankText } from '../shared/text';
 import type { ActionThrottle } from '../shared/rate-limit';
 import { type Connection, connectionOf, decodeIntCursor, pageSize } from '../shared/relay';
 import type { SqlClient, SqlPool } from '../shared/sql';
@@ -45,9 +46,9 @@ export interface HistoryArgs {
 /** A message body: trimmed, 1-4000 characters, no NUL. */
 export function validateBody(raw: string): string {
   const body = typeof raw === 'string' ? raw.trim() : '';
-  if (body.length === 0) throw new BadUserInputError('body', 'The message must not be empty.');
+  if (isBlankText(body)) throw new BadUserInputError('body', 'The message must not be empty.');
   if (body.length > MAX_BODY_LENGTH) throw new BadUserInputError('body', `The message must be at most ${MAX_BODY_LENGTH} characters.`);
-  if (body.includes('\u0000')) throw new BadUserInputError('body', 'The message must not contain NUL characters.');
+  checkText(body, 'body', 'The message', { multiline: true });
   return body;
 }
 
