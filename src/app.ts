@@ -90,7 +90,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const users = new UserDirectory(sql);
   const access = new ChannelAccessControl(sql);
   const channelLoaders = new ChannelLoaders(sql, access, users);
-  const channels = new ChannelService({ sql, access, users, throttle, bus });
+  const channels = new ChannelService({ sql, access, users, throttle, bus, maxChannelsPerUser: config.limits.maxChannelsPerUser });
   const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
@@ -156,7 +156,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const ws = new WsGateway(httpServer, schema, executor, { config, logger, bus, sessions, realtime, errors });
 
   const recordedErrors = new WeakMap<object, string>();
-  const costs = new CostLimiter(schema, config.limits.maxCost);
+  const costs = new CostLimiter(schema, config.limits.maxCost, config.limits.maxChannelsPerUser);
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
     gateway: executorGateway(schema, executor),

@@ -51,6 +51,8 @@ export interface Config {
     maxAliases: number;
     maxTokens: number;
     maxCost: number;
+    /** Channels one user may belong to; also the cost bound of `myChannels`. */
+    maxChannelsPerUser: number;
     maxBodyBytes: number;
     /** Cache parsed and validated documents for graphql-ws (off only to measure what it saves). */
     documentCache: boolean;
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),
       maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 2000, 10, 1_000_000),
       maxCost: readInt(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
+      maxChannelsPerUser: readInt(env, 'MAX_CHANNELS_PER_USER', 200, 1, 100_000),
       maxBodyBytes: readInt(env, 'HTTP_MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
       documentCache: readBool(env, 'GRAPHQL_DOCUMENT_CACHE', true),
     },

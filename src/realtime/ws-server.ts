@@ -80,7 +80,7 @@ export class WsGateway {
     });
     // Parse and validate once per distinct document (cached), with the same limits as HTTP.
     const documents = new DocumentCache(schema, limits, limits.documentCache);
-    const costs = new CostLimiter(schema, limits.maxCost);
+    const costs = new CostLimiter(schema, limits.maxCost, limits.maxChannelsPerUser);
     const renderer = new EventRenderer(schema, executor, wsConfig.sharedExecution);
 
     const server = new ProtocolServer<ConnectionState, TransportExtra>({
