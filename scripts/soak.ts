@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     REDIS_KEY_PREFIX: `soak:${process.pid}:`,
     EXPOSE_METRICS: 'true',
     RATE_LIMIT_SEND_MESSAGE: '1000000/1',
+    RATE_LIMIT_DIRECT_CHANNEL: '1000000/1',
     RATE_LIMIT_EDIT_MESSAGE: '1000000/1',
     RATE_LIMIT_VOTE: '1000000/1',
     RATE_LIMIT_SET_TYPING: '1000000/1',

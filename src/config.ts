@@ -83,7 +83,7 @@ export interface RedisClusterConfig {
   tls: boolean;
 }
 
-export type RateLimitedAction = 'sendMessage' | 'editMessage' | 'vote' | 'setTyping' | 'createChannel' | 'signup';
+export type RateLimitedAction = 'sendMessage' | 'editMessage' | 'vote' | 'setTyping' | 'createChannel' | 'openDirectChannel' | 'signup';
 
 export class ConfigError extends Error {
   constructor(
@@ -227,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
       vote: readRate(env, 'RATE_LIMIT_VOTE', '60/60'),
       setTyping: readRate(env, 'RATE_LIMIT_SET_TYPING', '30/10'),
       createChannel: readRate(env, 'RATE_LIMIT_CREATE_CHANNEL', '10/60'),
+      openDirectChannel: readRate(env, 'RATE_LIMIT_DIRECT_CHANNEL', '20/600'),
       signup: readRate(env, 'RATE_LIMIT_SIGNUP_PER_IP', '10/600'),
     },
     limits: {

@@ -24,6 +24,7 @@ describe('rate limits on actions', () => {
       RATE_LIMIT_SET_TYPING: '2/60',
       RATE_LIMIT_EDIT_MESSAGE: '2/60',
       RATE_LIMIT_VOTE: '2/60',
+      RATE_LIMIT_DIRECT_CHANNEL: '2/60',
     });
   });
   beforeEach(() => resetState(server.app));
@@ -84,6 +85,19 @@ describe('rate limits on actions', () => {
     const refused = await gql(server.url, VOTE, { id: sendMessage.id, value: 'UP' }, { token: alice.token });
     expect(errorCode(refused)).toBe('RATE_LIMITED');
     expect((await gqlOk(server.url, VOTE, { id: sendMessage.id, value: 'UP' }, { token: bob.token })).vote).toEqual({ upvotes: 1, downvotes: 1 });
+  });
+
+  it('limits the creation of DIRECT channels per user; reopening one is not counted', async () => {
+    const [alice, bob, carol, dave] = [await createUser(server.app), await createUser(server.app), await createUser(server.app), await createUser(server.app)];
+    const OPEN = 'mutation ($userId: ID!) { openDirectChannel(userId: $userId) { id } }';
+    const first = await gqlOk(server.url, OPEN, { userId: bob.id }, { token: alice.token });
+    for (let i = 0; i < 3; i += 1) expect(await gqlOk(server.url, OPEN, { userId: bob.id }, { token: alice.token })).toEqual(first);
+    await gqlOk(server.url, OPEN, { userId: carol.id }, { token: alice.token });
+    const refused = await gql(server.url, OPEN, { userId: dave.id }, { token: alice.token });
+    expect(errorCode(refused)).toBe('RATE_LIMITED');
+    expect(refused.errors![0].extensions!.retryAfter).toBeGreaterThan(0);
+    // Nothing was created for the refused one; dave may still open it.
+    await gqlOk(server.url, OPEN, { userId: alice.id }, { token: dave.token });
   });
 
   it('limits signup per client address', async () => {

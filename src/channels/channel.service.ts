@@ -274,7 +274,11 @@ export class ChannelService implements NewAccountHook {
         if (!channel) return null;
         if (inserted) await recordActivity(tx, actor.userId, ActivityAction.DIRECT_OPENED, logOf(actor, channel.id));
         // Both participants are members; normally only a new channel needs the rows.
-        if (inserted) await this.requireRoom(tx, channel.id, [actor.userId, userId]);
+        if (inserted) {
+          // Only a new channel counts (reopening one is navigation); a refusal rolls it back.
+          await this.deps.throttle.check('openDirectChannel', actor.userId);
+          await this.requireRoom(tx, channel.id, [actor.userId, userId]);
+        }
         const added = await queries.insertMemberships(tx, channel.id, [actor.userId, userId], MemberRole.MEMBER);
         if (added.length === 0) return { result: channel, events: [] };
         const updated = await queries.addToMemberCount(tx, channel.id, added.length);
