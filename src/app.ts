@@ -96,8 +96,8 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const users = new UserDirectory(sql);
   const access = new ChannelAccessControl(sql);
   const channelLoaders = new ChannelLoaders(sql, access, users);
-  const channels = new ChannelService({ sql, access, users, throttle, bus });
-  const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels });
+  const channels = new ChannelService({ sql, access, users, throttle, bus, maxChannelsPerUser: config.limits.maxChannelsPerUser });
+  const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
   const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache });
@@ -191,7 +191,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const recordedErrors = new WeakMap<object, string>();
   // Requests whose variables do not coerce, answered before cost or execution (shared/variables.ts).
   const badVariables = new WeakMap<object, GraphQLError[]>();
-  const costs = new CostLimiter(schema, config.limits.maxCost);
+  const costs = new CostLimiter(schema, config.limits.maxCost, config.limits.maxChannelsPerUser);
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
     gateway: executorGateway(schema, executor),
@@ -342,6 +342,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         }
         // Events and cache updates of sends committed before the drain still go out.
         await services.messages.settled();
+        await services.accounts.settled();
         await services.errors.flush();
         await metricsServer?.close();
         await bus.close();

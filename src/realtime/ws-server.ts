@@ -90,7 +90,7 @@ export class WsGateway {
     this.wss.on('connection', (socket, request) => connectionLimits.opened(socket, clientIp(request, trustProxy)));
     // Parse and validate once per distinct document (cached), with the same limits as HTTP.
     const documents = new DocumentCache(schema, limits, limits.documentCache, { introspection: deps.config.introspection });
-    const costs = new CostLimiter(schema, limits.maxCost);
+    const costs = new CostLimiter(schema, limits.maxCost, limits.maxChannelsPerUser);
     const renderer = new EventRenderer(schema, executor, wsConfig.sharedExecution);
 
     const server = new ProtocolServer<ConnectionState, TransportExtra>({
