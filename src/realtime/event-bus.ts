@@ -34,6 +34,11 @@ export interface EventBus {
   attach(topic: string, listener: BusListener): Promise<void>;
   detach(topic: string, listener: BusListener): void;
   readonly stats: { published: number; publishFailures: number };
+  /**
+   * Calls `callback` each time the connection to the broker is back after it was lost
+   * (never for the in-process bus): events published meanwhile were not delivered.
+   */
+  onRestored(callback: () => void): void;
   close(): Promise<void>;
 }
 
@@ -134,8 +139,13 @@ class EngineEventBus implements EventBus {
     readonly distributed: boolean,
     private readonly encodeForEngine: boolean,
     private readonly onClose: () => Promise<void>,
+    private readonly watchRestored: (callback: () => void) => void = () => undefined,
   ) {
     this.dispatcher = new Dispatcher(logger);
+  }
+
+  onRestored(callback: () => void): void {
+    this.watchRestored(callback);
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {
@@ -245,7 +255,16 @@ export function createRedisEventBus(publisher: RedisClient, subscriber: RedisCli
           deserializer: (source) => decodeEvent(source),
         });
   // The Redis clients are owned and closed by the app.
-  return new EngineEventBus(engine, prefix, logger, true, false, async () => undefined);
+  const watchRestored = (callback: () => void) => {
+    let lost = false;
+    subscriber.on('close', () => (lost = true));
+    subscriber.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      callback();
+    });
+  };
+  return new EngineEventBus(engine, prefix, logger, true, false, async () => undefined, watchRestored);
 }
 
 /**

@@ -3,7 +3,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config';
 import { createRequestContext, type RequestContext, type Viewer } from '../shared/context';
-import { type ErrorSink, formatError, operationName } from '../shared/errors';
+import { type ErrorSink, formatError, operationName, ServiceUnavailableError } from '../shared/errors';
 import { clientIp, headerValue } from '../shared/http';
 import { CostLimiter, DocumentCache } from '../shared/limits';
 import type { QueryExecutor } from '../shared/jit';
@@ -14,12 +14,15 @@ import type { EventBus } from './event-bus';
 import { ProtocolServer } from './protocol';
 import type { RealtimeService } from './realtime.service';
 import { RevocationWatcher } from './revocation';
+import { SessionGuard, type SessionDeadline } from './session-guard';
 import { serveGraphqlWs, type TransportExtra } from './ws-transport';
 
 /** Who a connection_init's `authorization` belongs to (the accounts feature's sessions). */
 export interface Authenticator {
   /** The viewer of an `Authorization` value (`Bearer <token>` or the bare token), or null when it is not a live session. */
   authenticateHeader(authorization: unknown): Promise<Viewer | null>;
+  /** An open socket's session checked again: when it expires (epoch ms), or null when it is revoked or expired. */
+  sessionDeadline: SessionDeadline;
 }
 
 export interface WsGatewayDeps {
@@ -66,10 +69,15 @@ export class WsGateway {
   private nextConnectionId = 1;
   /** Closes sockets whose session is revoked on any instance (revocation.ts). */
   private readonly revocations: RevocationWatcher;
+  /** Checks sessions of open sockets without the bus: per operation, at expiry, after a bus reconnect. */
+  private readonly guard: SessionGuard;
 
   constructor(httpServer: http.Server, schema: GraphQLSchema, executor: QueryExecutor, deps: WsGatewayDeps) {
     const { logger, errors, sessions, realtime } = deps;
     this.revocations = new RevocationWatcher(deps.bus, logger, (sessionIds) => this.closeSessions(sessionIds));
+    this.guard = new SessionGuard((sessionId, options) => sessions.sessionDeadline(sessionId, options), (sessionId, reason) => this.closeSessions([sessionId], reason), logger);
+    // Revocations published while the bus was away never arrive: every open socket's session is checked again.
+    deps.bus.onRestored(() => void this.guard.recheckAll());
     const { ws: wsConfig, limits, trustProxy } = deps.config;
     this.wss = new WebSocketServer({
       server: httpServer,
@@ -130,6 +138,15 @@ export class WsGateway {
           if (tooExpensive) return [tooExpensive];
           return renderer.prepare(prepared.document, name, variables);
         },
+        admit: (state) => {
+          if (!state.viewer) return true;
+          try {
+            const admitted = this.guard.admit(state.viewer.sessionId);
+            return admitted === true || admitted === false ? admitted : admitted.catch(() => [new ServiceUnavailableError()]);
+          } catch {
+            return [new ServiceUnavailableError()];
+          }
+        },
         // The realtime engine rides along for type-graphql's subscribe functions.
         context: (state): RealtimeContext =>
           createRequestContext({
@@ -164,19 +181,21 @@ export class WsGateway {
     this.socketsBySession.add(viewer.sessionId, socket);
     this.socketsByUser.add(viewer.userId, socket);
     this.revocations.socketOpened(viewer);
+    this.guard.socketOpened(viewer.sessionId);
   }
 
   private untrack(socket: WebSocket, viewer: Viewer): void {
     this.socketsBySession.remove(viewer.sessionId, socket);
     this.socketsByUser.remove(viewer.userId, socket);
+    this.guard.socketClosed(viewer.sessionId);
   }
 
   /** Closes this instance's sockets opened with any of these sessions. */
-  closeSessions(sessionIds: readonly string[]): number {
+  closeSessions(sessionIds: readonly string[], reason = 'Session revoked'): number {
     let closed = 0;
     for (const sessionId of sessionIds) {
       for (const socket of this.socketsBySession.get(sessionId)) {
-        socket.close(ServerCloseCode.SessionRevoked, 'Session revoked');
+        socket.close(ServerCloseCode.SessionRevoked, reason);
         closed += 1;
       }
     }
@@ -200,6 +219,7 @@ export class WsGateway {
   /** Completes subscriptions and closes every socket with 1001 (Going Away). */
   async dispose(): Promise<void> {
     this.revocations.close();
+    this.guard.dispose();
     await this.disposable.dispose();
   }
 }
