@@ -145,9 +145,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 
   const orm = await createAppOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
   const sql = new SqlPool({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger });
-  const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger, config.redisCluster) : null;
+  const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger, config.redisCluster, config.redisCommandTimeoutMs) : null;
   const bus = redis
-    ? createRedisEventBus(redis.command, redis.subscriber, config.redisKeyPrefix, logger)
+    ? createRedisEventBus(redis.command, redis.subscriber, config.redisKeyPrefix, logger, config.redisCommandTimeoutMs)
     : createLocalEventBus(config.redisKeyPrefix, logger);
   const { services, resolvers } = compose({ config, logger, orm, sql, redis, bus });
   const schema = await buildAppSchema(resolvers);

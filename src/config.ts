@@ -16,6 +16,8 @@ export interface Config {
   redisCluster: RedisClusterConfig | null;
   /** Prepended to every Redis key and pub/sub channel, so deployments can share a Redis. */
   redisKeyPrefix: string;
+  /** A Redis command (and a new pub/sub subscription) not answered within this fails: a frozen Redis stalls nothing longer. */
+  redisCommandTimeoutMs: number;
   logLevel: LogLevel;
   dataDir: string;
   dbPoolMax: number;
@@ -265,6 +267,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: readRedisCluster(env, 'REDIS_URL') ? env.REDIS_URL : readOptionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisCluster: readRedisCluster(env, 'REDIS_URL'),
     redisKeyPrefix: readString(env, 'REDIS_KEY_PREFIX', 'chat:'),
+    redisCommandTimeoutMs: readInt(env, 'REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60_000),
     logLevel: readEnum<LogLevel>(
       env,
       'LOG_LEVEL',
