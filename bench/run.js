@@ -174,6 +174,9 @@ async function main() {
       WS_MAX_BUFFERED_BYTES: String(16 * 1024 * 1024),
       // The per-user action limits stay in the path (one Redis round trip each) but never refuse.
       RATE_LIMIT_SEND_MESSAGE: '999999999/1',
+      RATE_LIMIT_DIRECT_CHANNEL: '999999999/1',
+      RATE_LIMIT_EDIT_MESSAGE: '999999999/1',
+      RATE_LIMIT_VOTE: '999999999/1',
       RATE_LIMIT_SET_TYPING: '999999999/1',
       RATE_LIMIT_CREATE_CHANNEL: '999999999/1',
       RATE_LIMIT_SIGNUP_PER_IP: '999999999/1',

@@ -4,11 +4,15 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122094531 } from './Migration20261122094531';
 import { Migration20261201090000 } from './Migration20261201090000';
 import { Migration20261201191500 } from './Migration20261201191500';
-import { Migration20261201203356 } from './Migration20261201203356';
+import { Migration20261201203000 } from './Migration20261201203000';
+import { Migration20261201204000 } from './Migration20261201204000';
+import { Migration20261201210000 } from './Migration20261201210000';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122094531', class: Migration20261122094531 },
   { name: 'Migration20261201090000', class: Migration20261201090000 },
   { name: 'Migration20261201191500', class: Migration20261201191500 },
-  { name: 'Migration20261201203356', class: Migration20261201203356 },
+  { name: 'Migration20261201203000', class: Migration20261201203000 },
+  { name: 'Migration20261201204000', class: Migration20261201204000 },
+  { name: 'Migration20261201210000', class: Migration20261201210000 },
 ];

@@ -101,8 +101,8 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const access = new ChannelAccessControl(sql);
   const channelLoaders = new ChannelLoaders(sql, access, users);
   const blocks = new BlockService(sql);
-  const channels = new ChannelService({ sql, access, users, throttle, bus, blocks });
-  const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels });
+  const channels = new ChannelService({ sql, access, users, throttle, bus, blocks, maxChannelsPerUser: config.limits.maxChannelsPerUser });
+  const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
   const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache });
@@ -152,9 +152,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 
   const orm = await createAppOrm({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger, connect: false });
   const sql = new SqlPool({ databaseUrl, poolMax: config.dbPoolMax, statementTimeoutMs: config.dbStatementTimeoutMs, logger });
-  const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger, config.redisCluster) : null;
+  const redis = config.redisUrl ? createRedisClients(config.redisUrl, logger, config.redisCluster, config.redisCommandTimeoutMs) : null;
   const bus = redis
-    ? createRedisEventBus(redis.command, redis.subscriber, config.redisKeyPrefix, logger)
+    ? createRedisEventBus(redis.command, redis.subscriber, config.redisKeyPrefix, logger, config.redisCommandTimeoutMs)
     : createLocalEventBus(config.redisKeyPrefix, logger);
   const { services, resolvers } = compose({ config, logger, orm, sql, redis, bus });
   const schema = await buildAppSchema(resolvers);
@@ -165,6 +165,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   expressApp.set('etag', false);
   if (config.trustProxy) expressApp.set('trust proxy', true);
   const httpServer = http.createServer(expressApp);
+  // Idle keep-alive connections outlive a load balancer's idle timeout (commonly 60 s), so the
+  // server never closes one just as a proxy or client reuses it (an ECONNRESET for that request).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   // One executor (and so one set of compiled documents) for both transports.
   const executor = new QueryExecutor(schema);
   const { sessions, realtime, errors } = services;
@@ -194,7 +198,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const recordedErrors = new WeakMap<object, string>();
   // Requests whose variables do not coerce, answered before cost or execution (shared/variables.ts).
   const badVariables = new WeakMap<object, GraphQLError[]>();
-  const costs = new CostLimiter(schema, config.limits.maxCost);
+  const costs = new CostLimiter(schema, config.limits.maxCost, config.limits.maxChannelsPerUser);
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
     gateway: executorGateway(schema, executor),
@@ -345,6 +349,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         }
         // Events and cache updates of sends committed before the drain still go out.
         await services.messages.settled();
+        await services.accounts.settled();
         await services.errors.flush();
         await metricsServer?.close();
         await bus.close();

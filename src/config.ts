@@ -16,6 +16,8 @@ export interface Config {
   redisCluster: RedisClusterConfig | null;
   /** Prepended to every Redis key and pub/sub channel, so deployments can share a Redis. */
   redisKeyPrefix: string;
+  /** A Redis command (and a new pub/sub subscription) not answered within this fails: a frozen Redis stalls nothing longer. */
+  redisCommandTimeoutMs: number;
   logLevel: LogLevel;
   dataDir: string;
   dbPoolMax: number;
@@ -77,6 +79,8 @@ export interface Config {
     maxAliases: number;
     maxTokens: number;
     maxCost: number;
+    /** Channels one user may belong to; also the cost bound of `myChannels`. */
+    maxChannelsPerUser: number;
     maxBodyBytes: number;
     /** Cache parsed and validated documents for graphql-ws (off only to measure what it saves). */
     documentCache: boolean;
@@ -107,7 +111,7 @@ export interface RedisClusterConfig {
   tls: boolean;
 }
 
-export type RateLimitedAction = 'sendMessage' | 'setTyping' | 'createChannel' | 'signup';
+export type RateLimitedAction = 'sendMessage' | 'editMessage' | 'vote' | 'setTyping' | 'createChannel' | 'openDirectChannel' | 'signup';
 
 export class ConfigError extends Error {
   constructor(
@@ -263,6 +267,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: readRedisCluster(env, 'REDIS_URL') ? env.REDIS_URL : readOptionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisCluster: readRedisCluster(env, 'REDIS_URL'),
     redisKeyPrefix: readString(env, 'REDIS_KEY_PREFIX', 'chat:'),
+    redisCommandTimeoutMs: readInt(env, 'REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60_000),
     logLevel: readEnum<LogLevel>(
       env,
       'LOG_LEVEL',
@@ -301,8 +306,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     rateLimits: {
       sendMessage: readRate(env, 'RATE_LIMIT_SEND_MESSAGE', '30/10'),
+      editMessage: readRate(env, 'RATE_LIMIT_EDIT_MESSAGE', '30/60'),
+      vote: readRate(env, 'RATE_LIMIT_VOTE', '60/60'),
       setTyping: readRate(env, 'RATE_LIMIT_SET_TYPING', '30/10'),
       createChannel: readRate(env, 'RATE_LIMIT_CREATE_CHANNEL', '10/60'),
+      openDirectChannel: readRate(env, 'RATE_LIMIT_DIRECT_CHANNEL', '20/600'),
       signup: readRate(env, 'RATE_LIMIT_SIGNUP_PER_IP', '10/600'),
     },
     limits: {
@@ -310,6 +318,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 15, 0, 1000),
       maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 2000, 10, 1_000_000),
       maxCost: readInt(env, 'GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
+      maxChannelsPerUser: readInt(env, 'MAX_CHANNELS_PER_USER', 200, 1, 100_000),
       maxBodyBytes: readInt(env, 'HTTP_MAX_BODY_BYTES', 100 * 1024, 1024, 100 * 1024 * 1024),
       documentCache: readBool(env, 'GRAPHQL_DOCUMENT_CACHE', true),
     },

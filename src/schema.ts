@@ -9,6 +9,7 @@ import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { SearchResolver } from './search/search.resolver';
+import { canonicalizeIdArguments } from './shared/ids';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
 import type { ChannelTopicEvent } from './domain/topics';
 import type { MessageSnapshot } from './domain/snapshots';
@@ -62,6 +63,7 @@ export async function buildAppSchema(resolvers?: ResolverInstances): Promise<Gra
     validate: false,
     emitSchemaFile: false,
   });
+  canonicalizeIdArguments(schema);
   const channelEvent = schema.getType('ChannelEvent');
   if (isUnionType(channelEvent)) channelEvent.resolveType = channelEventTypeName;
   // Event resolvers run for every event. type-graphql makes every resolver with arguments

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
 import { resetState } from './helpers/db';
 import { createUser } from './helpers/factories';
@@ -72,6 +73,30 @@ describe('accounts: login and its throttling', () => {
       ['LOGIN_FAILED', ip, 'accounts-test'],
       ['LOGIN', ip, 'accounts-test'],
     ]);
+  });
+
+  it('answers a wrong password without waiting for the LOGIN_FAILED entry (same work on the answer path as an unknown account)', async () => {
+    const alice = await createUser(server.app);
+    const ip = freshIp();
+    // A session holding activity_log locked: any insert into it waits until the lock goes.
+    const locker = new Client({ connectionString: server.app.services.config.databaseUrl });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('lock table activity_log in exclusive mode');
+      const answer = await Promise.race([
+        login(server.url, alice.username, 'wrong password', ip).then((response) => errorCode(response)),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2000)),
+      ]);
+      expect(answer).toBe('UNAUTHENTICATED');
+      expect(await activityRows(server.app, alice.id, { settle: false })).toEqual([]);
+      await locker.query('commit');
+    } finally {
+      await locker.end();
+    }
+    // The entry is written all the same, and before a later login's.
+    expect(errorCode(await login(server.url, alice.username, alice.password, ip))).toBeUndefined();
+    expect((await activityRows(server.app, alice.id)).map((row) => row.action)).toEqual(['LOGIN_FAILED', 'LOGIN']);
   });
 
   it('rejects empty input with BAD_USER_INPUT', async () => {

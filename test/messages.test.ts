@@ -1,6 +1,7 @@
 import { ActivityEntry } from '../src/accounts/activity.entity';
 import { ChannelKind } from '../src/channels/channel.entity';
-import { errorCode, gql } from './helpers/graphql';
+import { errorCode, gql, gqlOk } from './helpers/graphql';
+import { REMOVE } from './helpers/channels';
 import { type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
 import {
@@ -13,6 +14,7 @@ import {
   sendMessageRaw,
   storedSeqs,
   type TestMessage,
+  VOTE,
 } from './helpers/messages';
 
 describe('messages: sending, idempotency, editing and deleting', () => {
@@ -136,6 +138,28 @@ describe('messages: sending, idempotency, editing and deleting', () => {
       recorder.stop();
       expect(recorder.events.map((event) => (event.type === 'MessageAdded' ? event.message.body : event.type))).toEqual(['once', 'mine', 'marker']);
       expect(await storedSeqs(server.app, publicId)).toEqual([1, 2, 3]);
+    });
+
+    it('scopes keys to (author, channel): a key reused in another channel is a new message there', async () => {
+      const other = await createChannelDirectly(server.app, { ownerId: bob.id, memberIds: [alice.id] });
+      const inPublic = await sendMessage(server.url, alice.token, publicId, 'in public', 'key-shared');
+      const inOther = await sendMessage(server.url, alice.token, other, 'in the other channel', 'key-shared');
+      expect(inOther.id).not.toBe(inPublic.id);
+      expect(inOther).toMatchObject({ body: 'in the other channel', channel: { id: other } });
+      expect(await storedSeqs(server.app, other)).toEqual([1]);
+      // Within a channel the key still names the first message.
+      expect((await sendMessage(server.url, alice.token, other, 'retry', 'key-shared')).id).toBe(inOther.id);
+    });
+
+    it('after removal from a PRIVATE channel, its old keys reveal nothing: resending one elsewhere is a new message', async () => {
+      const secret = await createChannelDirectly(server.app, { kind: ChannelKind.PRIVATE, ownerId: bob.id, memberIds: [alice.id] });
+      const old = await sendMessage(server.url, alice.token, secret, 'before removal', 'key-private');
+      await gqlOk(server.url, VOTE, { id: old.id, value: 'UP' }, { token: bob.token });
+      await gqlOk(server.url, REMOVE, { id: secret, userId: alice.id }, { token: bob.token });
+      const resent = await sendMessage(server.url, alice.token, publicId, 'after removal', 'key-private');
+      expect(resent).toMatchObject({ body: 'after removal', upvotes: 0, channel: { id: publicId } });
+      expect(resent.id).not.toBe(old.id);
+      expect(errorCode(await sendMessageRaw(server.url, alice.token, { channelId: secret, body: 'x', clientMessageId: 'key-private' }))).toBe('NOT_FOUND');
     });
 
     it('stores one row when 10 retries race, all returning the same message, without using up seqs', async () => {

@@ -22,6 +22,9 @@ describe('rate limits on actions', () => {
       RATE_LIMIT_CREATE_CHANNEL: '2/60',
       RATE_LIMIT_SIGNUP_PER_IP: '2/60',
       RATE_LIMIT_SET_TYPING: '2/60',
+      RATE_LIMIT_EDIT_MESSAGE: '2/60',
+      RATE_LIMIT_VOTE: '2/60',
+      RATE_LIMIT_DIRECT_CHANNEL: '2/60',
     });
   });
   beforeEach(() => resetState(server.app));
@@ -56,6 +59,45 @@ describe('rate limits on actions', () => {
     await gqlOk(server.url, TYPING, { channelId }, { token: alice.token });
     await gqlOk(server.url, TYPING, { channelId }, { token: alice.token });
     expect(errorCode(await gql(server.url, TYPING, { channelId }, { token: alice.token }))).toBe('RATE_LIMITED');
+  });
+
+  it('limits editMessage per user, storing nothing for the refused edit', async () => {
+    const alice = await createUser(server.app);
+    const channelId = await publicChannelId(server, alice.token);
+    const { sendMessage } = await gqlOk(server.url, SEND, { channelId, body: 'draft' }, { token: alice.token });
+    const EDIT = 'mutation ($id: ID!, $body: String!) { editMessage(messageId: $id, body: $body) { body } }';
+    await gqlOk(server.url, EDIT, { id: sendMessage.id, body: 'edit 1' }, { token: alice.token });
+    await gqlOk(server.url, EDIT, { id: sendMessage.id, body: 'edit 2' }, { token: alice.token });
+    const refused = await gql(server.url, EDIT, { id: sendMessage.id, body: 'edit 3' }, { token: alice.token });
+    expect(errorCode(refused)).toBe('RATE_LIMITED');
+    expect(refused.errors![0].extensions!.retryAfter).toBeGreaterThan(0);
+    const history = await gqlOk(server.url, `query ($id: ID!) { messages(channelId: $id, last: 1) { edges { node { body } } } }`, { id: channelId }, { token: alice.token });
+    expect(history.messages.edges[0].node.body).toBe('edit 2');
+  });
+
+  it('limits vote per user, leaving other users alone', async () => {
+    const [alice, bob] = [await createUser(server.app), await createUser(server.app)];
+    const channelId = await publicChannelId(server, alice.token);
+    const { sendMessage } = await gqlOk(server.url, SEND, { channelId, body: 'vote on me' }, { token: bob.token });
+    const VOTE = 'mutation ($id: ID!, $value: VoteValue!) { vote(messageId: $id, value: $value) { upvotes downvotes } }';
+    await gqlOk(server.url, VOTE, { id: sendMessage.id, value: 'UP' }, { token: alice.token });
+    await gqlOk(server.url, VOTE, { id: sendMessage.id, value: 'DOWN' }, { token: alice.token });
+    const refused = await gql(server.url, VOTE, { id: sendMessage.id, value: 'UP' }, { token: alice.token });
+    expect(errorCode(refused)).toBe('RATE_LIMITED');
+    expect((await gqlOk(server.url, VOTE, { id: sendMessage.id, value: 'UP' }, { token: bob.token })).vote).toEqual({ upvotes: 1, downvotes: 1 });
+  });
+
+  it('limits the creation of DIRECT channels per user; reopening one is not counted', async () => {
+    const [alice, bob, carol, dave] = [await createUser(server.app), await createUser(server.app), await createUser(server.app), await createUser(server.app)];
+    const OPEN = 'mutation ($userId: ID!) { openDirectChannel(userId: $userId) { id } }';
+    const first = await gqlOk(server.url, OPEN, { userId: bob.id }, { token: alice.token });
+    for (let i = 0; i < 3; i += 1) expect(await gqlOk(server.url, OPEN, { userId: bob.id }, { token: alice.token })).toEqual(first);
+    await gqlOk(server.url, OPEN, { userId: carol.id }, { token: alice.token });
+    const refused = await gql(server.url, OPEN, { userId: dave.id }, { token: alice.token });
+    expect(errorCode(refused)).toBe('RATE_LIMITED');
+    expect(refused.errors![0].extensions!.retryAfter).toBeGreaterThan(0);
+    // Nothing was created for the refused one; dave may still open it.
+    await gqlOk(server.url, OPEN, { userId: alice.id }, { token: dave.token });
   });
 
   it('limits signup per client address', async () => {

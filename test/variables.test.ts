@@ -36,6 +36,8 @@ describe('checkVariables', () => {
     const [unknown] = check({ p: { x: 1, y: 2, secret: 'do not echo me' } });
     expect(unknown).toMatchObject({ field: 'secret' });
     expect(unknown.message).not.toContain('do not echo me');
+    // An unknown empty key names no field: the variable does (found by the property suite).
+    expect(check({ p: { x: 1, y: 2, '': '' } })[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'p' });
   });
 
   it(`stops at ${MAX_VARIABLE_ERRORS} errors and cuts long names and reasons`, () => {

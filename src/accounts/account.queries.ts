@@ -148,6 +148,15 @@ export function sessionsByTokenHash(db: SqlClient, hashes: readonly string[]): P
   );
 }
 
+/** Sessions by id (the sessions of open sockets, checked again); the checks of concurrent operations share one statement. */
+export function sessionsById(db: SqlClient, ids: readonly string[]): Promise<SessionRow[]> {
+  return db.query<SessionRow>(
+    'select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where id = any($1::uuid[])',
+    [ids],
+    'sessions_by_id',
+  );
+}
+
 export async function touchSession(db: SqlClient, sessionId: string, at: Date): Promise<void> {
   await db.query('update sessions set last_used_at = $1 where id = $2 and revoked_at is null', [at, sessionId], 'sessions_touch');
 }

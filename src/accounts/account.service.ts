@@ -6,6 +6,7 @@ import type { EventBus } from '../realtime/event-bus';
 import { type RequestScope, requireViewer } from '../shared/context';
 import { BadUserInputError, ConflictError, RateLimitedError, UnauthenticatedError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
+import type { Logger } from '../shared/logger';
 import type { ActionThrottle, RateLimiter } from '../shared/rate-limit';
 import { type Connection, connectionOf, decodeCursor, decodeIntCursor, encodeCursor, pageSize } from '../shared/relay';
 import { escapeLike, type SqlClient, type SqlPool, uniqueViolation } from '../shared/sql';
@@ -44,6 +45,7 @@ export interface AccountDeps {
   throttle: ActionThrottle;
   bus: EventBus;
   newAccounts: NewAccountHook;
+  logger: Logger;
 }
 
 export interface SignupData {
@@ -89,6 +91,9 @@ const MAX_SEARCH_LENGTH = 100;
 export class AccountService {
   private readonly sql: SqlPool;
   private readonly limiter: RateLimiter;
+
+  /** LOGIN_FAILED entries being written after their answer, per user (chained, so in order). */
+  private readonly failedLoginWrites = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: AccountDeps) {
     this.sql = deps.sql;
@@ -162,12 +167,15 @@ export class AccountService {
     const valid = user ? await passwords.verify(user.password_hash, password) : await passwords.verifyDummy(password);
     if (!user || !valid) {
       await this.limiter.hit(accountTotal, { ...window, limit: auth.loginMaxFailuresPerAccountTotal });
-      // Recorded for existing accounts only (the log belongs to a user).
-      if (user) await recordActivity(this.sql, user.id, ActivityAction.LOGIN_FAILED, scope);
+      // Recorded for existing accounts only (the log belongs to a user), after the answer: an
+      // unknown account has no entry to write, and waiting for this one would tell them apart.
+      if (user) this.recordFailedLogin(user.id, scope);
       throw new UnauthenticatedError(INVALID_CREDENTIALS);
     }
 
     await this.limiter.reset(accountAtIp, atIp);
+    // This LOGIN follows the account's failed attempts in its log.
+    await this.settled(user.id);
     const rehash = passwords.needsRehash(user.password_hash) ? await passwords.hash(password) : null;
     const token = await this.sql.transaction(async (tx) => {
       if (rehash) await queries.updatePasswordHash(tx, user.id, rehash, { touch: false });
@@ -176,6 +184,28 @@ export class AccountService {
       return issued;
     });
     return { token, user: queries.userRowSnapshot(user) };
+  }
+
+  /**
+   * Writes a LOGIN_FAILED entry off the answer path. Failed attempts are throttled per account
+   * and address before the password is checked, so the writes in flight stay few.
+   */
+  private recordFailedLogin(userId: string, scope: RequestScope): void {
+    const details = { ip: scope.ip, userAgent: scope.userAgent };
+    const previous = this.failedLoginWrites.get(userId) ?? Promise.resolve();
+    const write = previous
+      .then(() => recordActivity(this.sql, userId, ActivityAction.LOGIN_FAILED, details))
+      .catch((error: unknown) => this.deps.logger.error({ err: error, userId }, 'could not record a failed login'));
+    this.failedLoginWrites.set(userId, write);
+    void write.then(() => {
+      if (this.failedLoginWrites.get(userId) === write) this.failedLoginWrites.delete(userId);
+    });
+  }
+
+  /** Resolves once the failed-login entries being written (of one user, or of everyone) are stored. */
+  async settled(userId?: string): Promise<void> {
+    if (userId !== undefined) await this.failedLoginWrites.get(userId);
+    else await Promise.all(this.failedLoginWrites.values());
   }
 
   /** Revokes the session used for this request and closes the sockets opened with it. */
@@ -268,6 +298,8 @@ export class AccountService {
     const viewer = requireViewer(scope);
     const limit = pageSize(first, 'first');
     const afterId = after === undefined || after === null ? null : decodeIntCursor('activity', after, 'after');
+    // Failed logins of this instance still being written show up too.
+    await this.settled(viewer.userId);
     const entries = await queries.listActivity(this.sql, viewer.userId, afterId, limit + 1);
     const page = entries.slice(0, limit);
     const edges = page.map((entry) => ({

@@ -5,7 +5,7 @@ import { sharedBatchLoader } from '../shared/batch';
 import type { RequestScope, Viewer } from '../shared/context';
 import { isConnectionFailure, ServiceUnavailableError } from '../shared/errors';
 import type { SqlClient, SqlPool } from '../shared/sql';
-import { insertSession, type SessionRow, sessionsByTokenHash, touchSession } from './account.queries';
+import { insertSession, type SessionRow, sessionsById, sessionsByTokenHash, touchSession } from './account.queries';
 
 /** How often a session's lastUsedAt is written at most; reads in between do not write. */
 const MAX_TOUCH_INTERVAL_MS = 60_000;
@@ -33,6 +33,7 @@ export function parseBearer(header: unknown): string | null {
 export class SessionService {
   private readonly touchIntervalMs: number;
   private readonly lookups: DataLoader<string, SessionRow | null>;
+  private readonly checks: DataLoader<string, SessionRow | null>;
 
   constructor(
     private readonly sql: SqlPool,
@@ -44,6 +45,11 @@ export class SessionService {
       const rows = await sessionsByTokenHash(this.sql, hashes);
       const byHash = new Map(rows.map((row) => [row.token_hash, row]));
       return hashes.map((hash) => byHash.get(hash) ?? null);
+    });
+    this.checks = sharedBatchLoader(async (ids) => {
+      const rows = await sessionsById(this.sql, ids);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
     });
   }
 
@@ -83,6 +89,31 @@ export class SessionService {
       return { userId: row.user_id, sessionId: row.id };
     } catch (error) {
       // Runs while the request context is built, before any resolver: answer as they would.
+      if (isConnectionFailure(error)) throw new ServiceUnavailableError();
+      throw error;
+    }
+  }
+
+  /**
+   * An open socket's session checked again (each operation it starts, its expiry, a
+   * reconnected event bus): when it expires (epoch ms, the earlier of its idle and absolute
+   * expiry), or null when it is revoked or expired. An operation counts as use, as an HTTP
+   * request does (`touch`). Checks of concurrent operations share one statement.
+   */
+  async sessionDeadline(sessionId: string, { touch }: { touch: boolean }): Promise<number | null> {
+    try {
+      const row = await this.checks.load(sessionId);
+      if (!row) return null;
+      const session = { revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) };
+      if (!this.isLive(session)) return null;
+      let lastUsedAt = session.lastUsedAt.getTime();
+      const now = Date.now();
+      if (touch && now - lastUsedAt > this.touchIntervalMs) {
+        await touchSession(this.sql, row.id, new Date(now));
+        lastUsedAt = now;
+      }
+      return Math.min(session.expiresAt.getTime(), lastUsedAt + this.auth.sessionIdleTtlSeconds * 1000);
+    } catch (error) {
       if (isConnectionFailure(error)) throw new ServiceUnavailableError();
       throw error;
     }

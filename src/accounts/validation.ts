@@ -1,4 +1,5 @@
 import { BadUserInputError } from '../shared/errors';
+import { checkText, isBlankText } from '../shared/text';
 
 // The account input rules, checked in the service so each failure names its field.
 
@@ -64,11 +65,11 @@ export function validatePassword(value: unknown, field: string, identity: { user
 /** Trimmed display name, at most 64 characters, not blank, no control characters. */
 export function validateDisplayName(value: unknown): string {
   const displayName = requireString(value, 'displayName').trim();
-  if (displayName.length === 0) throw new BadUserInputError('displayName', 'Display name must not be blank.');
+  if (isBlankText(displayName)) throw new BadUserInputError('displayName', 'Display name must not be blank.');
   if (length(displayName) > DISPLAY_NAME_MAX_LENGTH) {
     throw new BadUserInputError('displayName', `Display name must be at most ${DISPLAY_NAME_MAX_LENGTH} characters.`);
   }
-  if (CONTROL_CHARACTERS.test(displayName)) throw new BadUserInputError('displayName', 'Display name must not contain control characters.');
+  checkText(displayName, 'displayName', 'Display name', { multiline: false });
   return displayName;
 }
 
@@ -76,8 +77,8 @@ export function validateDisplayName(value: unknown): string {
 export function validateBio(value: unknown): string | null {
   const bio = requireString(value, 'bio').trim();
   if (bio.length === 0) return null;
+  if (isBlankText(bio)) throw new BadUserInputError('bio', 'Bio must show something: not only invisible characters.');
   if (length(bio) > BIO_MAX_LENGTH) throw new BadUserInputError('bio', `Bio must be at most ${BIO_MAX_LENGTH} characters.`);
-  // A bio may contain line breaks and tabs.
-  if (CONTROL_CHARACTERS.test(bio.replace(/[\r\n\t]/g, ''))) throw new BadUserInputError('bio', 'Bio must not contain control characters.');
+  checkText(bio, 'bio', 'Bio', { multiline: true });
   return bio;
 }

@@ -265,6 +265,22 @@ export async function insertMemberships(tx: SqlClient, channelId: string, userId
   return rows.map((row) => row.user_id);
 }
 
+/**
+ * Of `userIds`, those already in `cap` channels other than `channelId`. Their user rows are
+ * locked first (FOR NO KEY UPDATE: membership inserts of one user wait for each other, while
+ * the foreign-key checks of other inserts, which take KEY SHARE, do not), so concurrent joins
+ * cannot overshoot the cap.
+ */
+export async function usersAtChannelCap(tx: SqlClient, userIds: readonly string[], channelId: string, cap: number): Promise<string[]> {
+  await tx.query('select id from users where id = any($1::uuid[]) order by id for no key update', [userIds]);
+  const rows = await tx.query<{ user_id: string }>(
+    `select user_id from memberships where user_id = any($1::uuid[]) and channel_id <> $2
+      group by user_id having count(*) >= $3`,
+    [userIds, channelId, cap],
+  );
+  return rows.map((row) => row.user_id);
+}
+
 /** The role the removed member had, or null when they were none. */
 export async function deleteMembership(tx: SqlClient, channelId: string, userId: string): Promise<MemberRole | null> {
   const rows = await tx.query<{ role: MemberRole }>('delete from memberships where channel_id = $1 and user_id = $2 returning role', [channelId, userId]);

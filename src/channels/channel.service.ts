@@ -26,6 +26,8 @@ export interface ChannelDeps {
   throttle: ActionThrottle;
   bus: EventBus;
   blocks: BlockList;
+  /** Channels one user may belong to (MAX_CHANNELS_PER_USER). */
+  maxChannelsPerUser: number;
 }
 
 /** Who a membership change is about, and from where (for the activity log). */
@@ -163,6 +165,7 @@ export class ChannelService implements NewAccountHook {
       const outcome = await this.transaction(async (tx): Promise<TxOutcome<ChannelSnapshot> | null> => {
         const channel = await queries.insertChannel(tx, { id: randomUUID(), name, description, kind, ownerId: actor.userId, memberCount: 1 });
         if (channel) {
+          await this.requireRoom(tx, channel.id, [actor.userId]);
           await queries.insertMemberships(tx, channel.id, [actor.userId], MemberRole.OWNER);
           await recordActivity(tx, actor.userId, ActivityAction.CHANNEL_CREATED, logOf(actor, channel.id));
           return { result: channel, events: [membershipAdded(actor.userId, channel.id)] };
@@ -365,6 +368,11 @@ export class ChannelService implements NewAccountHook {
         if (!channel) return null;
         if (inserted) await recordActivity(tx, actor.userId, ActivityAction.DIRECT_OPENED, logOf(actor, channel.id));
         // Both participants are members; normally only a new channel needs the rows.
+        if (inserted) {
+          // Only a new channel counts (reopening one is navigation); a refusal rolls it back.
+          await this.deps.throttle.check('openDirectChannel', actor.userId);
+          await this.requireRoom(tx, channel.id, [actor.userId, userId]);
+        }
         const added = await queries.insertMemberships(tx, channel.id, [actor.userId, userId], MemberRole.MEMBER);
         if (added.length === 0) return { result: channel, events: [] };
         const updated = await queries.addToMemberCount(tx, channel.id, added.length);
@@ -451,6 +459,14 @@ export class ChannelService implements NewAccountHook {
     return access;
   }
 
+  /** CONFLICT when one of `userIds` is already in MAX_CHANNELS_PER_USER channels (other than this one). */
+  private async requireRoom(tx: SqlClient, channelId: string, userIds: string[]): Promise<void> {
+    const full = await queries.usersAtChannelCap(tx, userIds, channelId, this.deps.maxChannelsPerUser);
+    if (full.length === 0) return;
+    const whom = full.length === 1 ? 'someone' : 'both participants';
+    throw new ConflictError(`A user may belong to at most ${this.deps.maxChannelsPerUser} channels, and ${whom} already does; a channel must be left first.`);
+  }
+
   private requireOwner(channel: ChannelSnapshot, userId: string, what: string): void {
     if (channel.ownerId !== userId) throw new ForbiddenError(`Only the channel's owner can ${what}.`);
   }
@@ -471,6 +487,7 @@ export class ChannelService implements NewAccountHook {
   private async addMemberLocked(tx: SqlClient, channel: ChannelSnapshot, member: Actor, knownUser?: UserSnapshot): Promise<TxOutcome<ChannelSnapshot>> {
     // Every way in (join, invitation, create-by-name) passes here: a ban in force refuses it.
     if (await queries.isBanned(tx, channel.id, member.userId)) throw new ForbiddenError('This user is banned from the channel.');
+    await this.requireRoom(tx, channel.id, [member.userId]);
     const inserted = await queries.insertMemberships(tx, channel.id, [member.userId], MemberRole.MEMBER);
     if (inserted.length === 0) return { result: channel, events: [] };
     const updated = await queries.addToMemberCount(tx, channel.id, 1);

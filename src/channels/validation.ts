@@ -1,4 +1,5 @@
 import { BadUserInputError } from '../shared/errors';
+import { checkText, isBlankText } from '../shared/text';
 
 // The channel input rules, checked in the service so each failure names its field.
 
@@ -21,7 +22,8 @@ export function normalizeDescription(input: string | null | undefined): string |
   if (description.length > MAX_DESCRIPTION_LENGTH) {
     throw new BadUserInputError('description', `A description is at most ${MAX_DESCRIPTION_LENGTH} characters.`);
   }
-  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in SQL.
-  if (description.includes('\u0000')) throw new BadUserInputError('description', 'A description must not contain NUL characters.');
-  return description.length > 0 ? description : null;
+  if (description.length === 0) return null;
+  checkText(description, 'description', 'A description', { multiline: true });
+  if (isBlankText(description)) throw new BadUserInputError('description', 'A description must show something: not only invisible characters.');
+  return description;
 }

@@ -7,7 +7,7 @@ import { Channel } from '../channels/channel.entity';
 // Keyset pagination and replay run on (channel, seq); the unique index is that index.
 @Unique({ properties: ['channel', 'seq'] })
 // Idempotent sends: one message per author and client key (NULL keys never collide).
-@Unique({ properties: ['author', 'clientMessageId'] })
+@Unique({ properties: ['channel', 'author', 'clientMessageId'] })
 // Search (src/search/): built CONCURRENTLY by migration 20261201191500.
 @Index({ name: 'messages_body_search_index', expression: `create index "messages_body_search_index" on "messages" using gin (to_tsvector('english'::regconfig, body))` })
 @Index({ name: 'messages_created_at_id_index', expression: 'create index "messages_created_at_id_index" on "messages" (created_at desc, id desc)' })

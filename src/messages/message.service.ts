@@ -12,6 +12,7 @@ import type { MessageLog } from '../realtime/realtime.service';
 import { type RequestScope, requireViewer } from '../shared/context';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
+import { checkText, isBlankText } from '../shared/text';
 import type { ActionThrottle } from '../shared/rate-limit';
 import { type Connection, connectionOf, decodeIntCursor, pageSize } from '../shared/relay';
 import type { SqlClient, SqlPool } from '../shared/sql';
@@ -47,9 +48,9 @@ export interface HistoryArgs {
 /** A message body: trimmed, 1-4000 characters, no NUL. */
 export function validateBody(raw: string): string {
   const body = typeof raw === 'string' ? raw.trim() : '';
-  if (body.length === 0) throw new BadUserInputError('body', 'The message must not be empty.');
+  if (isBlankText(body)) throw new BadUserInputError('body', 'The message must not be empty.');
   if (body.length > MAX_BODY_LENGTH) throw new BadUserInputError('body', `The message must be at most ${MAX_BODY_LENGTH} characters.`);
-  if (body.includes('\u0000')) throw new BadUserInputError('body', 'The message must not contain NUL characters.');
+  checkText(body, 'body', 'The message', { multiline: true });
   return body;
 }
 
@@ -92,7 +93,8 @@ export class MessageService implements MessageLog {
   /**
    * Stores a message with the channel's next sequence number. The channel row lock taken by
    * the `last_seq` increment orders concurrent senders, so seqs are gapless in commit order.
-   * A repeated clientMessageId returns the first message and stores (and publishes) nothing.
+   * A clientMessageId repeated in the same channel returns the first message and stores (and
+   * publishes) nothing; keys are scoped to (author, channel).
    */
   async send(scope: RequestScope, input: SendMessageInput): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
@@ -121,6 +123,7 @@ export class MessageService implements MessageLog {
   async edit(scope: RequestScope, messageId: string, rawBody: string): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
     const body = validateBody(rawBody);
+    await this.deps.throttle.check('editMessage', viewerId);
     const { message } = await this.requireVisibleMessage(viewerId, messageId);
     if (message.deleted) throw new NotFoundError('Message');
     if (message.authorId !== viewerId) throw new ForbiddenError('Only the author can edit a message.');
@@ -158,6 +161,7 @@ export class MessageService implements MessageLog {
    */
   async vote(scope: RequestScope, messageId: string, value: VoteValue): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
+    await this.deps.throttle.check('vote', viewerId);
     const { message } = await this.requireVisibleMessage(viewerId, messageId);
     requireNotMuted(await this.deps.access.requireMember(viewerId, message.channelId));
     if (message.deleted) throw new NotFoundError('Message');

@@ -3,6 +3,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Cluster } from 'ioredis';
 import type { RedisClient } from '../shared/redis';
 import type { Logger } from '../shared/logger';
+import { ServiceUnavailableError } from '../shared/errors';
 import { decodeEvent, encodeEvent } from './codec';
 
 export type Unsubscribe = () => void;
@@ -34,6 +35,11 @@ export interface EventBus {
   attach(topic: string, listener: BusListener): Promise<void>;
   detach(topic: string, listener: BusListener): void;
   readonly stats: { published: number; publishFailures: number };
+  /**
+   * Calls `callback` each time the connection to the broker is back after it was lost
+   * (never for the in-process bus): events published meanwhile were not delivered.
+   */
+  onRestored(callback: () => void): void;
   close(): Promise<void>;
 }
 
@@ -134,8 +140,15 @@ class EngineEventBus implements EventBus {
     readonly distributed: boolean,
     private readonly encodeForEngine: boolean,
     private readonly onClose: () => Promise<void>,
+    private readonly watchRestored: (callback: () => void) => void = () => undefined,
+    /** For a broker: whether it is connected, and how long a new subscription may take before it fails. */
+    private readonly broker: { connected(): boolean; subscribeTimeoutMs: number } | null = null,
   ) {
     this.dispatcher = new Dispatcher(logger);
+  }
+
+  onRestored(callback: () => void): void {
+    this.watchRestored(callback);
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {
@@ -192,7 +205,10 @@ class EngineEventBus implements EventBus {
         if (Array.isArray(batch)) for (const one of batch) this.dispatcher.dispatch(topic, listeners, one);
         else this.dispatcher.dispatch(topic, listeners, payload);
       };
-      const created: TopicEntry = { listeners, active: Promise.resolve(this.engine.subscribe(this.prefix + topic, dispatch, {})) };
+      // While the broker is away a new subscription would wait for it: it fails at once instead.
+      if (this.broker && !this.broker.connected()) throw new ServiceUnavailableError('Live events are unavailable; retry later.');
+      const subscribing = Promise.resolve(this.engine.subscribe(this.prefix + topic, dispatch, {}));
+      const created: TopicEntry = { listeners, active: this.broker ? this.timed(subscribing, this.broker.subscribeTimeoutMs) : subscribing };
       entry = created;
       this.topics.set(topic, created);
       // A failed SUBSCRIBE leaves nothing behind: the next listener tries again.
@@ -208,6 +224,28 @@ class EngineEventBus implements EventBus {
       current.listeners.delete(listener);
       throw error;
     }
+  }
+
+  /** The subscription, or SERVICE_UNAVAILABLE after `ms` (a frozen broker); one that completes later is undone. */
+  private timed(subscribing: Promise<number>, ms: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new ServiceUnavailableError('Live events are unavailable; retry later.'));
+      }, ms);
+      subscribing.then(
+        (id) => {
+          clearTimeout(timer);
+          if (late) this.engine.unsubscribe(id);
+          else resolve(id);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   private remove(topic: string, listener: Listener): void {
@@ -234,7 +272,7 @@ export function createLocalEventBus(prefix: string, logger: Logger): EventBus {
  * sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7): each topic lives on the shard owning its
  * slot, so an event travels only to that shard instead of being broadcast to every node.
  */
-export function createRedisEventBus(publisher: RedisClient, subscriber: RedisClient, prefix: string, logger: Logger): EventBus {
+export function createRedisEventBus(publisher: RedisClient, subscriber: RedisClient, prefix: string, logger: Logger, subscribeTimeoutMs = 2000): EventBus {
   const engine =
     publisher.isCluster && subscriber.isCluster
       ? new ShardedPubSub(publisher as Cluster, subscriber as Cluster)
@@ -245,7 +283,17 @@ export function createRedisEventBus(publisher: RedisClient, subscriber: RedisCli
           deserializer: (source) => decodeEvent(source),
         });
   // The Redis clients are owned and closed by the app.
-  return new EngineEventBus(engine, prefix, logger, true, false, async () => undefined);
+  const watchRestored = (callback: () => void) => {
+    let lost = false;
+    subscriber.on('close', () => (lost = true));
+    subscriber.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      callback();
+    });
+  };
+  const broker = { connected: () => subscriber.status === 'ready', subscribeTimeoutMs };
+  return new EngineEventBus(engine, prefix, logger, true, false, async () => undefined, watchRestored, broker);
 }
 
 /**

@@ -39,6 +39,11 @@ export interface ProtocolHooks<S, E> {
   onClose(state: S | undefined, code: number, reason: string): void;
   /** A `subscribe` message: the operation to run, or the errors to answer with. `active` counts the connection's operations, this one included. */
   prepare(state: S, payload: SubscribePayload, active: number): PreparedOperation | readonly GraphQLError[];
+  /**
+   * Before each `subscribe`: true to run it, false when the connection's session is no
+   * longer live (the socket closes with the revocation code), or errors to answer it with.
+   */
+  admit?(state: S): boolean | readonly GraphQLError[] | Promise<boolean | readonly GraphQLError[]>;
   /** A fresh context for an operation, or for one event of a subscription. */
   context(state: S): unknown;
   /** Formats (and masks) errors for the client. */
@@ -142,6 +147,14 @@ export class Connection<S, E = unknown> implements EventContextSource {
         if (this.operations.has(id)) return this.socket.close(ServerCloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
         this.operations.set(id, null);
         try {
+          let admitted = this.options.hooks.admit?.(this.state as S) ?? true;
+          if (admitted !== true) admitted = await admitted;
+          if (admitted !== true) {
+            if (admitted === false) return this.socket.close(ServerCloseCode.SessionRevoked, 'Session revoked');
+            if (this.isRegistered(id)) this.sendErrors(id, admitted, undefined);
+            this.operations.delete(id);
+            return;
+          }
           await this.run(id, payload);
         } catch (error) {
           this.operations.delete(id);

@@ -3,7 +3,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config';
 import { createRequestContext, type RequestContext, type Viewer } from '../shared/context';
-import { type ErrorSink, formatError, operationName } from '../shared/errors';
+import { type ErrorSink, formatError, operationName, ServiceUnavailableError } from '../shared/errors';
 import { clientIp, headerValue } from '../shared/http';
 import { CostLimiter, DocumentCache } from '../shared/limits';
 import { checkVariables, resolveOperation } from '../shared/variables';
@@ -16,12 +16,15 @@ import type { EventBus } from './event-bus';
 import { ProtocolServer } from './protocol';
 import type { RealtimeService } from './realtime.service';
 import { RevocationWatcher } from './revocation';
+import { SessionGuard, type SessionDeadline } from './session-guard';
 import { serveGraphqlWs, type TransportExtra, type TransportStats } from './ws-transport';
 
 /** Who a connection_init's `authorization` belongs to (the accounts feature's sessions). */
 export interface Authenticator {
   /** The viewer of an `Authorization` value (`Bearer <token>` or the bare token), or null when it is not a live session. */
   authenticateHeader(authorization: unknown): Promise<Viewer | null>;
+  /** An open socket's session checked again: when it expires (epoch ms), or null when it is revoked or expired. */
+  sessionDeadline: SessionDeadline;
 }
 
 export interface WsGatewayDeps {
@@ -68,10 +71,15 @@ export class WsGateway {
   private readonly revocations: RevocationWatcher;
   /** Frames sent and slow consumers dropped (for /metrics). */
   readonly stats: TransportStats = { framesSent: 0, slowConsumers: 0 };
+  /** Checks sessions of open sockets without the bus: per operation, at expiry, after a bus reconnect. */
+  private readonly guard: SessionGuard;
 
   constructor(httpServer: http.Server, schema: GraphQLSchema, executor: QueryExecutor, deps: WsGatewayDeps) {
     const { logger, errors, sessions, realtime } = deps;
     this.revocations = new RevocationWatcher(deps.bus, logger, (sessionIds) => this.closeSessions(sessionIds));
+    this.guard = new SessionGuard((sessionId, options) => sessions.sessionDeadline(sessionId, options), (sessionId, reason) => this.closeSessions([sessionId], reason), logger);
+    // Revocations published while the bus was away never arrive: every open socket's session is checked again.
+    deps.bus.onRestored(() => void this.guard.recheckAll());
     const { ws: wsConfig, limits, trustProxy } = deps.config;
     const onErrors = deps.onErrors ?? (() => undefined);
     this.wss = new WebSocketServer({
@@ -90,7 +98,7 @@ export class WsGateway {
     this.wss.on('connection', (socket, request) => connectionLimits.opened(socket, clientIp(request, trustProxy)));
     // Parse and validate once per distinct document (cached), with the same limits as HTTP.
     const documents = new DocumentCache(schema, limits, limits.documentCache, { introspection: deps.config.introspection });
-    const costs = new CostLimiter(schema, limits.maxCost);
+    const costs = new CostLimiter(schema, limits.maxCost, limits.maxChannelsPerUser);
     const renderer = new EventRenderer(schema, executor, wsConfig.sharedExecution);
 
     const server = new ProtocolServer<ConnectionState, TransportExtra>({
@@ -152,6 +160,15 @@ export class WsGateway {
           if (operation.operation !== 'subscription') return { document: prepared.document, operationName: name, variables, shareKey: null };
           return renderer.prepare(prepared.document, name, variables);
         },
+        admit: (state) => {
+          if (!state.viewer) return true;
+          try {
+            const admitted = this.guard.admit(state.viewer.sessionId);
+            return admitted === true || admitted === false ? admitted : admitted.catch(() => [new ServiceUnavailableError()]);
+          } catch {
+            return [new ServiceUnavailableError()];
+          }
+        },
         // The realtime engine rides along for type-graphql's subscribe functions.
         context: (state): RealtimeContext =>
           createRequestContext({
@@ -190,19 +207,21 @@ export class WsGateway {
     this.socketsBySession.add(viewer.sessionId, socket);
     this.socketsByUser.add(viewer.userId, socket);
     this.revocations.socketOpened(viewer);
+    this.guard.socketOpened(viewer.sessionId);
   }
 
   private untrack(socket: WebSocket, viewer: Viewer): void {
     this.socketsBySession.remove(viewer.sessionId, socket);
     this.socketsByUser.remove(viewer.userId, socket);
+    this.guard.socketClosed(viewer.sessionId);
   }
 
   /** Closes this instance's sockets opened with any of these sessions. */
-  closeSessions(sessionIds: readonly string[]): number {
+  closeSessions(sessionIds: readonly string[], reason = 'Session revoked'): number {
     let closed = 0;
     for (const sessionId of sessionIds) {
       for (const socket of this.socketsBySession.get(sessionId)) {
-        socket.close(ServerCloseCode.SessionRevoked, 'Session revoked');
+        socket.close(ServerCloseCode.SessionRevoked, reason);
         closed += 1;
       }
     }
@@ -226,6 +245,7 @@ export class WsGateway {
   /** Completes subscriptions and closes every socket with 1001 (Going Away). */
   async dispose(): Promise<void> {
     this.revocations.close();
+    this.guard.dispose();
     await this.disposable.dispose();
   }
 }

@@ -79,14 +79,17 @@ export class InternalError extends AppError {
   }
 }
 
-/** True when a database or Redis driver reports that it cannot reach its server. */
+/** True when a database or Redis driver reports that it cannot reach its server, or gave up waiting for it. */
 export function isConnectionFailure(error: unknown): boolean {
   const err = error as { code?: string; message?: string; name?: string } | null;
   if (!err) return false;
-  const connectionCodes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '08006', '08001', '08003', '08004'];
+  // PostgreSQL: 57014 a statement cancelled (DB_STATEMENT_TIMEOUT_MS, e.g. behind a lock held
+  // too long), 55P03 a lock not available, 53300 too many connections: the backend is
+  // overloaded or stuck, not the request wrong.
+  const connectionCodes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '57014', '55P03', '53300', '08006', '08001', '08003', '08004'];
   if (err.code && connectionCodes.includes(err.code)) return true;
   const message = err.message ?? '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection|Client has encountered a connection error|the database system is (starting up|shutting down)|Connection is closed/i.test(
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection|Client has encountered a connection error|the database system is (starting up|shutting down)|Connection is closed|Stream isn't writeable and enableOfflineQueue|Command timed out|Reached the max retries per request limit|None of startup nodes is available|Failed to refresh slots cache/i.test(
     message,
   );
 }

@@ -79,7 +79,9 @@ export class QueryExecutor {
 }
 
 function asGraphQLError(error: GraphQLError): GraphQLError {
-  if (error instanceof GraphQLError) return error;
+  // jit's own class extends GraphQLError but leaves `extensions` unset, which Apollo's error
+  // formatting cannot read (a resolver's thrown error became an unmapped INTERNAL_SERVER_ERROR).
+  if (error instanceof GraphQLError && error.extensions !== undefined) return error;
   const jitError = error as { message: string; path?: ReadonlyArray<string | number>; locations?: GraphQLError['locations']; originalError?: Error | null; extensions?: Record<string, unknown> };
   const converted = new GraphQLError(jitError.message, { path: jitError.path, originalError: jitError.originalError ?? undefined, extensions: jitError.extensions });
   if (jitError.locations) Object.defineProperty(converted, 'locations', { value: jitError.locations, enumerable: true });

@@ -30,24 +30,24 @@ export interface QueryLimits {
   maxCost: number;
 }
 
-/** Lists without `first`/`last` (e.g. myChannels) are costed as this many items. */
-const UNPAGINATED_LIST_SIZE = 50;
-
 /**
  * Cost: one per field, times the page size for paginated fields (`first`/`last`, default 20)
- * and a nominal size for other lists, so nested connections multiply as they do in SQL.
+ * and, for lists without `first`/`last` (myChannels), their real bound `listSize` (the
+ * membership cap, MAX_CHANNELS_PER_USER), so nested lists multiply as they do in SQL.
  */
-const paginationEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  const paginated = field.args.some((arg) => arg.name === 'first' || arg.name === 'last');
-  if (paginated) {
-    const requested = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE_SIZE;
-    return 1 + Math.max(1, requested) * Math.max(1, childComplexity);
-  }
-  // A connection's edges are already counted by the page size of the field that returned it.
-  if (field.name === 'edges') return 1 + childComplexity;
-  if (isListType(getNullableType(field.type))) return 1 + UNPAGINATED_LIST_SIZE * Math.max(1, childComplexity);
-  return undefined;
-};
+function paginationEstimator(listSize: number): ComplexityEstimator {
+  return ({ field, args, childComplexity }) => {
+    const paginated = field.args.some((arg) => arg.name === 'first' || arg.name === 'last');
+    if (paginated) {
+      const requested = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE_SIZE;
+      return 1 + Math.max(1, requested) * Math.max(1, childComplexity);
+    }
+    // A connection's edges are already counted by the page size of the field that returned it.
+    if (field.name === 'edges') return 1 + childComplexity;
+    if (isListType(getNullableType(field.type))) return 1 + listSize * Math.max(1, childComplexity);
+    return undefined;
+  };
+}
 
 /** Report through the validation context (a normal validation error) instead of throwing. */
 const report = { propagateOnRejection: false, onReject: [(context: unknown, error: GraphQLError) => (context as ValidationContext).reportError(error)] };
@@ -86,6 +86,7 @@ export function checkCost(
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
   maxCost: number,
+  listSize: number,
 ): QueryCostError | null {
   if (isIntrospectionOnly(document, operationName)) return null;
   let cost: number;
@@ -95,7 +96,7 @@ export function checkCost(
       query: document,
       variables: variables ?? {},
       operationName: operationName ?? undefined,
-      estimators: [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [paginationEstimator(listSize), simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch {
     // Variable coercion problems are reported by execution itself, with a better message.
@@ -132,6 +133,8 @@ export class CostLimiter {
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly maxCost: number,
+    /** The real bound of lists without `first`/`last` (the membership cap). */
+    private readonly listSize: number,
   ) {}
 
   /** Page sizes outside the contract's range first (BAD_USER_INPUT), then the cost. */
@@ -145,7 +148,8 @@ export class CostLimiter {
     for (const name of entry.variables) key += `|${JSON.stringify(variables?.[name] ?? null)}`;
     const known = entry.costs.get(key);
     if (known !== undefined) return known;
-    const outcome = pageArgumentError(this.schema, document, variables, operationName) ?? checkCost(this.schema, document, variables ?? undefined, operationName, this.maxCost);
+    const outcome =
+      pageArgumentError(this.schema, document, variables, operationName) ?? checkCost(this.schema, document, variables ?? undefined, operationName, this.maxCost, this.listSize);
     if (entry.costs.size < MAX_COSTS_PER_DOCUMENT) entry.costs.set(key, outcome);
     return outcome;
   }

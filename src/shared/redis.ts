@@ -12,7 +12,7 @@ export interface RedisClients {
   close(): Promise<void>;
 }
 
-export function createRedisClients(url: string, logger: Logger, cluster: RedisClusterConfig | null = null): RedisClients {
+export function createRedisClients(url: string, logger: Logger, cluster: RedisClusterConfig | null = null, commandTimeoutMs = 2000): RedisClients {
   const base: RedisOptions = {
     // Fail fast while Redis is away instead of queueing commands without bound;
     // callers fall back (caches) or log and count (publishes).
@@ -25,10 +25,12 @@ export function createRedisClients(url: string, logger: Logger, cluster: RedisCl
     // for a dead socket to close: short, so a stopped app lets its process exit at once.
     disconnectTimeout: 200,
   };
+  // A frozen Redis answers nothing: commands fail after this instead of stalling their request.
+  const commands: RedisOptions = { ...base, commandTimeout: commandTimeoutMs };
   // Auto-pipelining: commands issued in the same tick by concurrent requests share one write.
   const command = cluster
-    ? createCluster(cluster, base, { enableAutoPipelining: true, enableOfflineQueue: false }, 'chat-api:command')
-    : new Redis(url, { ...base, enableAutoPipelining: true, connectionName: 'chat-api:command' });
+    ? createCluster(cluster, commands, { enableAutoPipelining: true, enableOfflineQueue: false }, 'chat-api:command')
+    : new Redis(url, { ...commands, enableAutoPipelining: true, connectionName: 'chat-api:command' });
   // The subscriber queues SUBSCRIBE while reconnecting and resubscribes by itself. On a cluster
   // it holds one connection per master and subscribes each shard channel (SSUBSCRIBE) on the
   // master owning its slot, moving it when a replica takes over.

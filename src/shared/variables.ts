@@ -76,7 +76,8 @@ export function checkVariables(
         const at = path.length > 0 ? ` at "${name}${path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${cut(key, MAX_NAME_CHARS)}`)).join('')}"` : '';
         // The innermost input field: the one the reason names (missing or unknown), else the last in the path.
         const named = /^Field "([^"]*)" (?:of required type|is not defined by type)/.exec(error.message)?.[1];
-        const field = named ?? [...path].reverse().find((key): key is string => typeof key === 'string') ?? name;
+        // (An empty key names nothing a client can point at: the variable stands in for it.)
+        const field = named || [...path].reverse().find((key): key is string => typeof key === 'string' && key !== '') || name;
         const reason = options.suggestions ? error.message : error.message.replace(/ ?Did you mean(.+?)\?$/, '');
         report(definition, `Variable "$${name}" got invalid value${at}; ${cut(reason, MAX_REASON_CHARS)}`, field);
       });

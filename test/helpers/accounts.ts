@@ -63,7 +63,13 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, wha
 }
 
 /** Raw rows of a user's activity log (ip and user agent are not in the API). */
-export async function activityRows(app: App, userId: string): Promise<Array<{ action: string; ip: string | null; user_agent: string | null; channel_id: string | null }>> {
+export async function activityRows(
+  app: App,
+  userId: string,
+  options: { settle?: boolean } = {},
+): Promise<Array<{ action: string; ip: string | null; user_agent: string | null; channel_id: string | null }>> {
+  // LOGIN_FAILED entries are written after the answer: wait for those in flight (unless the test looks at that very gap).
+  if (options.settle !== false) await app.services.accounts.settled();
   return app.services.orm.em
     .getConnection()
     .execute('select action, ip, user_agent, channel_id from activity_log where user_id = ? order by id', [userId]);

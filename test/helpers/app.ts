@@ -44,6 +44,9 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     DB_POOL_MAX: '5',
     // Suites send in bulk; test/rate-limits.test.ts sets real limits.
     RATE_LIMIT_SEND_MESSAGE: '1000000/1',
+    RATE_LIMIT_DIRECT_CHANNEL: '1000000/1',
+    RATE_LIMIT_EDIT_MESSAGE: '1000000/1',
+    RATE_LIMIT_VOTE: '1000000/1',
     RATE_LIMIT_SET_TYPING: '1000000/1',
     RATE_LIMIT_CREATE_CHANNEL: '1000000/1',
     RATE_LIMIT_SIGNUP_PER_IP: '1000000/1',

@@ -44,10 +44,20 @@ export class PrivateRedis {
     );
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open but nothing is answered. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
     if (!child) return;
+    child.kill('SIGCONT');
     child.kill('SIGKILL');
     await exited(child);
   }

@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { SEND_MESSAGES_V1 } from './Migration20261201090000';
+import { SEND_MESSAGES_V2 } from './Migration20261201204000';
 
 // Moderation (issue 18). send_messages also refuses, in the same statement (no extra round trip):
 //   'muted'   the member's timeout (memberships.muted_until) has not expired;
@@ -7,8 +7,9 @@ import { SEND_MESSAGES_V1 } from './Migration20261201090000';
 //   'slow'    slow mode (channels.slow_mode_seconds > 0): a MEMBER whose last send
 //             (memberships.last_sent_at, kept here) is younger than the interval; retry_after
 //             is the whole seconds until they may send. Owners and moderators are exempt.
-// A repeated clientMessageId still answers 'repeat' first (it stores nothing).
-export class Migration20261201203356 extends Migration {
+// A repeated clientMessageId (scoped to author and channel, Migration20261201204000) still
+// answers 'repeat' first (it stores nothing).
+export class Migration20261201210000 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "message_reports" ("id" uuid not null, "message_id" uuid not null, "channel_id" uuid not null, "reporter_id" uuid not null, "reason" text not null, "created_at" timestamptz not null default now(), constraint "message_reports_pkey" primary key ("id"));`);
@@ -95,7 +96,7 @@ begin
   select coalesce(jsonb_object_agg(msg.author_id::text || '|' || msg.client_message_id, msg.id), '{}') into v_existing
     from messages msg
     join unnest(p_authors, p_keys) as k(author_id, client_message_id)
-      on msg.author_id = k.author_id and msg.client_message_id = k.client_message_id;
+      on msg.channel_id = p_channel and msg.author_id = k.author_id and msg.client_message_id = k.client_message_id;
   for i in 1 .. v_count loop
     v_member := v_members -> p_authors[i]::text;
     if v_member is null then
@@ -148,7 +149,7 @@ begin
     insert into messages (id, channel_id, seq, author_id, body, client_message_id)
       select n.id, p_channel, n.seq, n.author_id, n.body, n.client_message_id
         from unnest(v_new_ids, v_new_seqs, v_new_authors, v_new_bodies, v_new_keys) as n(id, seq, author_id, body, client_message_id)
-      on conflict (author_id, client_message_id) do nothing;
+      on conflict (channel_id, author_id, client_message_id) do nothing;
     get diagnostics v_inserted = row_count;
     if v_inserted <> array_length(v_new_ids, 1) then
       raise exception 'send_messages: key race' using errcode = '40001';
@@ -173,7 +174,7 @@ $fn$;`);
 
   override async down(): Promise<void> {
     this.addSql('drop function if exists send_messages(uuid, uuid[], uuid[], text[], text[]);');
-    this.addSql(SEND_MESSAGES_V1);
+    this.addSql(SEND_MESSAGES_V2);
     this.addSql(`drop table if exists "message_reports" cascade;`);
 
     this.addSql(`drop table if exists "channel_bans" cascade;`);
