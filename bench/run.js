@@ -170,6 +170,9 @@ async function main() {
       LOG_LEVEL: 'warn',
       // Relaxed for load: one user may hold many sockets; a short stall must not drop them.
       WS_MAX_CONNECTIONS_PER_USER: '10000',
+      // Every generator socket comes from 127.0.0.1: the per-address and anonymous caps would cut them.
+      WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+      WS_MAX_ANONYMOUS_CONNECTIONS: '1000000',
       WS_INIT_TIMEOUT_MS: '30000',
       WS_MAX_BUFFERED_BYTES: String(16 * 1024 * 1024),
       // The per-user action limits stay in the path (one Redis round trip each) but never refuse.
