@@ -22,7 +22,7 @@ import { RealtimeService } from './realtime/realtime.service';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { createRequestContext, type RequestContext } from './shared/context';
 import { formatError, isUnexpected, operationName } from './shared/errors';
-import { clientIp, headerValue } from './shared/http';
+import { answerUnparsableRequests, clientIp, headerValue } from './shared/http';
 import { ActionThrottle, RateLimiter } from './shared/rate-limit';
 import { PasswordHasher } from './accounts/passwords';
 import { SessionService } from './accounts/session.service';
@@ -169,6 +169,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // server never closes one just as a proxy or client reuses it (an ECONNRESET for that request).
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
+  answerUnparsableRequests(httpServer);
   // One executor (and so one set of compiled documents) for both transports.
   const executor = new QueryExecutor(schema);
   const { sessions, realtime, errors } = services;

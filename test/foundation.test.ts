@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { ErrorLogEntry } from '../src/ops/error-log.entity';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
 import { startTestApp, type TestApp, useTestServer } from './helpers/app';
@@ -50,6 +51,27 @@ describe('foundation: the server over HTTP and graphql-ws', () => {
       body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(110 * 1024)}` }),
     });
     expect(response.status).toBe(413);
+  });
+
+  it('answers headers over 16 KiB and malformed request lines with a JSON error, not a bare status line', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'a'.repeat(9000), 'x-request-id': 'b'.repeat(9000) },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(response.status).toBe(431);
+    expect(await response.json()).toEqual({ errors: [{ message: expect.stringContaining('headers too large'), extensions: { code: 'BAD_REQUEST' } }] });
+
+    const { port } = new URL(server.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ errors: [{ message: 'Malformed HTTP request.', extensions: { code: 'BAD_REQUEST' } }] });
   });
 
   it('masks unexpected errors as INTERNAL_SERVER_ERROR with an errorId, stores them, and leaks nothing', async () => {
