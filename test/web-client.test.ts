@@ -77,8 +77,6 @@ async function openClient(server: TestApp, context: BrowserContext, displayName:
   const requests: string[] = [];
   page.on('request', (request) => requests.push(request.url()));
   page.on('websocket', (socket) => requests.push(socket.url()));
-  if (process.env.WEB_DEBUG) page.on('console', (message) => console.log(displayName, message.type(), message.text()));
-  if (process.env.WEB_DEBUG) page.on('websocket', (socket) => { socket.on('framesent', (f) => console.log(displayName, '>>', String(f.payload).slice(0, 300))); socket.on('framereceived', (f) => console.log(displayName, '<<', String(f.payload).slice(0, 300))); socket.on('close', () => console.log(displayName, 'ws closed')); });
   await page.addInitScript(() => {
     const violations: string[] = [];
     (globalThis as { cspViolations?: string[] }).cspViolations = violations;
@@ -129,11 +127,9 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
   });
 
   test('sign up, a DIRECT chat both ways, offline catch-up without gap or duplicate, history paged upward, a retried send once', async () => {
-    const t0 = Date.now(); const step = (label: string) => process.env.WEB_DEBUG && console.log('STEP', label, Date.now() - t0);
     const { contexts } = await launchBrowserContexts(2);
     const [alice, bob] = await Promise.all([openClient(server, contexts[0]!, 'Alice'), openClient(server, contexts[1]!, 'Bob')]);
 
-    step('1');
     // Both sign up and land in public.
     await Promise.all([signUp(alice), signUp(bob)]);
     for (const user of [alice, bob]) {
@@ -144,7 +140,6 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await waitForMessage(bob.page, 'Hello public');
     await alice.page.screenshot({ path: artifactPath('web-channel.png') });
 
-    step('2');
     // Alice opens a DIRECT chat with Bob from the user list.
     await alice.page.getByRole('link', { name: 'People' }).click();
     const bobEntry = alice.page.locator(`[data-testid="person"][data-username="${bob.name}"]`);
@@ -155,7 +150,6 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await send(alice.page, 'Hi Bob');
     await waitForMessage(alice.page, 'Hi Bob');
 
-    step('3');
     // Bob gets the new conversation in his list, with an unread badge, and opens it.
     const directLink = bob.page.getByTestId('direct-list').getByTestId('channel-link');
     await directLink.getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
@@ -165,11 +159,9 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await waitForMessage(alice.page, 'Hi Alice');
     await send(alice.page, 'How are you?');
     await waitForMessage(bob.page, 'How are you?');
-    step('4');
     // Both have each other's presence: both have a socket open.
     await bob.page.locator('[data-testid="peer-presence"][data-online="true"]').waitFor();
 
-    step('5');
     // Bob goes offline while Alice sends 20; back online, he shows each once, in order.
     await bob.context.setOffline(true);
     const burst = Array.from({ length: 20 }, (_, i) => `burst ${String(i + 1).padStart(2, '0')}`);
@@ -184,7 +176,6 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     expect((await bodies(bob.page)).filter((text) => text.startsWith('burst'))).toEqual(burst);
     await bob.page.screenshot({ path: artifactPath('web-direct.png') });
 
-    step('6');
     // Scrolling up pages the history back to the first message.
     const messages = bob.page.getByTestId('messages');
     for (let page = 0; page < 5 && !(await bob.page.getByTestId('history-start').isVisible()); page += 1) {
@@ -200,9 +191,7 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await bob.page.getByTestId('history-start').waitFor();
     expect(await bodies(bob.page)).toEqual(expected);
 
-    step('7');
     // A send whose answer is lost shows as failed; its retry reuses the clientMessageId, so
-    step('8');
     // the server keeps one message.
     let dropped = 0;
     await alice.page.route('**/graphql', async (route) => {
@@ -231,7 +220,6 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     expect((await bodies(alice.page)).filter((text) => text === 'Sent once')).toHaveLength(1);
     expect((await bodies(bob.page)).filter((text) => text === 'Sent once')).toHaveLength(1);
 
-    step('9');
     // Everything came from the test server, within the page's CSP.
     const origin = new URL(server.url).origin;
     for (const user of [alice, bob]) {
