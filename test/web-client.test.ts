@@ -155,6 +155,9 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await directLink.getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
     await directLink.getByRole('link').click();
     await waitForMessage(bob.page, 'Hi Bob');
+    // Typing shows on the other side.
+    await bob.page.getByTestId('composer').pressSequentially('Hi');
+    await alice.page.getByTestId('typing').filter({ hasText: 'Bob is typing' }).waitFor();
     await send(bob.page, 'Hi Alice');
     await waitForMessage(alice.page, 'Hi Alice');
     await send(alice.page, 'How are you?');
