@@ -69,7 +69,7 @@ export function ChannelView({ channelId }: { channelId: string }) {
           case 'MessageAdded':
             resumeCursor.current = event.cursor;
             // The message itself is already normalized into the cache; place it in the list.
-            appendMessage(client.cache, channelId, event.message, event.cursor);
+            appendMessage(client.cache, { field: 'messages', channelId }, event.message, event.cursor);
             break;
           case 'UserTyping':
             if (event.user.id !== me?.id) setTyping((current) => ({ ...current, [event.user.id]: { name: event.user.displayName, until: Date.now() + TYPING_SHOWN_MS } }));
@@ -243,7 +243,7 @@ function Composer({ channelId, me }: { channelId: string; me: { id: string; user
         // Runs for the optimistic message and again for the real one; the subscription's echo
         // of the same message finds it already there.
         update: (cache, { data }) => {
-          if (data) appendMessage(cache, channelId, data.sendMessage, null);
+          if (data) appendMessage(cache, { field: 'messages', channelId }, data.sendMessage, null);
         },
       });
     } catch (error) {

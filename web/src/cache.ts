@@ -12,21 +12,25 @@ interface StoredEdge {
 }
 
 // region append
+/** A stored message list: a channel's history, or a thread's replies. */
+export type MessageList = { field: 'messages'; channelId: string } | { field: 'threadReplies'; messageId: string };
+
 /**
- * Appends a message to its channel's history once: a message already there (sent
- * optimistically, echoed by the subscription, or replayed after a reconnect) is not added
- * again, only given its cursor when it had none. Returns whether it was new.
+ * Appends a message to its list once: a message already there (sent optimistically, echoed
+ * by the subscription, or replayed after a reconnect) is not added again, only given its
+ * cursor when it had none. Returns whether it was new.
  */
-export function appendMessage(cache: ApolloCache, channelId: string, message: MessageFieldsFragment, cursor: string | null): boolean {
+export function appendMessage(cache: ApolloCache, list: MessageList, message: MessageFieldsFragment, cursor: string | null): boolean {
+  const key = JSON.stringify(list.field === 'messages' ? list.channelId : list.messageId);
   const ref = cache.writeFragment({ fragment: MessageFields, fragmentName: 'MessageFields', data: message });
   if (!ref) return false;
   let added = false;
-  cache.modify<{ messages: { edges: StoredEdge[] } }>({
+  cache.modify<Record<string, { edges: StoredEdge[] }>>({
     id: 'ROOT_QUERY',
     fields: {
-      messages(existing, { storeFieldName }) {
-        // One stored list per channelId (relayStylePagination(['channelId'])).
-        if (!storeFieldName.includes(JSON.stringify(channelId)) || !existing || !('edges' in existing)) return existing;
+      [list.field](existing, { storeFieldName }) {
+        // One stored list per key argument (relayStylePagination(['channelId']) for messages).
+        if (!storeFieldName.includes(key) || !existing || !('edges' in existing)) return existing;
         const edges = existing.edges as StoredEdge[];
         const index = edges.findIndex((edge) => edge.node.__ref === ref.__ref);
         if (index >= 0) {
