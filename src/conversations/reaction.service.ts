@@ -1,0 +1,92 @@
+import type { UserDirectory } from '../accounts/user.loader';
+import type { ChannelAccessControl } from '../channels/access';
+import type { MessageSnapshot } from '../domain/snapshots';
+import { Topic } from '../domain/topics';
+import type { EventBus } from '../realtime/event-bus';
+import { type RequestScope, requireViewer } from '../shared/context';
+import { BadUserInputError, NotFoundError } from '../shared/errors';
+import type { ActionThrottle } from '../shared/rate-limit';
+import type { SqlPool } from '../shared/sql';
+import * as queries from './reaction.queries';
+import type { ReactionGroupSnapshot } from './reaction.queries';
+import { requireWritableMessage, withEventAuthor } from './writable-message';
+
+export interface ReactionDeps {
+  sql: SqlPool;
+  access: ChannelAccessControl;
+  users: UserDirectory;
+  throttle: ActionThrottle;
+  bus: EventBus;
+}
+
+// The area's emoji rule. Unicode's own definition of an emoji, RGI_Emoji (basic emoji, skin
+// tone modifiers, flags, keycaps, ZWJ sequences), is a property of the regex engine with the
+// `v` flag (Node 20), so no emoji list of ours or a library's can fall behind it. Built with
+// the RegExp constructor: TypeScript's ES2022 target refuses the `v` flag in a literal.
+const UNICODE_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+const SHORTCODE = /^:[a-z0-9_+-]{1,32}:$/;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** True for one Unicode emoji (a single grapheme) or a `:shortcode:` of 1-32 characters [a-z0-9_+-]. */
+export function isReactionEmoji(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 64) return false;
+  if (SHORTCODE.test(value)) return true;
+  if (!UNICODE_EMOJI.test(value)) return false;
+  // RGI_Emoji matches single emoji only; the grapheme count states the rule outright.
+  const iterator = graphemes.segment(value)[Symbol.iterator]();
+  iterator.next();
+  return iterator.next().done === true;
+}
+
+/** The emoji as sent (never converted), or BAD_USER_INPUT on `emoji`. */
+export function validateEmoji(value: string): string {
+  if (!isReactionEmoji(value)) throw new BadUserInputError('emoji', 'The emoji must be one Unicode emoji or a :shortcode: of 1-32 characters from a-z, 0-9, _, + and -.');
+  return value;
+}
+
+/** Reactions: add and remove (idempotent), the groups of messages, and whose they are. */
+export class ReactionService {
+  private readonly loaders: ReturnType<typeof queries.reactionLoaders>;
+
+  constructor(private readonly deps: ReactionDeps) {
+    this.loaders = queries.reactionLoaders(deps.sql);
+  }
+
+  /** Adds the viewer's reaction; adding it again changes nothing (and publishes nothing). */
+  add(scope: RequestScope, messageId: string, emoji: string): Promise<MessageSnapshot> {
+    return this.write(scope, messageId, emoji, queries.addReaction);
+  }
+
+  /** Removes the viewer's reaction; removing one not added changes nothing. */
+  remove(scope: RequestScope, messageId: string, emoji: string): Promise<MessageSnapshot> {
+    return this.write(scope, messageId, emoji, queries.removeReaction);
+  }
+
+  private async write(scope: RequestScope, messageId: string, rawEmoji: string, change: typeof queries.addReaction): Promise<MessageSnapshot> {
+    const viewerId = requireViewer(scope).userId;
+    const emoji = validateEmoji(rawEmoji);
+    // Reactions count against the vote limit: both are one-tap answers to a message.
+    await this.deps.throttle.check('vote', viewerId);
+    const message = await requireWritableMessage(this.deps, viewerId, messageId);
+    // One autocommitted statement: it locks nothing but the message's key (see reaction.queries.ts).
+    const written = await change(this.deps.sql, message.id, viewerId, emoji);
+    if (!written.live) throw new NotFoundError('Message');
+    const snapshot = await withEventAuthor(this.deps, scope, message);
+    // Subscribers read the groups when they render the event, after this commit: the newest
+    // event always shows the newest state, whatever order concurrent changes publish in.
+    if (written.changed) await this.deps.bus.publish(Topic.channel(message.channelId), { type: 'MessageUpdated', message: snapshot });
+    return snapshot;
+  }
+
+  /** A message's groups, in order of first use (batched with every lookup of the moment). */
+  groups(messageId: string): Promise<ReactionGroupSnapshot[]> {
+    return this.loaders.groups.load(messageId);
+  }
+
+  /** Whether the viewer reacted to the message with the emoji (batched likewise, for every subscriber of an event too). */
+  async reactedBy(viewerId: string | null, messageId: string, emoji: string): Promise<boolean> {
+    if (!viewerId) return false;
+    const mine = await this.loaders.byUser.load(`${viewerId}|${messageId}`);
+    return mine.includes(emoji);
+  }
+}
