@@ -186,7 +186,9 @@ describe('reactions', () => {
     const asOwner = connectWs(suite.server.wsUrl, owner.token).subscribe(EVENTS, { c: channelId });
     const asBob = connectWs(suite.server.wsUrl, bob.token).subscribe(EVENTS, { c: channelId });
     await waitForStreams(suite.server.app, before + 2);
+    // Each event shows the reactions as they are when rendered: the next change waits for it.
     await add(bob, '👍');
+    await Promise.all([asOwner.waitFor(1), asBob.waitFor(1)]);
     await add(owner, '🎉');
     await Promise.all([asOwner.waitFor(2), asBob.waitFor(2)]);
     const reactions = (subscription: typeof asOwner) => subscription.results.map((result) => result.data!.channelEvents.message.reactions);

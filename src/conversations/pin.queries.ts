@@ -3,7 +3,7 @@ import type { MessageSnapshot } from '../domain/snapshots';
 import { AUTHOR_COLUMNS, type AuthoredMessageRow, authoredSnapshot, MESSAGE_COLUMNS } from '../messages/message.queries';
 import type { SqlClient, SqlPool } from '../shared/sql';
 
-export type PinOutcome = 'pinned' | 'unchanged' | 'full' | 'gone';
+export type PinOutcome = 'changed' | 'unchanged' | 'full' | 'gone';
 
 /**
  * Pins the message unless it is pinned, in the caller's transaction. A transaction-scoped
@@ -27,7 +27,7 @@ export async function pinMessage(tx: SqlClient, channelId: string, messageId: st
   if (pinned > 0) return 'unchanged';
   if (pins >= maxPins) return 'full';
   await tx.query('insert into message_pins (message_id, channel_id, pinned_by_id) values ($1, $2, $3)', [messageId, channelId, userId], 'pin_insert');
-  return 'pinned';
+  return 'changed';
 }
 
 /** Unpins the message if it is pinned, in one statement ('gone' when it is deleted). */
@@ -40,7 +40,7 @@ export async function unpinMessage(db: SqlClient, messageId: string): Promise<Ex
     'pin_remove',
   );
   if (rows[0].live === 0) return 'gone';
-  return rows[0].changed > 0 ? 'pinned' : 'unchanged';
+  return rows[0].changed > 0 ? 'changed' : 'unchanged';
 }
 
 /** Drops the pin of a message (its deletion, in the deleting transaction). */

@@ -52,7 +52,7 @@ export class PinService {
     if (outcome === 'gone') throw new NotFoundError('Message');
     const snapshot = await withEventAuthor(this.deps, scope, message);
     // Message.pinned is read when the event renders, after this commit.
-    if (outcome === 'pinned') await this.deps.bus.publish(Topic.channel(message.channelId), { type: 'MessageUpdated', message: snapshot });
+    if (outcome === 'changed') await this.deps.bus.publish(Topic.channel(message.channelId), { type: 'MessageUpdated', message: snapshot });
     return snapshot;
   }
 
