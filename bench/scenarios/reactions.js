@@ -1,0 +1,94 @@
+'use strict';
+// 8. Reactions: 32 concurrent clients adding and removing reactions on one hot message over
+// HTTP (each toggles one of a few emoji per request). Figures: committed reaction changes/s
+// against sendMessage/s by the same 32 clients into the same channel, and whether every count
+// is exact at the end (the database's groups and the API's `reactions` against what the
+// clients themselves added and removed).
+const { startGenerators, split } = require('../lib/procs');
+const { Histogram } = require('../lib/histogram');
+const { figure, target } = require('../lib/report');
+const { JOIN_CHANNEL, SEND } = require('../lib/documents');
+
+const EMOJIS = ['👍', '🎉', '❤️', ':eyes:', '👨‍👩‍👧‍👦'];
+const REACTIONS = 'query Reactions($channelId: ID!) { messages(channelId: $channelId, last: 20) { edges { node { id reactions { emoji count } } } } }';
+
+function summary(parts) {
+  const elapsedMs = Math.max(...parts.map((part) => part.elapsedMs));
+  const ok = parts.reduce((sum, part) => sum + part.ok, 0);
+  const hist = Histogram.mergeAll(parts.map((part) => part.hist));
+  return {
+    ok,
+    perSec: (ok / elapsedMs) * 1000,
+    p50: hist.percentile(0.5),
+    p99: hist.percentile(0.99),
+    failed: parts.reduce((sum, part) => sum + part.failed, 0),
+    firstError: parts.map((part) => part.firstError).find(Boolean) ?? null,
+    elapsedMs,
+  };
+}
+
+async function run(ctx) {
+  const p = ctx.params.reactions;
+  const channel = await ctx.createChannel('bench-reactions');
+  const clients = ctx.users.slice(0, p.clients);
+  for (const user of clients) await ctx.http.request(JOIN_CHANNEL, { channelId: channel.id }, user.token);
+  const tokenSlices = split(clients.map((u) => u.token), p.generators);
+  const send = async (body) => (await ctx.http.request(SEND, { input: { channelId: channel.id, body } }, ctx.owner.token)).sendMessage.id;
+  const warmMessage = await send('warm-up message');
+  const hotMessage = await send('the hot message');
+
+  const http = startGenerators('http-load', p.generators);
+  let reactions;
+  let sends;
+  let expected = {};
+  try {
+    ctx.log(`reactions: ${p.clients} clients toggling ${EMOJIS.length} emoji on one message`);
+    const react = (messageId, durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: tokenSlices[i], op: 'react', messageId, emojis: EMOJIS, durationMs }));
+    await react(warmMessage, p.warmupMs);
+    const parts = await react(hotMessage, p.durationMs);
+    reactions = summary(parts);
+    for (const part of parts) for (const [emoji, count] of Object.entries(part.reactionCounts)) expected[emoji] = (expected[emoji] || 0) + count;
+
+    ctx.log(`reactions: the same ${p.clients} clients calling sendMessage into the channel`);
+    const load = (durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: tokenSlices[i], op: 'send', channelId: channel.id, durationMs }));
+    await load(p.warmupMs);
+    sends = summary(await load(p.durationMs));
+  } finally {
+    await http.stop();
+  }
+
+  const { rows } = await ctx.db.query('select emoji, count(*)::int as count from message_reactions where message_id = $1 group by emoji', [hotMessage]);
+  const stored = Object.fromEntries(rows.map((row) => [row.emoji, row.count]));
+  const page = await ctx.http.request(REACTIONS, { channelId: channel.id }, ctx.owner.token);
+  const hot = page.messages.edges.find((edge) => edge.node.id === hotMessage);
+  const served = hot ? Object.fromEntries(hot.node.reactions.map((group) => [group.emoji, group.count])) : {};
+  const same = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+  // A failed request may or may not have committed: exactness is judged only without failures.
+  const exact = reactions.failed === 0 && same(expected, stored) && same(stored, served);
+
+  const throughput = figure({ key: 'reactionChangesPerSec', label: 'reaction changes/s (baseline: sendMessage/s)', unit: 'ops/s', project: reactions.perSec, baseline: sends.perSec });
+  throughput.target = target('ratio >= 0.50', throughput.ratio >= 0.5);
+  const total = (counts) => Object.values(counts).reduce((sum, count) => sum + count, 0);
+  // Stored reactions against the clients' own tally; the target asks every emoji's count (database and API) to match.
+  const exactFigure = figure({ key: 'reactionsStored', label: 'reactions stored at the end (baseline: the clients\' tally)', project: total(stored), baseline: total(expected) });
+  exactFigure.target = target('every count exact', exact);
+  const notes = [
+    `${p.clients} closed-loop clients on one message, each request adding or removing (toggling) one of ${EMOJIS.length} emoji; baseline: the same clients sending into the same channel.`,
+    `final counts: clients ${JSON.stringify(expected)}, database ${JSON.stringify(stored)}, API ${JSON.stringify(served)}`,
+  ];
+  if (reactions.failed || sends.failed) notes.push(`failed requests: reactions ${reactions.failed} (${reactions.firstError ?? ''}), sends ${sends.failed} (${sends.firstError ?? ''})`);
+  return {
+    title: `8. Reactions: ${p.clients} clients adding and removing reactions on one hot message`,
+    baselineName: 'sendMessage',
+    figures: [
+      throughput,
+      figure({ key: 'p50Ms', label: 'p50 latency', unit: 'ms', project: reactions.p50, baseline: sends.p50, better: 'lower' }),
+      figure({ key: 'p99Ms', label: 'p99 latency', unit: 'ms', project: reactions.p99, baseline: sends.p99, better: 'lower' }),
+      exactFigure,
+    ],
+    notes,
+    details: { reactions, sends, expected, stored, served },
+  };
+}
+
+module.exports = { run };
