@@ -113,8 +113,8 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
   // A deleted message keeps no reactions or pin: they go in its deleting transaction.
   const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache, deletionHooks: [deleteReactionsOf, deletePinOf] });
-  const reactions = new ReactionService({ sql, access, users, throttle, bus });
-  const pins = new PinService({ sql, access, users, throttle, bus });
+  const reactions = new ReactionService({ sql, access, throttle, bus });
+  const pins = new PinService({ sql, access, throttle, bus });
   const realtime = new RealtimeService({
     bus,
     logger,

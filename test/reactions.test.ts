@@ -204,6 +204,34 @@ describe('reactions', () => {
     ]);
   });
 
+  it('fans a reaction change out to many per-viewer subscribers with the SQL of one: their lookups share statements', async () => {
+    const EVENTS = `subscription ($c: ID!) { channelEvents(channelId: $c) { __typename ... on MessageUpdated { message { id pinned reactions { emoji count reactedByMe users { id } } } } } }`;
+    const readers = await Promise.all(Array.from({ length: 4 }, () => createUser(suite.server.app)));
+    await joinAll(readers);
+    const subscribeAll = async (users: TestUser[]) => {
+      const before = suite.server.app.services.realtime.activeStreams;
+      const subscriptions = users.map((user) => connectWs(suite.server.wsUrl, user.token).subscribe(EVENTS, { c: channelId }));
+      await waitForStreams(suite.server.app, before + users.length);
+      return subscriptions;
+    };
+    const perEvent = (queries: string[]) => queries.filter((sql) => !/"sessions"|from sessions/.test(sql)).length;
+    const [single] = await subscribeAll([readers[0]]);
+    const one = await countQueries(suite.server.app, async () => {
+      await add(bob, '👍');
+      await single.waitFor(1);
+    });
+    const many = await subscribeAll(readers.slice(1));
+    const four = await countQueries(suite.server.app, async () => {
+      await add(owner, '👍');
+      await Promise.all([single, ...many].map((subscription) => subscription.waitFor(subscription === single ? 2 : 1)));
+    });
+    expect(perEvent(four.queries)).toBe(perEvent(one.queries));
+    // Each still got its own reactedByMe (none of the readers reacted).
+    for (const subscription of [single, ...many]) {
+      expect(subscription.results.at(-1)!.data!.channelEvents.message.reactions).toEqual([{ emoji: '👍', count: 2, reactedByMe: false, users: [{ id: bob.id }, { id: owner.id }] }]);
+    }
+  }, 120_000);
+
   it('reads a 50-message page with reactions, their users and pins in a fixed number of statements', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 50; i += 1) ids.push((await commitMessageSilently(suite.server.app, channelId, owner.id, `m${i}`)).id);

@@ -41,6 +41,8 @@ async function run(ctx) {
   let reactions;
   let sends;
   let expected = {};
+  let stored;
+  let served;
   try {
     ctx.log(`reactions: ${p.clients} clients toggling ${EMOJIS.length} emoji on one message`);
     const react = (messageId, durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: tokenSlices[i], op: 'react', messageId, emojis: EMOJIS, durationMs }));
@@ -48,6 +50,12 @@ async function run(ctx) {
     const parts = await react(hotMessage, p.durationMs);
     reactions = summary(parts);
     for (const part of parts) for (const [emoji, count] of Object.entries(part.reactionCounts)) expected[emoji] = (expected[emoji] || 0) + count;
+    // The counts as stored and as the API serves them, before the sends push the message out of the newest page.
+    const { rows } = await ctx.db.query('select emoji, count(*)::int as count from message_reactions where message_id = $1 group by emoji', [hotMessage]);
+    stored = Object.fromEntries(rows.map((row) => [row.emoji, row.count]));
+    const page = await ctx.http.request(REACTIONS, { channelId: channel.id }, ctx.owner.token);
+    const hot = page.messages.edges.find((edge) => edge.node.id === hotMessage);
+    served = hot ? Object.fromEntries(hot.node.reactions.map((group) => [group.emoji, group.count])) : {};
 
     ctx.log(`reactions: the same ${p.clients} clients calling sendMessage into the channel`);
     const load = (durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: tokenSlices[i], op: 'send', channelId: channel.id, durationMs }));
@@ -57,11 +65,6 @@ async function run(ctx) {
     await http.stop();
   }
 
-  const { rows } = await ctx.db.query('select emoji, count(*)::int as count from message_reactions where message_id = $1 group by emoji', [hotMessage]);
-  const stored = Object.fromEntries(rows.map((row) => [row.emoji, row.count]));
-  const page = await ctx.http.request(REACTIONS, { channelId: channel.id }, ctx.owner.token);
-  const hot = page.messages.edges.find((edge) => edge.node.id === hotMessage);
-  const served = hot ? Object.fromEntries(hot.node.reactions.map((group) => [group.emoji, group.count])) : {};
   const same = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
   // A failed request may or may not have committed: exactness is judged only without failures.
   const exact = reactions.failed === 0 && same(expected, stored) && same(stored, served);

@@ -1,4 +1,3 @@
-import type { UserDirectory } from '../accounts/user.loader';
 import type { ChannelAccessControl } from '../channels/access';
 import type { MessageSnapshot } from '../domain/snapshots';
 import { Topic } from '../domain/topics';
@@ -8,12 +7,11 @@ import { BadUserInputError, NotFoundError } from '../shared/errors';
 import type { ActionThrottle } from '../shared/rate-limit';
 import type { SqlPool } from '../shared/sql';
 import * as queries from './pin.queries';
-import { requireWritableMessage, withEventAuthor } from './writable-message';
+import { requireWritableMessage } from './writable-message';
 
 export interface PinDeps {
   sql: SqlPool;
   access: ChannelAccessControl;
-  users: UserDirectory;
   throttle: ActionThrottle;
   bus: EventBus;
 }
@@ -36,7 +34,7 @@ export class PinService {
     const message = await requireWritableMessage(this.deps, viewerId, messageId);
     const outcome = await this.deps.sql.transaction((tx) => queries.pinMessage(tx, message.channelId, message.id, viewerId, MAX_PINS_PER_CHANNEL));
     if (outcome === 'full') throw new BadUserInputError('messageId', `A channel keeps at most ${MAX_PINS_PER_CHANNEL} pinned messages: unpin one first.`);
-    return this.after(scope, message, outcome);
+    return this.after(message, outcome);
   }
 
   /** Unpins the message; unpinning one not pinned changes nothing. */
@@ -44,16 +42,15 @@ export class PinService {
     const viewerId = requireViewer(scope).userId;
     await this.deps.throttle.check('vote', viewerId);
     const message = await requireWritableMessage(this.deps, viewerId, messageId);
-    return this.after(scope, message, await queries.unpinMessage(this.deps.sql, message.id));
+    return this.after(message, await queries.unpinMessage(this.deps.sql, message.id));
   }
 
-  private async after(scope: RequestScope, message: MessageSnapshot, outcome: queries.PinOutcome): Promise<MessageSnapshot> {
+  private async after(message: MessageSnapshot, outcome: queries.PinOutcome): Promise<MessageSnapshot> {
     // Deleted since it was read: a deleted message takes no pins.
     if (outcome === 'gone') throw new NotFoundError('Message');
-    const snapshot = await withEventAuthor(this.deps, scope, message);
     // Message.pinned is read when the event renders, after this commit.
-    if (outcome === 'changed') await this.deps.bus.publish(Topic.channel(message.channelId), { type: 'MessageUpdated', message: snapshot });
-    return snapshot;
+    if (outcome === 'changed') await this.deps.bus.publish(Topic.channel(message.channelId), { type: 'MessageUpdated', message });
+    return message;
   }
 
   /** Whether the message is pinned (batched with every lookup of the moment). */

@@ -15,38 +15,63 @@ export interface ReactionGroupSnapshot {
 /** Users a group lists (ReactionGroup.users). */
 export const REACTION_GROUP_USERS = 10;
 
-/** What a single-statement add or remove did: whether the message was live (not deleted) and whether a row changed. */
+/** One reaction change asked for: add or remove one user's emoji on one message. */
+export interface ReactionChange {
+  op: 'add' | 'remove';
+  messageId: string;
+  userId: string;
+  emoji: string;
+}
+
+/** What a change did: whether the message was live (not deleted) and whether a row changed. */
 export interface ReactionWrite {
   live: boolean;
   changed: boolean;
 }
 
 /**
- * Adds the reaction unless it is there, in one statement. The message row is taken FOR KEY
- * SHARE (re-checked once a deletion holding it commits), so a reaction never lands on a message
- * deleted concurrently: the deletion's lock orders it before or after, and after means no row.
+ * Applies the changes of concurrent requests in one statement (one commit, one WAL flush for
+ * all of them, as sends are group-committed). Adds skip existing rows and removes skip
+ * missing ones, so each is idempotent. Messages are taken FOR KEY SHARE and re-checked once a
+ * deletion holding them commits: a reaction never lands on a message deleted concurrently (the
+ * deletion's lock orders it before or after, and after means the deletion drops the row).
+ * An add and a remove of the same reaction in one batch read the same snapshot: the remove
+ * sees no row when the add creates it (as if it came first), and removes it when it existed
+ * (as if it came last); either order is one the clients could have seen.
  */
-export async function addReaction(db: SqlClient, messageId: string, userId: string, emoji: string): Promise<ReactionWrite> {
-  const rows = await db.query<{ live: number; changed: number }>(
-    `with live as (select m.id from messages m where m.id = $1 and m.deleted_at is null for key share),
-          added as (insert into message_reactions (message_id, user_id, emoji) select live.id, $2, $3 from live on conflict do nothing returning 1)
-     select (select count(*) from live)::int as live, (select count(*) from added)::int as changed`,
-    [messageId, userId, emoji],
-    'reaction_add',
+export async function applyReactionChanges(db: SqlClient, changes: readonly ReactionChange[]): Promise<ReactionWrite[]> {
+  const rows = await db.query<{ live: boolean; changed: boolean }>(
+    `with k as (
+       select * from unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[]) with ordinality as k(op, message_id, user_id, emoji, ord)
+     ), live as (
+       select m.id from messages m where m.id = any($2::uuid[]) and m.deleted_at is null for key share
+     ), added as (
+       insert into message_reactions (message_id, user_id, emoji)
+       select k.message_id, k.user_id, k.emoji from k join live on live.id = k.message_id
+        where k.op = 'add' order by k.message_id, k.user_id, k.emoji
+       on conflict do nothing
+       returning message_id, user_id, emoji
+     ), removed as (
+       delete from message_reactions r using k join live on live.id = k.message_id
+        where k.op = 'remove' and r.message_id = k.message_id and r.user_id = k.user_id and r.emoji = k.emoji
+       returning r.message_id, r.user_id, r.emoji
+     )
+     select l.id is not null as live,
+            case when k.op = 'add'
+              then exists (select 1 from added a where a.message_id = k.message_id and a.user_id = k.user_id and a.emoji = k.emoji)
+              else exists (select 1 from removed d where d.message_id = k.message_id and d.user_id = k.user_id and d.emoji = k.emoji)
+            end as changed
+       from k left join live l on l.id = k.message_id
+      order by k.ord`,
+    [changes.map((change) => change.op), changes.map((change) => change.messageId), changes.map((change) => change.userId), changes.map((change) => change.emoji)],
+    'reaction_changes',
   );
-  return { live: rows[0].live > 0, changed: rows[0].changed > 0 };
+  return rows.map((row) => ({ live: row.live, changed: row.changed }));
 }
 
-/** Removes the reaction if it is there, in one statement (see addReaction for the lock). */
-export async function removeReaction(db: SqlClient, messageId: string, userId: string, emoji: string): Promise<ReactionWrite> {
-  const rows = await db.query<{ live: number; changed: number }>(
-    `with live as (select m.id from messages m where m.id = $1 and m.deleted_at is null for key share),
-          removed as (delete from message_reactions r using live where r.message_id = live.id and r.user_id = $2 and r.emoji = $3 returning 1)
-     select (select count(*) from live)::int as live, (select count(*) from removed)::int as changed`,
-    [messageId, userId, emoji],
-    'reaction_remove',
-  );
-  return { live: rows[0].live > 0, changed: rows[0].changed > 0 };
+/** PostgreSQL's deadlock_detected: two batches touching the same reactions in another order (retried once). */
+function isDeadlock(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '40P01';
 }
 
 /** Drops every reaction of a message (its deletion, in the deleting transaction). */
@@ -95,6 +120,19 @@ export async function reactionsByUsers(db: SqlClient, pairs: ReadonlyArray<{ use
 /** Instance-wide loaders (shared/batch.ts): the lookups of every request and every event rendering in one turn share one statement. */
 export function reactionLoaders(sql: SqlPool) {
   return {
+    // Keyed `op|message|user|emoji` (neither a uuid nor an emoji holds a '|').
+    writes: sql.batchLoader<string, ReactionWrite>('reaction_changes', async (keys) => {
+      const changes = keys.map((key): ReactionChange => {
+        const [op, messageId, userId, emoji] = key.split('|');
+        return { op: op as ReactionChange['op'], messageId, userId, emoji };
+      });
+      try {
+        return await applyReactionChanges(sql, changes);
+      } catch (error) {
+        if (!isDeadlock(error)) throw error;
+        return applyReactionChanges(sql, changes);
+      }
+    }),
     groups: sql.batchLoader<string, ReactionGroupSnapshot[]>('reaction_groups', (messageIds) => reactionGroups(sql, messageIds)),
     byUser: sql.batchLoader<string, string[]>('reactions_by_users', (keys) =>
       reactionsByUsers(

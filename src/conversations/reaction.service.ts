@@ -1,4 +1,3 @@
-import type { UserDirectory } from '../accounts/user.loader';
 import type { ChannelAccessControl } from '../channels/access';
 import type { MessageSnapshot } from '../domain/snapshots';
 import { Topic } from '../domain/topics';
@@ -9,12 +8,11 @@ import type { ActionThrottle } from '../shared/rate-limit';
 import type { SqlPool } from '../shared/sql';
 import * as queries from './reaction.queries';
 import type { ReactionGroupSnapshot } from './reaction.queries';
-import { requireWritableMessage, withEventAuthor } from './writable-message';
+import { requireWritableMessage } from './writable-message';
 
 export interface ReactionDeps {
   sql: SqlPool;
   access: ChannelAccessControl;
-  users: UserDirectory;
   throttle: ActionThrottle;
   bus: EventBus;
 }
@@ -54,24 +52,24 @@ export class ReactionService {
 
   /** Adds the viewer's reaction; adding it again changes nothing (and publishes nothing). */
   add(scope: RequestScope, messageId: string, emoji: string): Promise<MessageSnapshot> {
-    return this.write(scope, messageId, emoji, queries.addReaction);
+    return this.write(scope, messageId, emoji, 'add');
   }
 
   /** Removes the viewer's reaction; removing one not added changes nothing. */
   remove(scope: RequestScope, messageId: string, emoji: string): Promise<MessageSnapshot> {
-    return this.write(scope, messageId, emoji, queries.removeReaction);
+    return this.write(scope, messageId, emoji, 'remove');
   }
 
-  private async write(scope: RequestScope, messageId: string, rawEmoji: string, change: typeof queries.addReaction): Promise<MessageSnapshot> {
+  private async write(scope: RequestScope, messageId: string, rawEmoji: string, op: 'add' | 'remove'): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
     const emoji = validateEmoji(rawEmoji);
     // Reactions count against the vote limit: both are one-tap answers to a message.
     await this.deps.throttle.check('vote', viewerId);
     const message = await requireWritableMessage(this.deps, viewerId, messageId);
-    // One autocommitted statement: it locks nothing but the message's key (see reaction.queries.ts).
-    const written = await change(this.deps.sql, message.id, viewerId, emoji);
+    // The changes of concurrent requests share one statement and commit (reaction.queries.ts).
+    const written = await this.loaders.writes.load(`${op}|${message.id}|${viewerId}|${emoji}`);
     if (!written.live) throw new NotFoundError('Message');
-    const snapshot = await withEventAuthor(this.deps, scope, message);
+    const snapshot = message;
     // Subscribers read the groups when they render the event, after this commit: the newest
     // event always shows the newest state, whatever order concurrent changes publish in.
     if (written.changed) await this.deps.bus.publish(Topic.channel(message.channelId), { type: 'MessageUpdated', message: snapshot });
