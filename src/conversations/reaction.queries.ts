@@ -10,7 +10,16 @@ export interface ReactionGroupSnapshot {
   count: number;
   /** The first users who reacted, oldest first, at most REACTION_GROUP_USERS. */
   userIds: string[];
+  /**
+   * Every user of the group when it has at most REACTED_BY_KNOWN_LIMIT, else null: then
+   * `reactedByMe` is answered from it without a lookup per viewer (an event rendered for
+   * thousands of subscribers reads the group once).
+   */
+  allUserIds: string[] | null;
 }
+
+/** Groups up to this size carry all their users (allUserIds). */
+export const REACTED_BY_KNOWN_LIMIT = 200;
 
 /** Users a group lists (ReactionGroup.users). */
 export const REACTION_GROUP_USERS = 10;
@@ -91,14 +100,15 @@ export async function reactionGroups(db: SqlClient, messageIds: readonly string[
       where r.message_id = any($1::uuid[])
       group by r.message_id, r.emoji
       order by r.message_id, min(r.created_at), r.emoji`,
-    [messageIds, REACTION_GROUP_USERS],
+    [messageIds, REACTED_BY_KNOWN_LIMIT + 1],
     'reaction_groups',
   );
   const byMessage = new Map<string, ReactionGroupSnapshot[]>();
   for (const row of rows) {
     let groups = byMessage.get(row.message_id);
     if (!groups) byMessage.set(row.message_id, (groups = []));
-    groups.push({ messageId: row.message_id, emoji: row.emoji, count: row.count, userIds: row.user_ids });
+    const known = row.user_ids.length <= REACTED_BY_KNOWN_LIMIT;
+    groups.push({ messageId: row.message_id, emoji: row.emoji, count: row.count, userIds: row.user_ids.slice(0, REACTION_GROUP_USERS), allUserIds: known ? row.user_ids : null });
   }
   return messageIds.map((id) => byMessage.get(id) ?? []);
 }

@@ -60,8 +60,8 @@ export class ReactionGroupResolver {
 
   @PerViewer()
   @FieldResolver(() => Boolean, { description: 'Whether the viewer is among those who reacted.' })
-  async reactedByMe(@Root() group: ReactionGroupType, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return this.service.reactedBy(ctx.viewer?.userId ?? null, group.messageId, group.emoji);
+  reactedByMe(@Root() group: ReactionGroupType, @Ctx() ctx: RequestContext): boolean | Promise<boolean> {
+    return this.service.reactedBy(ctx.viewer?.userId ?? null, group);
   }
 
   @ListCap(REACTION_GROUP_USERS)

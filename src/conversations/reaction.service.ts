@@ -81,10 +81,14 @@ export class ReactionService {
     return this.loaders.groups.load(messageId);
   }
 
-  /** Whether the viewer reacted to the message with the emoji (batched likewise, for every subscriber of an event too). */
-  async reactedBy(viewerId: string | null, messageId: string, emoji: string): Promise<boolean> {
+  /**
+   * Whether the viewer is in the group: from the group itself when it carries all its users
+   * (synchronously: no promise per subscriber), else one lookup batched with every other of
+   * the moment (every subscriber of an event too).
+   */
+  reactedBy(viewerId: string | null, group: ReactionGroupSnapshot): boolean | Promise<boolean> {
     if (!viewerId) return false;
-    const mine = await this.loaders.byUser.load(`${viewerId}|${messageId}`);
-    return mine.includes(emoji);
+    if (group.allUserIds) return group.allUserIds.includes(viewerId);
+    return this.loaders.byUser.load(`${viewerId}|${group.messageId}`).then((mine) => mine.includes(group.emoji));
   }
 }

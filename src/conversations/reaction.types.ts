@@ -13,4 +13,6 @@ export class ReactionGroupType implements ReactionGroupSnapshot {
   count!: number;
 
   userIds!: string[];
+
+  allUserIds!: string[] | null;
 }
