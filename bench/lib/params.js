@@ -20,7 +20,7 @@ const full = {
     maxInFlight: 64,
   },
   sends: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000 },
-  reactions: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000, subscribers: 2000, probes: 5, probeTimeoutMs: 20_000 },
+  reactions: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000, subscribers: 2000, probes: 9, probeTimeoutMs: 20_000 },
   history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
   search: {
     messages: 1_000_000,

@@ -63,9 +63,9 @@ export class ReactionService {
   private async write(scope: RequestScope, messageId: string, rawEmoji: string, op: 'add' | 'remove'): Promise<MessageSnapshot> {
     const viewerId = requireViewer(scope).userId;
     const emoji = validateEmoji(rawEmoji);
-    // Reactions count against the vote limit: both are one-tap answers to a message.
-    await this.deps.throttle.check('vote', viewerId);
-    const message = await requireWritableMessage(this.deps, viewerId, messageId);
+    // Reactions count against the vote limit: both are one-tap answers to a message. The
+    // limit and the checks run side by side (neither writes); both must pass before the write.
+    const [, message] = await Promise.all([this.deps.throttle.check('vote', viewerId), requireWritableMessage(this.deps, viewerId, messageId)]);
     // The changes of concurrent requests share one statement and commit (reaction.queries.ts).
     const written = await this.loaders.writes.load(`${op}|${message.id}|${viewerId}|${emoji}`);
     if (!written.live) throw new NotFoundError('Message');
