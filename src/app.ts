@@ -41,6 +41,12 @@ import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { ReportService } from './messages/report.service';
 import { SearchService } from './search/search.service';
+import { ReactionService } from './conversations/reaction.service';
+import { ReactionGroupResolver, ReactionResolver } from './conversations/reaction.resolver';
+import { deleteReactionsOf } from './conversations/reaction.queries';
+import { PinService } from './conversations/pin.service';
+import { PinChannelResolver, PinResolver } from './conversations/pin.resolver';
+import { deletePinOf } from './conversations/pin.queries';
 import { SearchResolver } from './search/search.resolver';
 import { MemoryRecentCache, RedisRecentCache } from './messages/recent-cache';
 import { ErrorRecorder } from './ops/error-recorder';
@@ -106,7 +112,10 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
-  const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache });
+  // A deleted message keeps no reactions or pin: they go in its deleting transaction.
+  const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache, deletionHooks: [deleteReactionsOf, deletePinOf] });
+  const reactions = new ReactionService({ sql, access, throttle, bus });
+  const pins = new PinService({ sql, access, throttle, bus });
   const realtime = new RealtimeService({
     bus,
     logger,
@@ -126,6 +135,10 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ReportResolver(new ReportService(sql, access), users),
     new RealtimeResolver(realtime),
     new SearchResolver(new SearchService(sql)),
+    new ReactionResolver(reactions),
+    new ReactionGroupResolver(reactions, users),
+    new PinResolver(pins),
+    new PinChannelResolver(pins),
   ];
   return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, realtime }, resolvers };
 }

@@ -9,16 +9,31 @@ import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { SearchResolver } from './search/search.resolver';
+import { ReactionGroupResolver, ReactionResolver } from './conversations/reaction.resolver';
+import { PinChannelResolver, PinResolver } from './conversations/pin.resolver';
 import { canonicalizeIdArguments } from './shared/ids';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
 import type { ChannelTopicEvent } from './domain/topics';
 import type { MessageSnapshot } from './domain/snapshots';
 
 /** Every resolver class. */
-export const resolverClasses = [AccountResolver, BlockResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, ReportResolver, RealtimeResolver, SearchResolver] as const;
+export const resolverClasses = [AccountResolver, BlockResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, ReportResolver, RealtimeResolver, SearchResolver, ReactionResolver, ReactionGroupResolver, PinResolver, PinChannelResolver] as const;
 
 /** One instance of every resolver class, built with its collaborators by the composition root (app.ts). */
-export type ResolverInstances = [AccountResolver, BlockResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, ReportResolver, RealtimeResolver, SearchResolver];
+export type ResolverInstances = [
+  AccountResolver,
+  BlockResolver,
+  ActivityChannelResolver,
+  ChannelResolver,
+  MessageResolver,
+  ReportResolver,
+  RealtimeResolver,
+  SearchResolver,
+  ReactionResolver,
+  ReactionGroupResolver,
+  PinResolver,
+  PinChannelResolver,
+];
 
 /** A container per app instance, so two apps in one process never share resolver state. */
 function containerFor(resolvers: ResolverInstances | undefined): ContainerType {
