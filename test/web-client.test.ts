@@ -106,7 +106,12 @@ async function signUp(user: User): Promise<void> {
 
 /** The bodies of the messages the open channel shows, top to bottom. */
 function bodies(page: Page): Promise<string[]> {
-  return page.getByTestId('message-body').allTextContents();
+  return page.getByTestId('channel-view').getByTestId('messages').getByTestId('message-body').allTextContents();
+}
+
+/** The open channel's message with that body. */
+function channelMessage(page: Page, text: string) {
+  return page.getByTestId('channel-view').getByTestId('message').filter({ has: page.getByTestId('message-body').getByText(text, { exact: true }) });
 }
 
 async function send(page: Page, text: string): Promise<void> {
@@ -126,7 +131,7 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await resetState(server.app);
   });
 
-  test('sign up, a DIRECT chat both ways, offline catch-up without gap or duplicate, history paged upward, a retried send once', async () => {
+  test('sign up, a DIRECT chat both ways, a reaction, offline catch-up without gap or duplicate, history paged upward, a retried send once', async () => {
     const { contexts } = await launchBrowserContexts(2);
     const [alice, bob] = await Promise.all([openClient(server, contexts[0]!, 'Alice'), openClient(server, contexts[1]!, 'Bob')]);
 
@@ -164,6 +169,12 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await waitForMessage(bob.page, 'How are you?');
     // Both have each other's presence: both have a socket open.
     await bob.page.locator('[data-testid="peer-presence"][data-online="true"]').waitFor();
+
+    // Alice reacts to Bob's message; Bob sees it live.
+    const hiAlice = channelMessage(alice.page, 'Hi Alice');
+    await hiAlice.getByTestId('add-reaction').click();
+    await hiAlice.locator('[data-testid="pick-reaction"][data-emoji="👍"]').click();
+    await channelMessage(bob.page, 'Hi Alice').locator('[data-testid="reaction"][data-emoji="👍"]').filter({ hasText: '1' }).waitFor();
 
     // Bob goes offline while Alice sends 20; back online, he shows each once, in order.
     await bob.context.setOffline(true);

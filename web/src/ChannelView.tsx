@@ -1,5 +1,6 @@
 import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Reactions } from './areas/reactions';
 import { appendMessage } from './cache';
 import type { MessageFieldsFragment, VoteValue } from './gql/graphql';
 import { newClientMessageId } from './ids';
@@ -180,6 +181,11 @@ function MessageItem({ message, mine }: { message: MessageFieldsFragment; mine: 
         {message.deleted ? <em className="muted">deleted</em> : message.body}
       </div>
       {!pending && !message.deleted && <Votes message={message} />}
+      {!pending && !message.deleted && (
+        <div className="actions">
+          <Reactions message={message} />
+        </div>
+      )}
     </li>
   );
 }
@@ -237,6 +243,7 @@ function Composer({ channelId, me }: { channelId: string; me: { id: string; user
             upvotes: 0,
             downvotes: 0,
             myVote: 'NONE',
+            reactions: [],
             author: { __typename: 'User', id: me.id, username: me.username, displayName: me.displayName },
           },
         },

@@ -27,6 +27,7 @@ export const MessageFields = graphql(`
       username
       displayName
     }
+    ...ReactionFields
   }
 `);
 

@@ -14,8 +14,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n": typeof types.ReactionFieldsFragmentDoc,
+    "\n  mutation AddReaction($messageId: ID!, $emoji: String!) {\n    addReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": typeof types.AddReactionDocument,
+    "\n  mutation RemoveReaction($messageId: ID!, $emoji: String!) {\n    removeReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": typeof types.RemoveReactionDocument,
     "\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n": typeof types.UserFieldsFragmentDoc,
-    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n  }\n": typeof types.MessageFieldsFragmentDoc,
+    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n  }\n": typeof types.MessageFieldsFragmentDoc,
     "\n  fragment ChannelListFields on Channel {\n    id\n    name\n    kind\n    unreadCount\n    peer {\n      ...UserFields\n    }\n  }\n": typeof types.ChannelListFieldsFragmentDoc,
     "\n  mutation Signup($input: SignupInput!) {\n    signup(input: $input) {\n      token\n    }\n  }\n": typeof types.SignupDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": typeof types.LoginDocument,
@@ -39,8 +42,11 @@ type Documents = {
     "\n  mutation SetTyping($channelId: ID!) {\n    setTyping(channelId: $channelId)\n  }\n": typeof types.SetTypingDocument,
 };
 const documents: Documents = {
+    "\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n": types.ReactionFieldsFragmentDoc,
+    "\n  mutation AddReaction($messageId: ID!, $emoji: String!) {\n    addReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": types.AddReactionDocument,
+    "\n  mutation RemoveReaction($messageId: ID!, $emoji: String!) {\n    removeReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": types.RemoveReactionDocument,
     "\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n": types.UserFieldsFragmentDoc,
-    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n  }\n": types.MessageFieldsFragmentDoc,
+    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n  }\n": types.MessageFieldsFragmentDoc,
     "\n  fragment ChannelListFields on Channel {\n    id\n    name\n    kind\n    unreadCount\n    peer {\n      ...UserFields\n    }\n  }\n": types.ChannelListFieldsFragmentDoc,
     "\n  mutation Signup($input: SignupInput!) {\n    signup(input: $input) {\n      token\n    }\n  }\n": types.SignupDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": types.LoginDocument,
@@ -81,11 +87,23 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n"): (typeof documents)["\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddReaction($messageId: ID!, $emoji: String!) {\n    addReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n"): (typeof documents)["\n  mutation AddReaction($messageId: ID!, $emoji: String!) {\n    addReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveReaction($messageId: ID!, $emoji: String!) {\n    removeReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n"): (typeof documents)["\n  mutation RemoveReaction($messageId: ID!, $emoji: String!) {\n    removeReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n"): (typeof documents)["\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n  }\n"): (typeof documents)["\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n  }\n"];
+export function graphql(source: "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n  }\n"): (typeof documents)["\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
