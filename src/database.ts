@@ -9,13 +9,14 @@ import { User } from './accounts/user.entity';
 import { ChannelBan } from './channels/ban.entity';
 import { Channel } from './channels/channel.entity';
 import { Membership } from './channels/membership.entity';
-import { Message, Vote } from './messages/message.entity';
+import { Message, MessageEdit, Vote } from './messages/message.entity';
+import { Thread, ThreadFollow, ThreadParticipant } from './conversations/thread.entity';
 import { MessageReport } from './messages/report.entity';
 import { ErrorLogEntry } from './ops/error-log.entity';
 import { createOrm, ormOptions, type OrmSchema, type OrmSettings } from './shared/orm';
 
 export const appSchema: OrmSchema = {
-  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageReport, ErrorLogEntry],
+  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageEdit, MessageReport, Thread, ThreadParticipant, ThreadFollow, ErrorLogEntry],
   migrations: migrationsList,
 };
 
