@@ -37,6 +37,8 @@ import { ChannelService } from './channels/channel.service';
 import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
 import { MessageLoaders } from './messages/message.loaders';
 import { MessageService } from './messages/message.service';
+import { MessageThreadResolver, ThreadResolver } from './conversations/thread.resolver';
+import { ThreadService } from './conversations/thread.service';
 import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { ReportService } from './messages/report.service';
@@ -79,6 +81,7 @@ export interface AppServices {
   accounts: AccountService;
   channels: ChannelService;
   messages: MessageService;
+  threads: ThreadService;
   realtime: RealtimeService;
 }
 
@@ -106,6 +109,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
   const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache });
+  const threads = new ThreadService({ sql, access, channelLoaders, users, bus });
   const realtime = new RealtimeService({
     bus,
     logger,
@@ -123,10 +127,12 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ChannelResolver(channels, channelLoaders, users),
     new MessageResolver(messages, messageLoaders, channelLoaders),
     new ReportResolver(new ReportService(sql, access), users),
+    new ThreadResolver(threads),
+    new MessageThreadResolver(threads),
     new RealtimeResolver(realtime),
     new SearchResolver(new SearchService(sql)),
   ];
-  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, realtime }, resolvers };
+  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, threads, realtime }, resolvers };
 }
 
 export interface App {

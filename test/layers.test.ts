@@ -24,6 +24,8 @@ const LAYERS: ReadonlyArray<{ name: string; modules: RegExp[] }> = [
   { name: 'accounts', modules: [/^accounts\//] },
   { name: 'channels', modules: [/^channels\//] },
   { name: 'messages', modules: [/^messages\//] },
+  // Threads, reactions, pins: over messages (a reply is a message).
+  { name: 'conversations', modules: [/^conversations\//] },
   { name: 'search', modules: [/^search\//] },
   // The GraphQL face of the realtime engine: live event types over every feature's types.
   { name: 'realtime-api', modules: [/^realtime\/realtime\.resolver$/, /^realtime\/event\.types$/] },
