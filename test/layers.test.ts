@@ -24,7 +24,8 @@ const LAYERS: ReadonlyArray<{ name: string; modules: RegExp[] }> = [
   { name: 'accounts', modules: [/^accounts\//] },
   { name: 'channels', modules: [/^channels\//] },
   { name: 'messages', modules: [/^messages\//] },
-  // Threads, reactions, pins: over messages (a reply is a message).
+  // Threads, reactions, pins and edit history: over messages (a deletion reaches them through
+  // MessageDeps.deletionHooks, wired in app.ts).
   { name: 'conversations', modules: [/^conversations\//] },
   { name: 'search', modules: [/^search\//] },
   // The GraphQL face of the realtime engine: live event types over every feature's types.

@@ -73,7 +73,7 @@ export async function createThread(tx: SqlClient, rootId: string, channelId: str
 export async function addFollowers(db: SqlClient, rootId: string, userIds: readonly string[]): Promise<void> {
   await db.query(
     `insert into thread_follows (user_id, root_id, following)
-       select u, $1 from unnest($2::uuid[]) as u
+       select u, $1, true from unnest($2::uuid[]) as u
      on conflict (user_id, root_id) do update set following = true`,
     [rootId, userIds],
   );

@@ -4,8 +4,9 @@ import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
 import { MessageConnection, MessageType } from '../messages/message.types';
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
+import { ListCap } from '../shared/list-cap';
 import { PerViewer } from '../shared/viewer-field';
-import type { ThreadService } from './thread.service';
+import { MAX_THREAD_PARTICIPANTS, type ThreadService } from './thread.service';
 import { ThreadConnection, ThreadType, type ThreadView } from './thread.types';
 
 @ArgsType()
@@ -66,6 +67,7 @@ export class ThreadResolver {
     return this.threads.markRead(ctx, messageId);
   }
 
+  @ListCap(MAX_THREAD_PARTICIPANTS)
   @FieldResolver(() => [UserType], { description: 'Users who replied, most recent first, at most 5.' })
   participants(@Root() thread: ThreadView, @Ctx() ctx: RequestContext): Promise<UserSnapshot[]> {
     return this.threads.participants(ctx).load(thread.rootId);

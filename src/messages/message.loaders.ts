@@ -3,6 +3,9 @@ import type { SqlPool } from '../shared/sql';
 import { editsOf, votesOf } from './message.queries';
 import { type MessageEditType, VoteValue, voteValue } from './message.types';
 
+/** Message.edits holds at most this many earlier bodies, the newest (its cost is counted at this cap). */
+export const MAX_LISTED_EDITS = 20;
+
 /** Per-request loaders for message fields. */
 export class MessageLoaders {
   constructor(private readonly sql: SqlPool) {}
@@ -21,7 +24,7 @@ export class MessageLoaders {
   edits(scope: RequestScope) {
     return scope.loaders.get<string, MessageEditType[]>('messages:edits', async (messageIds) => {
       const byId = new Map<string, MessageEditType[]>(messageIds.map((id) => [id, []]));
-      for (const row of await editsOf(this.sql, messageIds)) byId.get(row.message_id)?.push({ body: row.body, editedAt: row.edited_at });
+      for (const row of await editsOf(this.sql, messageIds, MAX_LISTED_EDITS)) byId.get(row.message_id)?.push({ body: row.body, editedAt: row.edited_at });
       return messageIds.map((id) => byId.get(id) ?? []);
     });
   }

@@ -246,9 +246,16 @@ export interface MessageEditRow {
   edited_at: Date;
 }
 
-/** The edit history of these messages, newest first per message. */
-export function editsOf(db: SqlClient, messageIds: readonly string[]): Promise<MessageEditRow[]> {
-  return db.query<MessageEditRow>('select message_id, body, edited_at from message_edits where message_id = any($1::uuid[]) order by message_id, id desc', [messageIds], 'message_edits_of');
+/** The newest `limit` earlier bodies of each of these messages, newest first per message. */
+export function editsOf(db: SqlClient, messageIds: readonly string[], limit: number): Promise<MessageEditRow[]> {
+  return db.query<MessageEditRow>(
+    `select e.message_id, e.body, e.edited_at
+       from unnest($1::uuid[]) as k(id)
+       cross join lateral (select * from message_edits e where e.message_id = k.id order by e.id desc limit $2) e
+      order by e.message_id, e.id desc`,
+    [messageIds, limit],
+    'message_edits_of',
+  );
 }
 
 /** These messages with their authors (the roots of replies, for their MessageUpdated events). */

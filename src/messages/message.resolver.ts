@@ -5,7 +5,8 @@ import { CurrentUser } from '../shared/current-user';
 import { NotFoundError } from '../shared/errors';
 import { ChannelType } from '../channels/channel.types';
 import type { ChannelLoaders } from '../channels/channel.loader';
-import type { MessageLoaders } from './message.loaders';
+import { MAX_LISTED_EDITS, type MessageLoaders } from './message.loaders';
+import { ListCap } from '../shared/list-cap';
 import type { MessageService } from './message.service';
 import { MessageConnection, MessageEditType, MessageType, SendMessageInput, VoteValue } from './message.types';
 import type { MessageSnapshot } from '../domain/snapshots';
@@ -105,7 +106,8 @@ export class MessageResolver {
     return this.loaders.myVotes(ctx).load(message.id);
   }
 
-  @FieldResolver(() => [MessageEditType], { description: 'Earlier bodies, newest first; empty when never edited or once deleted.' })
+  @ListCap(MAX_LISTED_EDITS)
+  @FieldResolver(() => [MessageEditType], { description: 'Earlier bodies, newest first (the newest 20); empty when never edited or once deleted.' })
   async edits(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<MessageEditType[]> {
     // A deleted message keeps none (they are removed with it): no query.
     if (message.deleted || message.editedAt === null) return [];
