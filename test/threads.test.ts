@@ -311,6 +311,9 @@ describe('threads', () => {
     const summary = (await threadOf(bob, root.id))!;
     expect(summary).toMatchObject({ replyCount: 1, participants: [{ id: bob.id }] });
     expect((await page(REPLIES, carol, { m: root.id })).edges.map((edge) => edge.node.id)).toEqual([reply.id]);
+    // No new followers for a deleted root; leaving it still works.
+    expect((await gql(server.url, FOLLOW, { m: root.id, f: true }, { token: carol.token })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await gqlOk(server.url, FOLLOW, { m: root.id, f: false }, { token: bob.token })).followThread.thread.following).toBe(false);
     // Deleting a reply leaves a tombstone in the thread.
     await gqlOk(server.url, DELETE, { m: reply.id }, { token: bob.token });
     expect((await page(REPLIES, carol, { m: root.id })).edges.map((edge) => edge.node.body)).toEqual([null]);
@@ -358,6 +361,16 @@ describe('threads', () => {
     expect(ids).toEqual([reply.id, lonely.id, second.id]);
     expect(replayed.results[0].data!.channelEvents.message.threadRootId).toBe(root.id);
     expect(replayed.results[1].data!.channelEvents.message.threadRootId).toBeNull();
+  });
+
+  it('followThread(rootId, userIds), the hook for mentions, makes users follow and gives the root its thread', async () => {
+    const root = await send(alice, 'mention @carol');
+    await server.app.services.threads.followThread(root.id, [carol.id, bob.id]);
+    expect(await threadOf(carol, root.id)).toMatchObject({ following: true, replyCount: 0 });
+    expect((await gqlOk(server.url, MY_THREADS, {}, { token: bob.token })).myThreads.edges.map((edge: { node: { root: { id: string } } }) => edge.node.root.id)).toEqual([root.id]);
+    // With the first reply, the root's author follows as well.
+    await send(bob, 'reply', root.id);
+    expect((await threadOf(alice, root.id))!.following).toBe(true);
   });
 
   it('replies reach the inbox like any message by others', async () => {
