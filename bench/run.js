@@ -33,6 +33,7 @@ const SCENARIOS = [
   { key: 'history', number: 3, module: './scenarios/history' },
   { key: 'search', number: 6, module: './scenarios/search' },
   { key: 'reactions', number: 8, module: './scenarios/reactions' },
+  { key: 'threads', number: 9, module: './scenarios/threads' },
   // Opt-in: starts its own Redis servers and two more server processes.
   { key: 'scale', number: 7, module: './scenarios/scale', optIn: true },
 ];

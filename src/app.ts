@@ -37,6 +37,8 @@ import { ChannelService } from './channels/channel.service';
 import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
 import { MessageLoaders } from './messages/message.loaders';
 import { MessageService } from './messages/message.service';
+import { MessageThreadResolver, ThreadResolver } from './conversations/thread.resolver';
+import { ThreadService } from './conversations/thread.service';
 import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { ReportService } from './messages/report.service';
@@ -86,6 +88,7 @@ export interface AppServices {
   accounts: AccountService;
   channels: ChannelService;
   messages: MessageService;
+  threads: ThreadService;
   realtime: RealtimeService;
 }
 
@@ -116,6 +119,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache, deletionHooks: [deleteReactionsOf, deletePinOf] });
   const reactions = new ReactionService({ sql, access, throttle, bus });
   const pins = new PinService({ sql, access, throttle, bus });
+  const threads = new ThreadService({ sql, access, channelLoaders, users, bus });
   const realtime = new RealtimeService({
     bus,
     logger,
@@ -133,6 +137,8 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ChannelResolver(channels, channelLoaders, users),
     new MessageResolver(messages, messageLoaders, channelLoaders),
     new ReportResolver(new ReportService(sql, access), users),
+    new ThreadResolver(threads),
+    new MessageThreadResolver(threads),
     new RealtimeResolver(realtime),
     new SearchResolver(new SearchService(sql)),
     new ReactionResolver(reactions),
@@ -140,7 +146,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new PinResolver(pins),
     new PinChannelResolver(pins),
   ];
-  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, realtime }, resolvers };
+  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, threads, realtime }, resolvers };
 }
 
 export interface App {

@@ -5,6 +5,7 @@ import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphq
 import { AccountResolver } from './accounts/account.resolver';
 import { BlockResolver } from './accounts/block.resolver';
 import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
+import { MessageThreadResolver, ThreadResolver } from './conversations/thread.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
@@ -17,7 +18,7 @@ import type { ChannelTopicEvent } from './domain/topics';
 import type { MessageSnapshot } from './domain/snapshots';
 
 /** Every resolver class. */
-export const resolverClasses = [AccountResolver, BlockResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, ReportResolver, RealtimeResolver, SearchResolver, ReactionResolver, ReactionGroupResolver, PinResolver, PinChannelResolver] as const;
+export const resolverClasses = [AccountResolver, BlockResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, ReportResolver, ThreadResolver, MessageThreadResolver, RealtimeResolver, SearchResolver, ReactionResolver, ReactionGroupResolver, PinResolver, PinChannelResolver] as const;
 
 /** One instance of every resolver class, built with its collaborators by the composition root (app.ts). */
 export type ResolverInstances = [
@@ -27,6 +28,8 @@ export type ResolverInstances = [
   ChannelResolver,
   MessageResolver,
   ReportResolver,
+  ThreadResolver,
+  MessageThreadResolver,
   RealtimeResolver,
   SearchResolver,
   ReactionResolver,

@@ -39,6 +39,8 @@ export interface MessageSnapshot {
   deleted: boolean;
   upvotes: number;
   downvotes: number;
+  /** Set on thread replies: the root message of their thread (absent or null otherwise). */
+  threadRootId?: string | null;
 }
 
 /** A user as events carry it: without the email (payloads travel through Redis to every subscriber). */
