@@ -131,7 +131,7 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await resetState(server.app);
   });
 
-  test('sign up, a DIRECT chat both ways, a reaction, offline catch-up without gap or duplicate, history paged upward, a retried send once', async () => {
+  test('sign up, a DIRECT chat both ways, a reaction, a thread reply, offline catch-up without gap or duplicate, history paged upward, a retried send once', async () => {
     const { contexts } = await launchBrowserContexts(2);
     const [alice, bob] = await Promise.all([openClient(server, contexts[0]!, 'Alice'), openClient(server, contexts[1]!, 'Bob')]);
 
@@ -175,6 +175,22 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await hiAlice.getByTestId('add-reaction').click();
     await hiAlice.locator('[data-testid="pick-reaction"][data-emoji="👍"]').click();
     await channelMessage(bob.page, 'Hi Alice').locator('[data-testid="reaction"][data-emoji="👍"]').filter({ hasText: '1' }).waitFor();
+
+    // Alice replies in a thread; Bob sees the reply count and the reply in the side panel, and
+    // the reply stays out of the channel's own list.
+    await hiAlice.getByTestId('thread-link').click();
+    await alice.page.getByTestId('thread-panel').waitFor();
+    await alice.page.getByTestId('thread-composer').fill('In the thread');
+    await alice.page.getByTestId('thread-composer').press('Enter');
+    await alice.page.getByTestId('thread-panel').getByTestId('message-body').getByText('In the thread').waitFor();
+    const bobsRoot = channelMessage(bob.page, 'Hi Alice');
+    await bobsRoot.locator('[data-testid="thread-link"][data-replies="1"]').waitFor();
+    await bobsRoot.getByTestId('thread-link').click();
+    await bob.page.getByTestId('thread-panel').getByTestId('message-body').getByText('In the thread').waitFor();
+    await bob.page.screenshot({ path: artifactPath('web-thread.png') });
+    expect(await bodies(bob.page)).toEqual(['Hi Bob', 'Hi Alice', 'How are you?']);
+    await bob.page.getByRole('button', { name: 'Close thread' }).click();
+    await alice.page.getByRole('button', { name: 'Close thread' }).click();
 
     // Bob goes offline while Alice sends 20; back online, he shows each once, in order.
     await bob.context.setOffline(true);
@@ -251,5 +267,5 @@ afterAll(() => {
   if (process.env.WEB_SCREENSHOTS !== '1') return;
   const target = path.resolve(__dirname, '..', 'docs', 'images');
   mkdirSync(target, { recursive: true });
-  for (const name of ['web-channel.png', 'web-people.png', 'web-direct.png', 'web-profile.png']) copyFileSync(artifactPath(name), path.join(target, name));
+  for (const name of ['web-channel.png', 'web-people.png', 'web-direct.png', 'web-thread.png', 'web-profile.png']) copyFileSync(artifactPath(name), path.join(target, name));
 });

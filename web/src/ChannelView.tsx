@@ -1,6 +1,7 @@
 import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Reactions } from './areas/reactions';
+import { ThreadLink, ThreadPanel } from './areas/threads';
 import { appendMessage } from './cache';
 import type { MessageFieldsFragment, VoteValue } from './gql/graphql';
 import { newClientMessageId } from './ids';
@@ -51,6 +52,7 @@ export function ChannelView({ channelId }: { channelId: string }) {
 
   const [typing, setTyping] = useState<Record<string, { name: string; until: number }>>({});
   const [ended, setEnded] = useState<string | null>(null);
+  const [openThread, setOpenThread] = useState<string | null>(null);
   const [markRead] = useMutation(MarkReadMutation);
   const loaded = history.data !== undefined;
 
@@ -69,8 +71,11 @@ export function ChannelView({ channelId }: { channelId: string }) {
         switch (event.__typename) {
           case 'MessageAdded':
             resumeCursor.current = event.cursor;
-            // The message itself is already normalized into the cache; place it in the list.
-            appendMessage(client.cache, { field: 'messages', channelId }, event.message, event.cursor);
+            // The message itself is already normalized into the cache; place it in its list:
+            // a reply in its thread's (the root's summary comes as MessageUpdated), others in
+            // the channel's.
+            if (event.message.threadRootId) appendMessage(client.cache, { field: 'threadReplies', messageId: event.message.threadRootId }, event.message, event.cursor);
+            else appendMessage(client.cache, { field: 'messages', channelId }, event.message, event.cursor);
             break;
           case 'UserTyping':
             if (event.user.id !== me?.id) setTyping((current) => ({ ...current, [event.user.id]: { name: event.user.displayName, until: Date.now() + TYPING_SHOWN_MS } }));
@@ -132,41 +137,52 @@ export function ChannelView({ channelId }: { channelId: string }) {
   const channel = header.data?.channel;
   const typingNames = Object.values(typing).map((entry) => entry.name);
   return (
-    <section className="channel" data-testid="channel-view" data-channel-id={channelId}>
-      <header>
-        <h1 data-testid="channel-title">
-          {channel?.kind === 'DIRECT' ? (
-            <>
-              <span className={channel.peer?.online ? 'presence online' : 'presence'} data-testid="peer-presence" data-online={String(Boolean(channel.peer?.online))} />
-              <a href={href({ page: 'profile', username: channel.peer?.username ?? null })}>{channel.peer?.displayName}</a>
-            </>
+    <div className="channel-with-thread">
+      <section className="channel" data-testid="channel-view" data-channel-id={channelId}>
+        <header>
+          <h1 data-testid="channel-title">
+            {channel?.kind === 'DIRECT' ? (
+              <>
+                <span className={channel.peer?.online ? 'presence online' : 'presence'} data-testid="peer-presence" data-online={String(Boolean(channel.peer?.online))} />
+                <a href={href({ page: 'profile', username: channel.peer?.username ?? null })}>{channel.peer?.displayName}</a>
+              </>
+            ) : (
+              channel && `# ${channel.name}`
+            )}
+          </h1>
+          {channel && channel.kind !== 'DIRECT' && <span className="muted">{channel.memberCount} members</span>}
+          {channel?.description && <p className="muted">{channel.description}</p>}
+        </header>
+        {ended && <p className="error">This channel's live updates ended ({ended}).</p>}
+        <ol className="messages" ref={list} onScroll={onScroll} data-testid="messages">
+          {history.data?.messages.pageInfo.hasPreviousPage ? (
+            <li className="muted older">{loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages'}</li>
           ) : (
-            channel && `# ${channel.name}`
+            loaded && <li className="muted older" data-testid="history-start">This is the beginning of the channel.</li>
           )}
-        </h1>
-        {channel && channel.kind !== 'DIRECT' && <span className="muted">{channel.memberCount} members</span>}
-        {channel?.description && <p className="muted">{channel.description}</p>}
-      </header>
-      {ended && <p className="error">This channel's live updates ended ({ended}).</p>}
-      <ol className="messages" ref={list} onScroll={onScroll} data-testid="messages">
-        {history.data?.messages.pageInfo.hasPreviousPage ? (
-          <li className="muted older">{loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages'}</li>
-        ) : (
-          loaded && <li className="muted older" data-testid="history-start">This is the beginning of the channel.</li>
-        )}
-        {edges.map(({ node }) => (
-          <MessageItem key={node.id} message={node} mine={node.author.id === me?.id} />
-        ))}
-      </ol>
-      <p className="typing" data-testid="typing">
-        {typingNames.length > 0 && `${typingNames.join(', ')} ${typingNames.length === 1 ? 'is' : 'are'} typing…`}
-      </p>
-      {me && <Composer channelId={channelId} me={me} />}
-    </section>
+          {edges.map(({ node }) => (
+            <MessageItem key={node.id} message={node} mine={node.author.id === me?.id} onOpenThread={() => setOpenThread(node.id)} />
+          ))}
+        </ol>
+        <p className="typing" data-testid="typing">
+          {typingNames.length > 0 && `${typingNames.join(', ')} ${typingNames.length === 1 ? 'is' : 'are'} typing…`}
+        </p>
+        {me && <Composer channelId={channelId} me={me} />}
+      </section>
+      {openThread && (
+        <ThreadPanel
+          key={openThread}
+          rootId={openThread}
+          onClose={() => setOpenThread(null)}
+          renderMessage={(message) => <MessageItem key={message.id} message={message} mine={message.author.id === me?.id} />}
+          composer={me && <Composer channelId={channelId} threadId={openThread} me={me} />}
+        />
+      )}
+    </div>
   );
 }
 
-function MessageItem({ message, mine }: { message: MessageFieldsFragment; mine: boolean }) {
+function MessageItem({ message, mine, onOpenThread }: { message: MessageFieldsFragment; mine: boolean; onOpenThread?: () => void }) {
   const pending = message.id.startsWith('pending:');
   return (
     <li className={`message${pending ? ' pending' : ''}${mine ? ' mine' : ''}`} data-testid="message" data-message-id={message.id}>
@@ -184,6 +200,7 @@ function MessageItem({ message, mine }: { message: MessageFieldsFragment; mine: 
       {!pending && !message.deleted && (
         <div className="actions">
           <Reactions message={message} />
+          {onOpenThread && <ThreadLink message={message} onOpen={onOpenThread} />}
         </div>
       )}
     </li>
@@ -216,7 +233,7 @@ function Votes({ message }: { message: MessageFieldsFragment }) {
 }
 // endregion votes
 
-function Composer({ channelId, me }: { channelId: string; me: { id: string; username: string; displayName: string } }) {
+function Composer({ channelId, threadId = null, me }: { channelId: string; threadId?: string | null; me: { id: string; username: string; displayName: string } }) {
   const [body, setBody] = useState('');
   const [failed, setFailed] = useState<FailedSend[]>([]);
   const [sendMessage] = useMutation(SendMessageMutation);
@@ -229,7 +246,7 @@ function Composer({ channelId, me }: { channelId: string; me: { id: string; user
     setFailed((current) => current.filter((entry) => entry.clientMessageId !== clientMessageId));
     try {
       await sendMessage({
-        variables: { input: { channelId, body: text, clientMessageId } },
+        variables: { input: { channelId, body: text, clientMessageId, threadId } },
         // Shown at once, replaced by the server's message when it answers.
         optimisticResponse: {
           sendMessage: {
@@ -244,13 +261,15 @@ function Composer({ channelId, me }: { channelId: string; me: { id: string; user
             downvotes: 0,
             myVote: 'NONE',
             reactions: [],
+            threadRootId: threadId,
+            thread: null,
             author: { __typename: 'User', id: me.id, username: me.username, displayName: me.displayName },
           },
         },
         // Runs for the optimistic message and again for the real one; the subscription's echo
         // of the same message finds it already there.
         update: (cache, { data }) => {
-          if (data) appendMessage(cache, { field: 'messages', channelId }, data.sendMessage, null);
+          if (data) appendMessage(cache, threadId ? { field: 'threadReplies', messageId: threadId } : { field: 'messages', channelId }, data.sendMessage, null);
         },
       });
     } catch (error) {
@@ -288,7 +307,14 @@ function Composer({ channelId, me }: { channelId: string; me: { id: string; user
         </div>
       ))}
       <form onSubmit={submit}>
-        <input value={body} onChange={(event) => onType(event.target.value)} placeholder="Message" aria-label="Message" data-testid="composer" maxLength={4000} />
+        <input
+          value={body}
+          onChange={(event) => onType(event.target.value)}
+          placeholder={threadId ? 'Reply' : 'Message'}
+          aria-label={threadId ? 'Reply' : 'Message'}
+          data-testid={threadId ? 'thread-composer' : 'composer'}
+          maxLength={4000}
+        />
         <button type="submit">Send</button>
       </form>
     </div>

@@ -19,11 +19,15 @@ export function endpoints(): { http: string; ws: string } {
 export function createCache(): InMemoryCache {
   return new InMemoryCache({
     typePolicies: {
+      // A message's thread summary has no id of its own: merge partial answers (markThreadRead
+      // returns only unreadCount) into it instead of replacing it.
+      Thread: { merge: true },
       Query: {
         fields: {
           // Cursor connections: one list per channel (per search), pages merged by their cursors;
           // `before` pages (scrolling up) are prepended, `after` pages appended.
           messages: relayStylePagination(['channelId']),
+          threadReplies: relayStylePagination(['messageId']),
           channels: relayStylePagination(['search']),
           users: relayStylePagination(['search']),
         },

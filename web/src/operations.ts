@@ -28,6 +28,7 @@ export const MessageFields = graphql(`
       displayName
     }
     ...ReactionFields
+    ...ThreadSummaryFields
   }
 `);
 

@@ -17,8 +17,11 @@ type Documents = {
     "\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n": typeof types.ReactionFieldsFragmentDoc,
     "\n  mutation AddReaction($messageId: ID!, $emoji: String!) {\n    addReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": typeof types.AddReactionDocument,
     "\n  mutation RemoveReaction($messageId: ID!, $emoji: String!) {\n    removeReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": typeof types.RemoveReactionDocument,
+    "\n  fragment ThreadSummaryFields on Message {\n    threadRootId\n    thread {\n      replyCount\n      lastReplyAt\n      unreadCount\n      participants {\n        id\n        displayName\n      }\n    }\n  }\n": typeof types.ThreadSummaryFieldsFragmentDoc,
+    "\n  query ThreadReplies($messageId: ID!, $last: Int, $before: String) {\n    threadReplies(messageId: $messageId, last: $last, before: $before) {\n      edges {\n        cursor\n        node {\n          ...MessageFields\n        }\n      }\n      pageInfo {\n        hasPreviousPage\n        startCursor\n        endCursor\n      }\n    }\n  }\n": typeof types.ThreadRepliesDocument,
+    "\n  mutation MarkThreadRead($messageId: ID!) {\n    markThreadRead(messageId: $messageId) {\n      id\n      thread {\n        unreadCount\n      }\n    }\n  }\n": typeof types.MarkThreadReadDocument,
     "\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n": typeof types.UserFieldsFragmentDoc,
-    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n  }\n": typeof types.MessageFieldsFragmentDoc,
+    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n": typeof types.MessageFieldsFragmentDoc,
     "\n  fragment ChannelListFields on Channel {\n    id\n    name\n    kind\n    unreadCount\n    peer {\n      ...UserFields\n    }\n  }\n": typeof types.ChannelListFieldsFragmentDoc,
     "\n  mutation Signup($input: SignupInput!) {\n    signup(input: $input) {\n      token\n    }\n  }\n": typeof types.SignupDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": typeof types.LoginDocument,
@@ -45,8 +48,11 @@ const documents: Documents = {
     "\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n": types.ReactionFieldsFragmentDoc,
     "\n  mutation AddReaction($messageId: ID!, $emoji: String!) {\n    addReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": types.AddReactionDocument,
     "\n  mutation RemoveReaction($messageId: ID!, $emoji: String!) {\n    removeReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": types.RemoveReactionDocument,
+    "\n  fragment ThreadSummaryFields on Message {\n    threadRootId\n    thread {\n      replyCount\n      lastReplyAt\n      unreadCount\n      participants {\n        id\n        displayName\n      }\n    }\n  }\n": types.ThreadSummaryFieldsFragmentDoc,
+    "\n  query ThreadReplies($messageId: ID!, $last: Int, $before: String) {\n    threadReplies(messageId: $messageId, last: $last, before: $before) {\n      edges {\n        cursor\n        node {\n          ...MessageFields\n        }\n      }\n      pageInfo {\n        hasPreviousPage\n        startCursor\n        endCursor\n      }\n    }\n  }\n": types.ThreadRepliesDocument,
+    "\n  mutation MarkThreadRead($messageId: ID!) {\n    markThreadRead(messageId: $messageId) {\n      id\n      thread {\n        unreadCount\n      }\n    }\n  }\n": types.MarkThreadReadDocument,
     "\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n": types.UserFieldsFragmentDoc,
-    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n  }\n": types.MessageFieldsFragmentDoc,
+    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n": types.MessageFieldsFragmentDoc,
     "\n  fragment ChannelListFields on Channel {\n    id\n    name\n    kind\n    unreadCount\n    peer {\n      ...UserFields\n    }\n  }\n": types.ChannelListFieldsFragmentDoc,
     "\n  mutation Signup($input: SignupInput!) {\n    signup(input: $input) {\n      token\n    }\n  }\n": types.SignupDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": types.LoginDocument,
@@ -99,11 +105,23 @@ export function graphql(source: "\n  mutation RemoveReaction($messageId: ID!, $e
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment ThreadSummaryFields on Message {\n    threadRootId\n    thread {\n      replyCount\n      lastReplyAt\n      unreadCount\n      participants {\n        id\n        displayName\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment ThreadSummaryFields on Message {\n    threadRootId\n    thread {\n      replyCount\n      lastReplyAt\n      unreadCount\n      participants {\n        id\n        displayName\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ThreadReplies($messageId: ID!, $last: Int, $before: String) {\n    threadReplies(messageId: $messageId, last: $last, before: $before) {\n      edges {\n        cursor\n        node {\n          ...MessageFields\n        }\n      }\n      pageInfo {\n        hasPreviousPage\n        startCursor\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query ThreadReplies($messageId: ID!, $last: Int, $before: String) {\n    threadReplies(messageId: $messageId, last: $last, before: $before) {\n      edges {\n        cursor\n        node {\n          ...MessageFields\n        }\n      }\n      pageInfo {\n        hasPreviousPage\n        startCursor\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MarkThreadRead($messageId: ID!) {\n    markThreadRead(messageId: $messageId) {\n      id\n      thread {\n        unreadCount\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation MarkThreadRead($messageId: ID!) {\n    markThreadRead(messageId: $messageId) {\n      id\n      thread {\n        unreadCount\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n"): (typeof documents)["\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n  }\n"): (typeof documents)["\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n  }\n"];
+export function graphql(source: "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n"): (typeof documents)["\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
