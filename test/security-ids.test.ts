@@ -170,6 +170,24 @@ const cases: Record<string, Case> = {
     expect(data.vote).toMatchObject({ id: w.bobPublic.messageId, upvotes: 1, myVote: 'UP' });
     expect((await gqlOk(url, VOTE, { id: w.bobPublic.messageId, value: 'UP' }, { token: w.alice.token })).vote.upvotes).toBe(1);
   },
+  'Mutation.addReaction(messageId)': async ({ url }, w) => {
+    const data = await gqlOk(url, 'mutation ($m: ID!) { addReaction(messageId: $m, emoji: ":tada:") { id reactions { emoji count reactedByMe } } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.addReaction).toEqual({ id: w.bobPublic.messageId, reactions: [{ emoji: ':tada:', count: 1, reactedByMe: true }] });
+  },
+  'Mutation.removeReaction(messageId)': async ({ url }, w) => {
+    await gqlOk(url, 'mutation ($m: ID!) { addReaction(messageId: $m, emoji: ":tada:") { id } }', { m: w.bobPublic.messageId }, { token: w.alice.token });
+    const data = await gqlOk(url, 'mutation ($m: ID!) { removeReaction(messageId: $m, emoji: ":tada:") { id reactions { emoji } } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.removeReaction).toEqual({ id: w.bobPublic.messageId, reactions: [] });
+  },
+  'Mutation.pinMessage(messageId)': async ({ url }, w) => {
+    const data = await gqlOk(url, 'mutation ($m: ID!) { pinMessage(messageId: $m) { id pinned } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.pinMessage).toEqual({ id: w.bobPublic.messageId, pinned: true });
+  },
+  'Mutation.unpinMessage(messageId)': async ({ url }, w) => {
+    await gqlOk(url, 'mutation ($m: ID!) { pinMessage(messageId: $m) { id } }', { m: w.bobPublic.messageId }, { token: w.alice.token });
+    const data = await gqlOk(url, 'mutation ($m: ID!) { unpinMessage(messageId: $m) { id pinned } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.unpinMessage).toEqual({ id: w.bobPublic.messageId, pinned: false });
+  },
   'Mutation.setMemberRole(channelId)': async ({ url }, w) => {
     await gqlOk(url, M.SET_ROLE, { c: upper(w.bobPrivate.id), u: w.carol.id, r: 'MODERATOR' }, { token: w.bob.token });
     expect((await gqlOk(url, M.VIEWER_ROLE, { c: w.bobPrivate.id }, { token: w.carol.token })).channel.viewerRole).toBe('MODERATOR');

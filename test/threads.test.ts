@@ -373,6 +373,17 @@ describe('threads', () => {
     expect((await threadOf(alice, root.id))!.following).toBe(true);
   });
 
+  it("a channel's unreadCount leaves replies to the threads' own counts", async () => {
+    const root = await send(alice, 'root');
+    await gqlOk(server.url, 'mutation ($c: ID!) { markRead(channelId: $c) { id } }', { c: channelId }, { token: alice.token });
+    await send(bob, 'reply', root.id);
+    await send(bob, 'reply 2', root.id);
+    await send(bob, 'top level');
+    const channel = await gqlOk(server.url, 'query ($c: ID!) { channel(id: $c) { unreadCount } }', { c: channelId }, { token: alice.token });
+    expect(channel.channel.unreadCount).toBe(1);
+    expect((await threadOf(alice, root.id))!.unreadCount).toBe(2);
+  });
+
   it('replies reach the inbox like any message by others', async () => {
     const root = await send(alice, 'root');
     const ws = connectWs(server.wsUrl, alice.token);

@@ -82,10 +82,10 @@ export class ThreadService {
   async replies(scope: RequestScope, messageId: string, args: HistoryArgs): Promise<Connection<MessageSnapshot>> {
     const viewerId = requireViewer(scope).userId;
     const page = parseHistoryArgs(args);
-    const { root, access } = await this.requireVisibleRoot(viewerId, messageId);
+    const { message, access } = await this.requireVisibleMessage(viewerId, messageId);
     // Every reply is of the root's channel: Message.channel needs no query.
     this.deps.channelLoaders.prime(scope, access);
-    return listPage(this.deps.sql, { threadRootId: root.id }, page);
+    return listPage(this.deps.sql, { threadRootId: message.threadRootId ?? message.id }, page);
   }
 
   /** The threads the viewer follows, the one with the newest reply first. */
@@ -147,13 +147,19 @@ export class ThreadService {
     });
   }
 
-  /** The root of the message's thread (the message itself unless it is a reply) with its author; NOT_FOUND when unknown or unreadable. */
-  private async requireVisibleRoot(viewerId: string, messageId: string): Promise<{ root: MessageSnapshot; access: ChannelAccess }> {
+  /** The message and its channel as the viewer may read it; NOT_FOUND when unknown or unreadable. */
+  private async requireVisibleMessage(viewerId: string, messageId: string): Promise<{ message: MessageSnapshot; access: ChannelAccess }> {
     if (!isUuid(messageId)) throw new NotFoundError('Message');
     const message = await messageQueries.findMessage(this.deps.sql, messageId.toLowerCase());
     if (!message) throw new NotFoundError('Message');
     const access = await this.deps.access.findVisible(viewerId, message.channelId);
     if (!access) throw new NotFoundError('Message');
+    return { message, access };
+  }
+
+  /** The root of the message's thread (the message itself unless it is a reply) with its author; NOT_FOUND when unknown or unreadable. */
+  private async requireVisibleRoot(viewerId: string, messageId: string): Promise<{ root: MessageSnapshot; access: ChannelAccess }> {
+    const { message, access } = await this.requireVisibleMessage(viewerId, messageId);
     const [root] = await messageQueries.messagesWithAuthors(this.deps.sql, [message.threadRootId ?? message.id]);
     if (!root) throw new NotFoundError('Message');
     return { root: root.author ? { ...root, author: eventUser(root.author) } : root, access };
