@@ -12,7 +12,7 @@ import { Channel } from '../channels/channel.entity';
 @Index({ name: 'messages_body_search_index', expression: `create index "messages_body_search_index" on "messages" using gin (to_tsvector('english'::regconfig, body))` })
 @Index({ name: 'messages_created_at_id_index', expression: 'create index "messages_created_at_id_index" on "messages" (created_at desc, id desc)' })
 export class Message {
-  [OptionalProps]?: 'body' | 'clientMessageId' | 'createdAt' | 'editedAt' | 'deletedAt' | 'upvotes' | 'downvotes';
+  [OptionalProps]?: 'body' | 'clientMessageId' | 'createdAt' | 'editedAt' | 'deletedAt' | 'upvotes' | 'downvotes' | 'version';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -48,6 +48,10 @@ export class Message {
 
   @Property({ type: 'integer', default: 0 })
   downvotes: number = 0;
+
+  /** Incremented by every edit, deletion and vote-count change, in its transaction: events of one message carry it, so a late one is recognized (point 5 of issue 14). */
+  @Property({ type: 'integer', default: 0 })
+  version: number = 0;
 }
 
 @Entity({ tableName: 'votes' })

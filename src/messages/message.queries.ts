@@ -14,10 +14,12 @@ export interface MessageRow {
   deleted_at: Date | null;
   upvotes: number;
   downvotes: number;
+  /** Absent from send_messages rows (a new message is version 0). */
+  version?: number;
 }
 
 /** The columns every message query selects, qualified with the alias `m`. */
-export const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes';
+export const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes, m.version';
 
 /** A message row joined with its author (`join users u on u.id = m.author_id`). */
 export interface AuthoredMessageRow extends MessageRow {
@@ -49,6 +51,7 @@ export function messageRowSnapshot(row: MessageRow, author?: UserSnapshot): Mess
     deleted,
     upvotes: row.upvotes,
     downvotes: row.downvotes,
+    version: row.version ?? 0,
   };
 }
 
@@ -66,6 +69,7 @@ export function withAuthor(message: MessageSnapshot, author: UserSnapshot | unde
     deleted: message.deleted,
     upvotes: message.upvotes,
     downvotes: message.downvotes,
+    version: message.version,
   };
 }
 
@@ -185,8 +189,9 @@ export async function lockMessage(tx: SqlClient, messageId: string): Promise<Mes
   return rows[0] ? messageRowSnapshot(rows[0]) : null;
 }
 
+/** Every write to a message bumps its version in the same statement (see MessageSnapshot.version). */
 async function updateMessage(tx: SqlClient, set: string, values: unknown[]): Promise<MessageSnapshot> {
-  const rows = await tx.query<MessageRow>(`update messages as m set ${set} where m.id = $1 returning ${MESSAGE_COLUMNS}`, values);
+  const rows = await tx.query<MessageRow>(`update messages as m set ${set}, version = m.version + 1 where m.id = $1 returning ${MESSAGE_COLUMNS}`, values);
   return messageRowSnapshot(rows[0]);
 }
 

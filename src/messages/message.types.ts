@@ -96,5 +96,6 @@ export function messageSnapshot(message: Message, author?: UserSnapshot): Messag
     deleted,
     upvotes: message.upvotes,
     downvotes: message.downvotes,
+    version: message.version,
   };
 }
