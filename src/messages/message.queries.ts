@@ -176,6 +176,34 @@ export async function messagesSinceJoined(db: SqlClient, userId: string, channel
   return rows.map(authoredSnapshot);
 }
 
+/**
+ * The inbox's replay: messages by others in the user's channels (each since they joined it)
+ * after `after` in the inbox order (creation time to the millisecond, channel id, seq; see
+ * realtime/inbox.ts), oldest first. The creation-time bound lets the scan start on
+ * messages_created_at_id_index.
+ */
+export async function inboxMessagesAfter(
+  db: SqlClient,
+  userId: string,
+  after: { createdAtMs: number; channelId: string; seq: number },
+  limit: number,
+): Promise<MessageSnapshot[]> {
+  const rows = await db.query<AuthoredMessageRow>(
+    `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
+       from messages m
+       join memberships mb on mb.channel_id = m.channel_id and mb.user_id = $1 and m.created_at >= mb.joined_at
+       join users u on u.id = m.author_id
+      where m.author_id <> $1
+        and m.created_at >= ('epoch'::timestamptz + $2::bigint * interval '1 millisecond')
+        and (date_trunc('milliseconds', m.created_at), m.channel_id, m.seq) > (('epoch'::timestamptz + $2::bigint * interval '1 millisecond'), $3::uuid, $4::bigint)
+      order by date_trunc('milliseconds', m.created_at), m.channel_id, m.seq
+      limit $5`,
+    [userId, after.createdAtMs, after.channelId, after.seq, limit],
+    'inbox_after',
+  );
+  return rows.map(authoredSnapshot);
+}
+
 // ---- one message: edits, deletion, votes ----
 
 export async function findMessage(db: SqlClient, messageId: string): Promise<MessageSnapshot | null> {
