@@ -5,7 +5,7 @@ import { createApp, type App } from '../src/app';
 import { describeWithRedis, testConfig, useTestServer } from './helpers/app';
 import { createUser } from './helpers/factories';
 import { gql } from './helpers/graphql';
-import { PrivateRedis } from './helpers/processes';
+import { usePrivateRedis } from './helpers/processes';
 import { publicChannelId, waitUntil } from './helpers/realtime';
 import { sendMessage } from './helpers/messages';
 import { connectWs, disposeAllWsClients, type TestSubscription } from './helpers/ws';
@@ -23,19 +23,11 @@ function bodies(subscription: TestSubscription<InboxEvent>): string[] {
 }
 
 describe('inbox(after:) across a Redis outage (issue 14, point 11)', () => {
-  let redis: PrivateRedis;
   let app: App | undefined;
-  beforeAll(async () => {
-    redis = await PrivateRedis.start();
-  });
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await app?.stop();
-    await redis.stop();
-  });
+  const own = usePrivateRedis(async () => app?.stop());
 
   it('a client that resubscribes with the cursor of the last event it got receives every message sent meanwhile, once, in order', async () => {
-    app = await createApp(testConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'inbox14:' }), { migrate: false });
+    app = await createApp(testConfig({ REDIS_URL: own.redis.url, REDIS_KEY_PREFIX: 'inbox14:' }), { migrate: false });
     const { url } = await app.start();
     const wsUrl = url.replace(/^http/, 'ws');
     const [viewer, sender] = await Promise.all([createUser(app), createUser(app)]);
@@ -54,9 +46,9 @@ describe('inbox(after:) across a Redis outage (issue 14, point 11)', () => {
     expect(bodies(live)).toEqual(['before-0', 'before-1', 'before-2', 'before-3', 'before-4', 'before-5']);
 
     // Redis goes away: sends still commit, their events are lost.
-    await redis.stop();
+    await own.redis.stop();
     for (let index = 0; index < 10; index += 1) await sendMessage(url, sender.token, channelOf(index), `during-${index}`);
-    await redis.resume();
+    await own.redis.resume();
     await waitUntil(() => app!.services.redis!.subscriber.status === 'ready', 'the subscriber connection back');
 
     // The client reconnects with the cursor of the last event it received.
