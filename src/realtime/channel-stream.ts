@@ -154,12 +154,13 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
     this.scheduleGapFill();
   }
 
-  /** Records `version` of the message and says whether it is newer than what was delivered (an event without one always is). */
+  /** Records `version` of the message and says whether it is not older than what was delivered (an event without one always passes). */
   private newerVersion(messageId: string, version: number | undefined): boolean {
     if (version === undefined) return true;
     const versions = (this.versions ??= new Map());
     const delivered = versions.get(messageId);
-    if (delivered !== undefined && delivered >= version) return false;
+    // Equal is not stale: a write that does not bump the version publishes the one it read.
+    if (delivered !== undefined && delivered > version) return false;
     versions.delete(messageId);
     versions.set(messageId, version);
     if (versions.size > VERSIONS_REMEMBERED) versions.delete(versions.keys().next().value as string);
