@@ -1,6 +1,6 @@
 import type { RedisClient as Redis } from '../shared/redis';
 import { eventUser, type ChannelSnapshot, type MessageSnapshot, type UserSnapshot } from '../domain/snapshots';
-import { type ChannelTopicEvent, type MessageAddedEvent, Topic, type UserTopicEvent } from '../domain/topics';
+import { type ChannelTopicEvent, type MessageAddedEvent, Topic } from '../domain/topics';
 import { type RequestScope, requireViewer } from '../shared/context';
 import { NotFoundError, ResyncRequiredError, UnauthenticatedError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
@@ -60,7 +60,6 @@ export interface RealtimeDeps {
 
 /** A resume further behind than this is refused with RESYNC_REQUIRED. */
 export const MAX_RESUME_MESSAGES = 1000;
-
 
 /**
  * The live engine, independent of the transport: channel event streams with lossless
