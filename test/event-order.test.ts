@@ -6,6 +6,7 @@ import { describeWithRedis, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
 import { gql } from './helpers/graphql';
 import { DELETE, EDIT, publicChannelId, sendMessage, VOTE } from './helpers/messages';
+import { waitForStreams } from './helpers/realtime';
 import { connectWs } from './helpers/ws';
 
 const EVENTS = `subscription ($channelId: ID!) {
@@ -39,7 +40,8 @@ describeWithRedis('event order vs commit order (issue 14, point 5)', () => {
     const { url, wsUrl } = suite.server;
     const ws = connectWs(wsUrl, author.token);
     const events = ws.subscribe<{ channelEvents: Event }>(EVENTS, { channelId });
-    // A first message seen live proves the stream is past its start.
+    await waitForStreams(suite.server.app, 1);
+    // A first message seen live proves the stream delivers.
     await sendMessage(url, author.token, channelId, 'warm-up');
     await waitForBody(events.results, 'warm-up');
 
