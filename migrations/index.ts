@@ -20,9 +20,9 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201203000', class: Migration20261201203000 },
   { name: 'Migration20261201204000', class: Migration20261201204000 },
   { name: 'Migration20261201210000', class: Migration20261201210000 },
+  { name: 'Migration20261202100000', class: Migration20261202100000 },
   { name: 'Migration20261202100100', class: Migration20261202100100 },
   { name: 'Migration20261202110000', class: Migration20261202110000 },
   { name: 'Migration20261202130000', class: Migration20261202130000 },
   { name: 'Migration20261202150000', class: Migration20261202150000 },
-{ name: 'Migration20261202100000', class: Migration20261202100000 },
 ];
