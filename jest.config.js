@@ -12,4 +12,9 @@ module.exports = {
   testTimeout: 30_000,
   // Each worker owns one database copy; two cores here, CI machines alike.
   maxWorkers: process.env.JEST_MAX_WORKERS ? Number(process.env.JEST_MAX_WORKERS) : 2,
+  // Workers leave nothing open (their event loop empties within milliseconds of jest's end
+  // message), but tearing a worker process down takes ~0.5-1 s of wall time on a loaded
+  // two-core machine, past jest's default of 500 ms, which then reports a "worker failed to
+  // exit gracefully" and kills it. Give them the time they need.
+  workerGracefulExitTimeout: 10_000,
 };

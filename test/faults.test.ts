@@ -2,9 +2,9 @@ import { createApp, type App } from '../src/app';
 import { testConfig } from './helpers/app';
 import { createUser } from './helpers/factories';
 import { gql } from './helpers/graphql';
-import { PrivatePostgres, PrivateRedis } from './helpers/processes';
+import { PrivatePostgres, usePrivateRedis } from './helpers/processes';
 import { resetState } from './helpers/db';
-import { connectWs, disposeAllWsClients } from './helpers/ws';
+import { connectWs } from './helpers/ws';
 import { CHANNEL_EVENTS, sendMessage, waitForStreams } from './helpers/realtime';
 
 // These tests stop and restart their own Redis and PostgreSQL servers, never the shared ones.
@@ -75,24 +75,16 @@ describe('PostgreSQL restarted under a running server', () => {
 });
 
 describe('Redis unavailable, then back', () => {
-  let redis: PrivateRedis;
   let app: App | undefined;
-  beforeAll(async () => {
-    redis = await PrivateRedis.start();
-  });
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await app?.stop();
-    await redis.stop();
-  });
+  const own = usePrivateRedis(async () => app?.stop());
 
   it('keeps answering, reports it on /readyz, counts failed publishes, and recovers by itself', async () => {
-    const started = await startApp({ REDIS_URL: redis.url });
+    const started = await startApp({ REDIS_URL: own.redis.url });
     app = started.app;
     const user = await createUser(app);
     expect((await fetch(`${started.base}/readyz`)).status).toBe(200);
 
-    await redis.stop();
+    await own.redis.stop();
     const ready = await eventually(() => fetch(`${started.base}/readyz`), (response) => response.status === 503);
     expect(((await ready.json()) as { checks: { redis: string } }).checks.redis).not.toBe('ok');
     // Requests that do not need Redis keep working.
@@ -101,13 +93,13 @@ describe('Redis unavailable, then back', () => {
     await app.services.bus.publish('probe', { type: 'probe' });
     expect(app.services.bus.stats.publishFailures).toBe(failuresBefore + 1);
 
-    await redis.resume();
+    await own.redis.resume();
     await eventually(() => fetch(`${started.base}/readyz`), (response) => response.status === 200);
     await app.stop();
   }, 60_000);
 
   it('commits and acknowledges sends, then live streams, resumes and the cache catch up by themselves', async () => {
-    const started = await startApp({ REDIS_URL: redis.url });
+    const started = await startApp({ REDIS_URL: own.redis.url });
     app = started.app;
     const server = { app, url: started.url, wsUrl: started.url.replace(/^http/, 'ws'), port: 0, stop: () => app!.stop() };
     await resetState(app);
@@ -125,7 +117,7 @@ describe('Redis unavailable, then back', () => {
     const cursorAfterOne: string = live.results[0].data!.channelEvents.cursor;
     expect(await history()).toEqual(['one']);
 
-    await redis.stop();
+    await own.redis.stop();
     const failuresBefore = app.services.bus.stats.publishFailures;
     // Sends commit and return while Redis is away; their events cannot be published.
     await sendMessage(server, alice.token, channelId, 'two');
@@ -133,7 +125,7 @@ describe('Redis unavailable, then back', () => {
     expect(app.services.bus.stats.publishFailures).toBeGreaterThan(failuresBefore);
     expect(await history()).toEqual(['one', 'two', 'three']);
 
-    await redis.resume();
+    await own.redis.resume();
     await eventually(() => fetch(`${started.base}/readyz`), (response) => response.status === 200);
     // The next live message reveals the gap; the stream fills it from PostgreSQL, in order.
     await eventually(

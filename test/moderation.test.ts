@@ -1,10 +1,10 @@
 import { activityRows } from './helpers/accounts';
-import { describeWithRedis, startTestApp, stopAllApps, type TestApp } from './helpers/app';
-import { countQueries, resetState } from './helpers/db';
+import { describeWithRedis, type TestApp, useTwoTestServers } from './helpers/app';
+import { countQueries } from './helpers/db';
 import { createUser, type TestUser } from './helpers/factories';
 import { errorCode, gql, type GraphQLResponse, gqlOk } from './helpers/graphql';
 import { CHANNEL_EVENTS, createChannel, sendMessage, waitForStreams } from './helpers/realtime';
-import { connectWs, disposeAllWsClients } from './helpers/ws';
+import { connectWs } from './helpers/ws';
 
 const SET_ROLE = 'mutation ($c: ID!, $u: ID!, $r: MemberRole!) { setMemberRole(channelId: $c, userId: $u, role: $r) { id owner { id } viewerRole } }';
 const BAN = 'mutation ($c: ID!, $u: ID!, $d: Int, $r: String) { banFromChannel(channelId: $c, userId: $u, durationSeconds: $d, reason: $r) { id memberCount } }';
@@ -29,16 +29,7 @@ const OPEN_DIRECT = 'mutation ($u: ID!) { openDirectChannel(userId: $u) { id vie
 describeWithRedis('moderation: roles, bans, timeouts, slow mode, blocks and reports', () => {
   let one: TestApp;
   let two: TestApp;
-
-  beforeAll(async () => {
-    [one, two] = await Promise.all([startTestApp(), startTestApp()]);
-  });
-  beforeEach(() => resetState(one.app));
-  afterEach(() => disposeAllWsClients());
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
-  });
+  useTwoTestServers((servers) => ([one, two] = servers));
 
   const call = (user: TestUser, query: string, variables: Record<string, unknown> = {}) => gql(one.url, query, variables, { token: user.token });
   const ok = (user: TestUser, query: string, variables: Record<string, unknown> = {}) => gqlOk(one.url, query, variables, { token: user.token });

@@ -1,24 +1,14 @@
-import { startTestApp, stopAllApps, describeWithRedis, type TestApp } from './helpers/app';
-import { resetState } from './helpers/db';
+import { startTestApp, describeWithRedis, type TestApp, useTwoTestServers } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
 import { gqlOk } from './helpers/graphql';
 import { CHANNEL_EVENTS, createChannel, INBOX, sendMessage, waitForStreams, waitUntil } from './helpers/realtime';
-import { connectWs, disposeAllWsClients } from './helpers/ws';
+import { connectWs } from './helpers/ws';
 
 // Two app instances in one process sharing PostgreSQL and Redis, as behind a load balancer.
 describeWithRedis('realtime across instances', () => {
   let one: TestApp;
   let two: TestApp;
-
-  beforeAll(async () => {
-    [one, two] = await Promise.all([startTestApp(), startTestApp()]);
-  });
-  beforeEach(() => resetState(one.app));
-  afterEach(() => disposeAllWsClients());
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await stopAllApps();
-  });
+  useTwoTestServers((servers) => ([one, two] = servers));
 
   const mutate = (server: TestApp, token: string, query: string, variables: Record<string, unknown> = {}) => gqlOk(server.url, query, variables, { token });
 

@@ -5,7 +5,7 @@ import { gql } from './helpers/graphql';
 import { LOGOUT } from './helpers/accounts';
 
 const ME = '{ me { id } }';
-import { PrivateRedis } from './helpers/processes';
+import { usePrivateRedis } from './helpers/processes';
 import { connectWs, delay, disposeAllWsClients, type TestWsClient } from './helpers/ws';
 import { CHANNEL_EVENTS, waitForStreams } from './helpers/realtime';
 
@@ -26,19 +26,11 @@ function closedWithin(client: TestWsClient, ms: number): Promise<number | 'open'
 }
 
 describe('a logout while Redis is down reaches open sockets', () => {
-  let redis: PrivateRedis;
   let app: App | undefined;
-  beforeAll(async () => {
-    redis = await PrivateRedis.start();
-  });
-  afterAll(async () => {
-    await disposeAllWsClients();
-    await app?.stop();
-    await redis.stop();
-  });
+  const own = usePrivateRedis(async () => app?.stop());
 
   it('an operation started after it closes the socket with 4403, and every other socket of the session closes once Redis is back', async () => {
-    app = await createApp(testConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'sessions14:' }), { migrate: false });
+    app = await createApp(testConfig({ REDIS_URL: own.redis.url, REDIS_KEY_PREFIX: 'sessions14:' }), { migrate: false });
     const { url } = await app.start();
     const wsUrl = url.replace(/^http/, 'ws');
     const alice = await createUser(app);
@@ -51,7 +43,7 @@ describe('a logout while Redis is down reaches open sockets', () => {
     const working = connectWs(wsUrl, alice.token);
     expect(await overSocket(working, ME)).toEqual({ data: { me: { id: alice.id } } });
 
-    await redis.stop();
+    await own.redis.stop();
     expect((await gql(url, LOGOUT, {}, { token: alice.token })).data).toEqual({ logout: true });
     expect((await gql(url, ME, {}, { token: alice.token })).data).toEqual({ me: null });
     // Past the moment an earlier check is reused.
@@ -60,7 +52,7 @@ describe('a logout while Redis is down reaches open sockets', () => {
     const rows = await app.services.orm.em.getConnection().execute<{ n: string }[]>('select count(*) as n from messages where body = ?', ['after logout']);
     expect(Number(rows[0].n)).toBe(0);
 
-    await redis.resume();
+    await own.redis.resume();
     expect(await closedWithin(listening, 10_000)).toBe(4403);
     expect(events.isCompleted() || events.results.length === 0).toBe(true);
   }, 60_000);

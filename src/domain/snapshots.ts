@@ -41,6 +41,12 @@ export interface MessageSnapshot {
   downvotes: number;
   /** Set on thread replies: the root message of their thread (absent or null otherwise). */
   threadRootId?: string | null;
+  /**
+   * 0 when sent; every committed edit, deletion and vote change adds one (in commit order,
+   * under the message's row lock). Subscribers drop an update older than one they have.
+   * Absent reads as 0.
+   */
+  version?: number;
 }
 
 /** A user as events carry it: without the email (payloads travel through Redis to every subscriber). */

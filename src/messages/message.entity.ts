@@ -16,7 +16,7 @@ import { Channel } from '../channels/channel.entity';
 @Index({ name: 'messages_channel_top_level_index', expression: 'create index "messages_channel_top_level_index" on "messages" (channel_id, seq) where thread_root_id is null' })
 @Index({ name: 'messages_thread_replies_index', expression: 'create index "messages_thread_replies_index" on "messages" (thread_root_id, seq) where thread_root_id is not null' })
 export class Message {
-  [OptionalProps]?: 'body' | 'clientMessageId' | 'createdAt' | 'editedAt' | 'deletedAt' | 'upvotes' | 'downvotes' | 'threadRoot';
+  [OptionalProps]?: 'body' | 'clientMessageId' | 'createdAt' | 'editedAt' | 'deletedAt' | 'upvotes' | 'downvotes' | 'threadRoot' | 'version';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -56,6 +56,10 @@ export class Message {
 
   @Property({ type: 'integer', default: 0 })
   downvotes: number = 0;
+
+  /** Incremented by every edit, deletion and vote-count change, in its transaction: events of one message carry it, so a late one is recognized (point 5 of issue 14). */
+  @Property({ type: 'integer', default: 0 })
+  version: number = 0;
 
   /** Set on thread replies: the thread's root message (threads are flat: never a reply). */
   @ManyToOne(() => Message, { nullable: true, deleteRule: 'cascade', index: false })

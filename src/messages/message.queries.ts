@@ -15,10 +15,12 @@ export interface MessageRow {
   upvotes: number;
   downvotes: number;
   thread_root_id: string | null;
+  /** Absent from send_messages rows (a new message is version 0). */
+  version?: number;
 }
 
 /** The columns every message query selects, qualified with the alias `m`. */
-export const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes, m.thread_root_id';
+export const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes, m.thread_root_id, m.version';
 
 /** A message row joined with its author (`join users u on u.id = m.author_id`). */
 export interface AuthoredMessageRow extends MessageRow {
@@ -51,6 +53,7 @@ export function messageRowSnapshot(row: MessageRow, author?: UserSnapshot): Mess
     upvotes: row.upvotes,
     downvotes: row.downvotes,
     threadRootId: row.thread_root_id,
+    version: row.version ?? 0,
   };
 }
 
@@ -70,6 +73,7 @@ export function withAuthor(message: MessageSnapshot, author: UserSnapshot | unde
     downvotes: message.downvotes,
     // Windows cached before threads existed carry no field.
     threadRootId: message.threadRootId ?? null,
+    version: message.version,
   };
 }
 
@@ -208,6 +212,34 @@ export async function messagesSinceJoined(db: SqlClient, userId: string, channel
   return rows.map(authoredSnapshot);
 }
 
+/**
+ * The inbox's replay: messages by others in the user's channels (each since they joined it)
+ * after `after` in the inbox order (creation time to the millisecond, channel id, seq; see
+ * realtime/inbox.ts), oldest first. The creation-time bound lets the scan start on
+ * messages_created_at_id_index.
+ */
+export async function inboxMessagesAfter(
+  db: SqlClient,
+  userId: string,
+  after: { createdAtMs: number; channelId: string; seq: number },
+  limit: number,
+): Promise<MessageSnapshot[]> {
+  const rows = await db.query<AuthoredMessageRow>(
+    `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
+       from messages m
+       join memberships mb on mb.channel_id = m.channel_id and mb.user_id = $1 and m.created_at >= mb.joined_at
+       join users u on u.id = m.author_id
+      where m.author_id <> $1
+        and m.created_at >= ('epoch'::timestamptz + $2::bigint * interval '1 millisecond')
+        and (date_trunc('milliseconds', m.created_at), m.channel_id, m.seq) > (('epoch'::timestamptz + $2::bigint * interval '1 millisecond'), $3::uuid, $4::bigint)
+      order by date_trunc('milliseconds', m.created_at), m.channel_id, m.seq
+      limit $5`,
+    [userId, after.createdAtMs, after.channelId, after.seq, limit],
+    'inbox_after',
+  );
+  return rows.map(authoredSnapshot);
+}
+
 // ---- one message: edits, deletion, votes ----
 
 export async function findMessage(db: SqlClient, messageId: string): Promise<MessageSnapshot | null> {
@@ -221,8 +253,9 @@ export async function lockMessage(tx: SqlClient, messageId: string): Promise<Mes
   return rows[0] ? messageRowSnapshot(rows[0]) : null;
 }
 
+/** Every write to a message bumps its version in the same statement (see MessageSnapshot.version). */
 async function updateMessage(tx: SqlClient, set: string, values: unknown[]): Promise<MessageSnapshot> {
-  const rows = await tx.query<MessageRow>(`update messages as m set ${set} where m.id = $1 returning ${MESSAGE_COLUMNS}`, values);
+  const rows = await tx.query<MessageRow>(`update messages as m set ${set}, version = m.version + 1 where m.id = $1 returning ${MESSAGE_COLUMNS}`, values);
   return messageRowSnapshot(rows[0]);
 }
 

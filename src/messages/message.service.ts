@@ -9,6 +9,7 @@ import { type ChannelTopicEvent, type MessageAddedEvent, Topic } from '../domain
 import type { EventBus } from '../realtime/event-bus';
 import { REPLAY_PAGE_SIZE } from '../realtime/channel-stream';
 import type { MessageLog } from '../realtime/realtime.service';
+import type { InboxPosition } from '../realtime/inbox';
 import { type RequestScope, requireViewer } from '../shared/context';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
@@ -321,6 +322,11 @@ export class MessageService implements MessageLog {
   /** Messages by others in the channel since the user joined it (inbox catch-up). */
   sinceJoined(userId: string, channelId: string, limit: number): Promise<MessageSnapshot[]> {
     return queries.messagesSinceJoined(this.sql, userId, channelId, limit);
+  }
+
+  /** Messages by others after an inbox position (inbox resume; see realtime/inbox.ts). */
+  inboxAfter(userId: string, after: InboxPosition, limit: number): Promise<MessageSnapshot[]> {
+    return queries.inboxMessagesAfter(this.sql, userId, after, limit);
   }
 
   /** The seq a message cursor names (BAD_USER_INPUT on `field` otherwise). */

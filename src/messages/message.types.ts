@@ -112,5 +112,6 @@ export function messageSnapshot(message: Message, author?: UserSnapshot): Messag
     upvotes: message.upvotes,
     downvotes: message.downvotes,
     threadRootId: message.threadRoot?.id ?? null,
+    version: message.version,
   };
 }

@@ -7,6 +7,13 @@ export const GAP_WAIT_MS = 150;
 
 type MessageAdded = MessageAddedEvent;
 
+/**
+ * Messages whose latest delivered version a stream remembers (the most recently updated
+ * ones): a late update trails its successor by milliseconds, so a small window suffices
+ * and a stream's memory stays bounded.
+ */
+export const VERSIONS_REMEMBERED = 256;
+
 /** Messages a replay reads at most at once; a shorter page means the replay is complete. */
 export const REPLAY_PAGE_SIZE = 200;
 
@@ -47,6 +54,8 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
   private gapTimer: NodeJS.Timeout | null = null;
   private filling = false;
   private following = false;
+  /** The newest version delivered per message id (only messages updated since; see accept()). */
+  private versions: Map<string, number> | null = null;
 
   constructor(
     private readonly host: ChannelStreamHost,
@@ -119,10 +128,20 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
 
   private accept(event: ChannelTopicEvent): void {
     if (this.isClosed) return;
+    if (event.type === 'MessageUpdated' || event.type === 'MessageDeleted') {
+      // Writes to one message commit in version order, but their publishes may overtake one
+      // another (two requests finishing concurrently): an update older than one delivered is
+      // stale, and dropping it keeps, say, an edited body from reappearing after the deletion.
+      if (!this.newerVersion(event.message.id, event.message.version)) return;
+      this.deliver(event);
+      return;
+    }
     if (event.type !== 'MessageAdded') {
       this.deliver(event);
       return;
     }
+    // A replayed message may already carry edits: updates older than it are stale too.
+    if (event.message.version) this.newerVersion(event.message.id, event.message.version);
     const seq = event.message.seq;
     if (seq <= this.last || this.held?.has(seq)) return;
     if (seq === this.last + 1) {
@@ -133,6 +152,19 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
     }
     (this.held ??= new Map()).set(seq, event);
     this.scheduleGapFill();
+  }
+
+  /** Records `version` of the message and says whether it is not older than what was delivered (an event without one always passes). */
+  private newerVersion(messageId: string, version: number | undefined): boolean {
+    if (version === undefined) return true;
+    const versions = (this.versions ??= new Map());
+    const delivered = versions.get(messageId);
+    // Equal is not stale: a write that does not bump the version publishes the one it read.
+    if (delivered !== undefined && delivered > version) return false;
+    versions.delete(messageId);
+    versions.set(messageId, version);
+    if (versions.size > VERSIONS_REMEMBERED) versions.delete(versions.keys().next().value as string);
+    return true;
   }
 
   private releaseHeld(): void {
@@ -181,6 +213,7 @@ export class ChannelEventStream extends EventStream<ChannelTopicEvent> implement
     this.gapTimer = null;
     this.held = null;
     this.early = null;
+    this.versions = null;
     if (this.following) {
       this.following = false;
       this.host.bus.detach(Topic.channel(this.channelId), this);

@@ -7,6 +7,7 @@ import { ChannelType } from '../channels/channel.types';
 import { MessageType, messageCursor } from '../messages/message.types';
 import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from '../domain/snapshots';
 import type { ChannelTopicEvent } from '../domain/topics';
+import { inboxCursor } from './inbox';
 
 @ObjectType('MessageAdded')
 export class MessageAddedEvent {
@@ -14,6 +15,9 @@ export class MessageAddedEvent {
 
   @Field({ description: "The message's cursor, usable as `after` to resume." })
   cursor!: string;
+
+  @Field({ description: "The message's position in the inbox's order across channels, usable as `inbox(after:)` to resume the inbox." })
+  inboxCursor!: string;
 
   @Field(() => MessageType)
   message!: MessageSnapshot;
@@ -122,12 +126,20 @@ export function channelEventTypeName(value: { type?: string }): string | undefin
 
 /** What a ChannelEvent field resolves from: the bus payload, plus the cursor of a MessageAdded. */
 export type ChannelEventValue = Exclude<ChannelTopicEvent, { type: 'MessageAdded' }> | MessageAddedValue;
-export type MessageAddedValue = { type: 'MessageAdded'; cursor: string; message: MessageSnapshot };
+export type MessageAddedValue = { type: 'MessageAdded'; cursor: string; readonly inboxCursor: string; message: MessageSnapshot };
 
 export function toEventValue(event: ChannelTopicEvent): ChannelEventValue {
   return event.type === 'MessageAdded' ? messageAddedValue(event.message) : event;
 }
 
 export function messageAddedValue(message: MessageSnapshot): MessageAddedValue {
-  return { type: 'MessageAdded', cursor: messageCursor(message.seq), message };
+  return {
+    type: 'MessageAdded',
+    cursor: messageCursor(message.seq),
+    message,
+    // Computed only when a document selects it.
+    get inboxCursor() {
+      return inboxCursor(message);
+    },
+  };
 }

@@ -40,10 +40,11 @@ export class RealtimeResolver {
   }
 
   @Subscription(() => MessageAddedEvent, {
-    description: 'Every new message by others in any channel the viewer belongs to, for unread badges and notifications.',
-    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, RealtimeContext>) => engine(context).inbox(context),
+    description:
+      'Every new message by others in any channel the viewer belongs to, for unread badges and notifications.\nWith `after` (the `inboxCursor` of the last event received) it first replays, in\norder, every such message sent after it, then continues live, with no gap and no\nduplicate even while others send.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { after?: string | null }, RealtimeContext>) => engine(context).inbox(context, args.after),
   })
-  inbox(@Root() message: MessageSnapshot): MessageAddedValue {
+  inbox(@Root() message: MessageSnapshot, @Arg('after', () => String, { nullable: true }) _after: string | null): MessageAddedValue {
     return messageAddedValue(message);
   }
 

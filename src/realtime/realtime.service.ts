@@ -1,14 +1,15 @@
 import type { RedisClient as Redis } from '../shared/redis';
 import { eventUser, type ChannelSnapshot, type MessageSnapshot, type UserSnapshot } from '../domain/snapshots';
-import { type ChannelTopicEvent, type MessageAddedEvent, Topic, type UserTopicEvent } from '../domain/topics';
+import { type ChannelTopicEvent, type MessageAddedEvent, Topic } from '../domain/topics';
 import { type RequestScope, requireViewer } from '../shared/context';
 import { NotFoundError, ResyncRequiredError, UnauthenticatedError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import type { Logger } from '../shared/logger';
 import type { ActionThrottle } from '../shared/rate-limit';
 import { ChannelEventStream, type ChannelStreamHost } from './channel-stream';
-import type { EventBus, Unsubscribe } from './event-bus';
-import { EventStream } from './event-stream';
+import type { EventBus } from './event-bus';
+import type { EventStream } from './event-stream';
+import { decodeInboxCursor, InboxHub, type InboxHost, type InboxPosition, InboxStream } from './inbox';
 import { Presence } from './presence';
 import { TypingThrottle } from './typing';
 
@@ -33,6 +34,11 @@ export interface MessageLog {
   sinceJoined(userId: string, channelId: string, limit: number): Promise<MessageSnapshot[]>;
   /** The seq a message cursor names (BAD_USER_INPUT on `field` otherwise). */
   cursorSeq(cursor: string, field: string): number;
+  /**
+   * Messages by others after `after` in the inbox order (inbox.ts), in the channels the user
+   * belongs to (each since they joined it), oldest first, at most `limit`.
+   */
+  inboxAfter(userId: string, after: InboxPosition, limit: number): Promise<MessageSnapshot[]>;
 }
 
 /** Users by id (the accounts feature). */
@@ -55,9 +61,6 @@ export interface RealtimeDeps {
 /** A resume further behind than this is refused with RESYNC_REQUIRED. */
 export const MAX_RESUME_MESSAGES = 1000;
 
-/** Messages a newly followed inbox channel catches up on (those sent since joining). */
-const INBOX_CATCH_UP_LIMIT = 100;
-
 /**
  * The live engine, independent of the transport: channel event streams with lossless
  * resume, the inbox, typing notices and presence. graphql-ws (ws-server.ts and the
@@ -70,6 +73,10 @@ export class RealtimeService {
 
   /** What channel streams need from here (channel-stream.ts). */
   private readonly streamHost: ChannelStreamHost;
+  /** What inbox hubs need from here (inbox.ts). */
+  private readonly inboxHost: InboxHost;
+  /** The inbox of each user with an inbox subscription on this instance. */
+  private readonly inboxHubs = new Map<string, InboxHub>();
 
   constructor(private readonly deps: RealtimeDeps) {
     const { messages, logger } = deps;
@@ -83,6 +90,12 @@ export class RealtimeService {
         this.openStreams -= 1;
       },
       replayFailed: (id, error) => logger.warn({ channelId: id, err: (error as Error).message }, 'channelEvents replay failed'),
+    };
+    this.inboxHost = {
+      bus: deps.bus,
+      logger,
+      memberChannelIds: (userId) => deps.channels.memberChannelIds(userId),
+      sinceJoined: (userId, channelId, limit) => messages.sinceJoined(userId, channelId, limit),
     };
     this.presence = new Presence(deps.redis, deps.redisKeyPrefix, logger);
     this.typing = new TypingThrottle(deps.redis, deps.redisKeyPrefix);
@@ -160,51 +173,28 @@ export class RealtimeService {
   // ---- inbox --------------------------------------------------------------------------
 
   /**
-   * Every new message by someone else in any channel the viewer belongs to. Follows the
-   * viewer's user topic for membership changes, so joining and leaving take effect
-   * without resubscribing; a channel joined meanwhile catches up on what was sent in it
-   * since the membership began (a direct channel opened and written to at once).
+   * Every new message by someone else in any channel the viewer belongs to (inbox.ts). The
+   * user's hub on this instance follows their channels, once for all their inbox streams;
+   * joining and leaving take effect without resubscribing.
+   *
+   * With `after` (an inbox cursor), lossless resume as for channelEvents: the stream joins
+   * the hub first (collecting), replays from PostgreSQL every message after the cursor, then
+   * delivers what was collected, dropping what the replay covered. More than
+   * MAX_RESUME_MESSAGES missed answers RESYNC_REQUIRED.
    */
-  async inbox(scope: RequestScope): Promise<AsyncIterableIterator<MessageSnapshot>> {
+  async inbox(scope: RequestScope, after?: string | null): Promise<AsyncIterableIterator<MessageSnapshot>> {
     const viewer = requireViewer(scope);
-    const stream = new EventStream<MessageSnapshot>();
-    const followed = new Map<string, Promise<Unsubscribe | null>>();
-    stream.onClose(() => {
-      for (const pending of followed.values()) void pending.then((unsubscribe) => unsubscribe?.());
-      followed.clear();
-    });
-
-    const deliver = (message: MessageSnapshot) => {
-      if (message.authorId !== viewer.userId) stream.push(message);
-    };
-
-    const follow = (channelId: string, catchUp: boolean) => {
-      if (followed.has(channelId) || stream.isClosed) return;
-      // A deleted channel is dropped even if no MembershipRemoved follows for it.
-      followed.set(channelId, this.followInboxChannel(viewer.userId, channelId, catchUp, { deliver, deleted: () => unfollow(channelId) }, stream));
-    };
-    function unfollow(channelId: string) {
-      const pending = followed.get(channelId);
-      followed.delete(channelId);
-      void pending?.then((unsubscribe) => unsubscribe?.());
-    }
-
-    // Membership changes that arrive while the initial set loads are applied after it, in order.
-    let control: UserTopicEvent[] | null = [];
-    const applyControl = (event: UserTopicEvent) => {
-      if (event.type === 'MembershipAdded') follow(event.channelId, true);
-      else if (event.type === 'MembershipRemoved') unfollow(event.channelId);
-    };
+    const position = after !== undefined && after !== null ? decodeInboxCursor(after, 'after') : null;
+    const stream = new InboxStream();
+    const hub = this.joinInboxHub(viewer.userId, stream);
     try {
-      await this.listenUntilClosed(stream, Topic.user(viewer.userId), (event: UserTopicEvent) => {
-        if (control) control.push(event);
-        else applyControl(event);
-      });
-      for (const memberChannelId of await this.deps.channels.memberChannelIds(viewer.userId)) follow(memberChannelId, false);
-      await Promise.all(followed.values());
-      const queued = control;
-      control = null;
-      for (const event of queued) applyControl(event);
+      await hub.ready;
+      let replay: MessageSnapshot[] = [];
+      if (position) {
+        replay = await this.deps.messages.inboxAfter(viewer.userId, position, MAX_RESUME_MESSAGES + 1);
+        if (replay.length > MAX_RESUME_MESSAGES) throw new ResyncRequiredError();
+      }
+      stream.start(replay, position);
       this.countStream(stream);
     } catch (error) {
       await stream.return();
@@ -213,56 +203,30 @@ export class RealtimeService {
     return stream;
   }
 
-  private async followInboxChannel(
-    viewerId: string,
-    channelId: string,
-    catchUp: boolean,
-    { deliver, deleted }: { deliver: (message: MessageSnapshot) => void; deleted: () => void },
-    stream: EventStream<MessageSnapshot>,
-  ): Promise<Unsubscribe | null> {
-    const caughtUp = new Set<number>();
-    let buffer: MessageSnapshot[] | null = catchUp ? [] : null;
-    const unsubscribe = await this.deps.bus
-      .listen<ChannelTopicEvent>(Topic.channel(channelId), (event) => {
-        if (event.type === 'ChannelDeleted') deleted();
-        if (event.type !== 'MessageAdded') return;
-        if (buffer) buffer.push(event.message);
-        else if (!caughtUp.has(event.message.seq)) deliver(event.message);
-      })
-      .catch((error: Error) => {
-        this.deps.logger.warn({ channelId, err: error.message }, 'inbox: could not follow a channel');
-        return null;
-      });
-    if (!unsubscribe) return null;
-    if (stream.isClosed) {
-      unsubscribe();
-      return null;
+  /** The user's hub (created with the first stream), which the stream leaves when it ends; the last one closes it. */
+  private joinInboxHub(userId: string, stream: InboxStream): InboxHub {
+    let hub = this.inboxHubs.get(userId);
+    if (!hub) {
+      const created = new InboxHub(this.inboxHost, userId);
+      this.inboxHubs.set(userId, created);
+      created.ready.catch(() => this.dropInboxHub(created));
+      hub = created;
     }
-    if (buffer) {
-      try {
-        for (const message of await this.deps.messages.sinceJoined(viewerId, channelId, INBOX_CATCH_UP_LIMIT)) {
-          caughtUp.add(message.seq);
-          deliver(message);
-        }
-      } catch (error) {
-        this.deps.logger.warn({ channelId, err: (error as Error).message }, 'inbox: catch-up failed');
-      }
-      const arrived = buffer;
-      buffer = null;
-      for (const message of arrived) if (!caughtUp.has(message.seq)) deliver(message);
-    }
-    return unsubscribe;
+    const joined = hub;
+    joined.streams.add(stream);
+    stream.onClose(() => {
+      joined.streams.delete(stream);
+      if (joined.streams.size === 0) this.dropInboxHub(joined);
+    });
+    return joined;
+  }
+
+  private dropInboxHub(hub: InboxHub): void {
+    if (this.inboxHubs.get(hub.userId) === hub) this.inboxHubs.delete(hub.userId);
+    hub.close();
   }
 
   // ---- helpers ------------------------------------------------------------------------
-
-  /** Listens on a topic and stops listening when the stream ends. */
-  private async listenUntilClosed<T>(stream: Pick<EventStream<unknown>, 'isClosed' | 'onClose'>, topic: string, onEvent: (event: T) => void): Promise<void> {
-    const unsubscribe = await this.deps.bus.listen<T>(topic, (event) => {
-      if (!stream.isClosed) onEvent(event);
-    });
-    stream.onClose(unsubscribe);
-  }
 
   private countStream(stream: Pick<EventStream<unknown>, 'onClose'>): void {
     this.openStreams += 1;

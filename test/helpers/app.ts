@@ -105,3 +105,23 @@ export function useTestServer(env: Record<string, string | undefined> = {}): { r
   });
   return suite;
 }
+
+/**
+ * Two instances on the same database and Redis, for the scale-out suites: `started` receives
+ * them once up; the database and Redis are reset before each test, sockets closed after it,
+ * and everything stopped at the end.
+ */
+export function useTwoTestServers(started: (servers: [TestApp, TestApp]) => void, env: Record<string, string | undefined> = {}): void {
+  let first: TestApp;
+  beforeAll(async () => {
+    const servers = await Promise.all([startTestApp(env), startTestApp(env)]);
+    first = servers[0];
+    started(servers);
+  });
+  beforeEach(() => resetState(first.app));
+  afterEach(() => disposeAllWsClients());
+  afterAll(async () => {
+    await disposeAllWsClients();
+    await stopAllApps();
+  });
+}

@@ -8,7 +8,28 @@ import { migrateWithLock } from '../../src/shared/orm';
 import { createAppOrm } from '../../src/database';
 import { exited, freePort, waitFor } from '../../scripts/lib/processes';
 
+import { stopAllApps } from './app';
+import { disposeAllWsClients } from './ws';
+
 export { freePort, haveRedisBinaries, PrivateRedisCluster } from '../../scripts/lib/processes';
+
+/**
+ * A redis-server of the suite's own (fault tests stop and restart it), started before the
+ * suite. At its end: the sockets, then `stopApps` (the apps using it; by default every app
+ * startTestApp started), then the server.
+ */
+export function usePrivateRedis(stopApps: () => Promise<unknown> = stopAllApps): { readonly redis: PrivateRedis } {
+  const suite = {} as { redis: PrivateRedis };
+  beforeAll(async () => {
+    suite.redis = await PrivateRedis.start();
+  });
+  afterAll(async () => {
+    await disposeAllWsClients();
+    await stopApps();
+    await suite.redis?.stop();
+  });
+  return suite;
+}
 
 // Private Redis and PostgreSQL servers for fault tests, which stop and restart them:
 // never the machine's shared services.
