@@ -15,11 +15,18 @@ const SEARCH =
 const USERS = 'query Users($search: String, $first: Int) { users(search: $search, first: $first) { edges { node { id username displayName } } } }';
 const CHANNELS = 'query Channels($search: String, $first: Int) { channels(search: $search, first: $first) { edges { node { id name } } } }';
 
+const TYPENAME = JSON.stringify({ query: '{ __typename }' });
+const ME = JSON.stringify({ query: 'query Me { me { id username } }' });
+
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
 /** The next request body for an operation. */
 function requestFor(op, args, clientIndex, counter) {
   switch (op) {
+    case 'typename':
+      return TYPENAME;
+    case 'me':
+      return ME;
     case 'send':
       return { query: SEND, variables: { input: { channelId: args.channelId, body: `s ${process.pid} ${clientIndex} ${counter} hello from the sends benchmark` } } };
     case 'history-latest':

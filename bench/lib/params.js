@@ -20,6 +20,7 @@ const full = {
     maxInFlight: 64,
   },
   sends: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000 },
+  request: { concurrency: 8, rounds: 2, warmupMs: 1000, durationMs: 5000 },
   history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
   search: {
     messages: 1_000_000,
@@ -56,6 +57,7 @@ const quick = {
     maxInFlight: 64,
   },
   sends: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500 },
+  request: { concurrency: 8, rounds: 1, warmupMs: 200, durationMs: 1000 },
   history: { messages: 20_000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, durationMs: 1000 },
   search: {
     messages: 2000,
