@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { SessionService } from '../accounts/session.service';
-import { attachFacts, factsOf, httpAccess } from '../ops/access-log';
+import { attachFacts, type HttpFacts, httpAccess } from '../ops/access-log';
 import { corsMiddleware, type AllowedOrigins } from '../ops/cors';
 import type { Metrics } from '../ops/metrics';
 import { createRequestContext, type RequestContext } from '../shared/context';
@@ -15,10 +15,9 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** A node:http request as the handlers below see it: `body` set by the JSON parser. */
 type Request = http.IncomingMessage & { body?: unknown };
-/** A node:http response with Express's `locals` (the access log and metrics read their facts there). */
-type Response = http.ServerResponse & { locals?: Record<string, unknown> };
+type Response = http.ServerResponse;
 type Next = (error?: unknown) => void;
-/** The connect-style middlewares reused here (cors, pino-http, the JSON parser) take node's own objects. */
+/** The connect-style middlewares reused here (cors, the JSON parser) take node's own objects. */
 type Middleware = (req: Request, res: Response, next: Next) => void;
 
 export interface GraphqlHttpOptions {
@@ -63,12 +62,12 @@ function answerJson(res: Response, status: number, body: unknown): void {
  */
 export class GraphqlHttp {
   private readonly cors: Middleware;
-  private readonly access: Middleware[];
+  private readonly access: ReturnType<typeof httpAccess>;
   private readonly body: Middleware;
 
   constructor(private readonly options: GraphqlHttpOptions) {
     this.cors = corsMiddleware(options.allowedOrigins, options.corsMaxAgeSeconds) as unknown as Middleware;
-    this.access = httpAccess(options.logger, options.metrics) as unknown as Middleware[];
+    this.access = httpAccess(options.logger, options.metrics);
     this.body = jsonBody(options.maxBodyBytes) as unknown as Middleware;
   }
 
@@ -81,31 +80,29 @@ export class GraphqlHttp {
     return (req, res) => {
       const lean = graphqlPath(req.url) && (req.method === 'POST' || (req.method === 'GET' && !mayWantHtml(req)));
       if (!lean) return void fallback(req, res);
-      this.cors(req, res, () => void this.handle(req, res));
+      this.cors(req, res, () => this.handle(req, res));
     };
   }
 
   /** A /graphql request after CORS (also mounted on the Express route for what reaches it there). */
-  async handle(req: Request, res: Response): Promise<void> {
+  handle(req: Request, res: Response): void {
     const incoming = headerValue(req.headers['x-request-id']);
     const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-    res.locals ??= {};
-    res.locals.requestId = requestId;
     res.setHeader('x-request-id', requestId);
     tagRequest(requestId);
-    try {
-      for (const middleware of this.access) await run(middleware, req, res);
-      const bodyError = await run(this.body, req, res);
+    const facts: HttpFacts = {};
+    this.access(req, res, requestId, facts);
+    this.body(req, res, (bodyError) => {
       if (bodyError) return this.answerBodyError(res, bodyError);
-      await this.execute(req, res, requestId);
-    } catch (error) {
-      this.options.logger.error({ err: error }, 'unhandled HTTP error');
-      if (res.headersSent) return void res.destroy();
-      answerJson(res, 500, { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-    }
+      this.execute(req, res, requestId, facts).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'unhandled HTTP error');
+        if (res.headersSent) return void res.destroy();
+        answerJson(res, 500, { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      });
+    });
   }
 
-  private async execute(req: Request, res: Response, requestId: string): Promise<void> {
+  private async execute(req: Request, res: Response, requestId: string, facts: HttpFacts): Promise<void> {
     const headers = new HeaderMap();
     for (const key in req.headers) {
       const value = req.headers[key];
@@ -114,7 +111,7 @@ export class GraphqlHttp {
     const url = req.url ?? '';
     const query = url.indexOf('?');
     const request: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: query >= 0 ? url.slice(query) : '', body: req.body };
-    const response = await this.options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => this.context(req, res, requestId) });
+    const response = await this.options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => this.context(req, requestId, facts) });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
@@ -126,7 +123,7 @@ export class GraphqlHttp {
     res.end();
   }
 
-  private async context(req: Request, res: Response, requestId: string): Promise<RequestContext> {
+  private async context(req: Request, requestId: string, facts: HttpFacts): Promise<RequestContext> {
     const { viewer, user } = await this.options.sessions.authenticateRequest(req.headers.authorization);
     const context = createRequestContext({
       requestId,
@@ -136,7 +133,6 @@ export class GraphqlHttp {
       ip: clientIp(req, this.options.trustProxy),
       userAgent: headerValue(req.headers['user-agent']),
     });
-    const facts = factsOf(res as never);
     facts.userId = viewer?.userId ?? null;
     attachFacts(context, facts);
     return context;
@@ -151,11 +147,7 @@ export class GraphqlHttp {
     if (err.status && err.status >= 400 && err.status < 500) {
       return answerJson(res, err.status, { errors: [{ message: 'Malformed request body.', extensions: { code: 'BAD_REQUEST' } }] });
     }
-    throw error;
+    this.options.logger.error({ err: error }, 'unhandled HTTP error');
+    answerJson(res, 500, { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   }
-}
-
-/** Runs a connect-style middleware to its `next`: resolves with the error it passed on, if any. */
-function run(middleware: Middleware, req: Request, res: Response): Promise<unknown> {
-  return new Promise((resolve) => middleware(req, res, resolve));
 }
