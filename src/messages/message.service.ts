@@ -21,7 +21,7 @@ import * as queries from './message.queries';
 import { withAuthor } from './message.queries';
 import { messageCursor, MESSAGE_CURSOR, type SendMessageInput, VoteValue, voteNumber } from './message.types';
 import { SendBatcher } from './send-batcher';
-import { RECENT_LIMIT, type RecentMessagesCache, type RecentWindow } from './recent-cache';
+import { type CachedRecent, RECENT_LIMIT, type RecentMessagesCache, type RecentWindow } from './recent-cache';
 
 export interface MessageDeps {
   sql: SqlPool;
@@ -227,17 +227,29 @@ export class MessageService implements MessageLog {
     const after = args.after != null ? decodeIntCursor(MESSAGE_CURSOR, args.after, 'after') : null;
     const before = args.before != null ? decodeIntCursor(MESSAGE_CURSOR, args.before, 'before') : null;
 
+    // The newest pages come from the cache, the others from PostgreSQL: either read starts
+    // together with the access check instead of after it (one round trip less per page), and
+    // is used only once the check has passed. Both reads are correct in either order (see
+    // historyFromCache and historyFromDatabase).
+    const latest = !forward && after === null;
+    const cachedRead = latest && isUuid(channelId) ? this.recentCache.get(channelId) : null;
+    const pageRead = !latest && isUuid(channelId) ? this.readPage(channelId, forward, size, after, before) : null;
+    pageRead?.catch(() => undefined); // awaited below only when access is granted
     const access = await this.deps.access.requireVisible(viewerId, channelId);
     const { channel } = access;
     // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
     this.deps.channelLoaders.prime(scope, access);
 
-    if (!forward && after === null) {
-      const page = await this.historyFromCache(channel, size, before);
+    if (latest) {
+      const page = await this.historyFromCache(channel, size, before, cachedRead);
       // Cached messages carry no author (profiles change): the page's authors are read at once.
       if (page) return authors ? this.withAuthors(scope, page) : page;
     }
-    return this.historyFromDatabase(channel, forward, size, after, before);
+    return this.historyFromDatabase(channel, forward, size, after, before, pageRead);
+  }
+
+  private readPage(channelId: string, forward: boolean, size: number, after: number | null, before: number | null): Promise<MessageSnapshot[]> {
+    return queries.messagePage(this.sql, channelId, { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 });
   }
 
   private async withAuthors(scope: RequestScope, page: Connection<MessageSnapshot>): Promise<Connection<MessageSnapshot>> {
@@ -247,9 +259,10 @@ export class MessageService implements MessageLog {
   }
 
   /** The newest messages as the cache (filling it when cold) answers them, or null when it cannot. */
-  private async historyFromCache(channel: ChannelSnapshot, size: number, before: number | null): Promise<Connection<MessageSnapshot> | null> {
-    const cached = await this.recentCache.get(channel.id);
-    // Usable only when it reaches the newest message this request saw committed.
+  private async historyFromCache(channel: ChannelSnapshot, size: number, before: number | null, read: Promise<CachedRecent> | null): Promise<Connection<MessageSnapshot> | null> {
+    const cached = await (read ?? this.recentCache.get(channel.id));
+    // Usable only when it reaches the newest message this request saw committed (a read made
+    // before the channel's last_seq was: then a send committed in between makes it unusable).
     if (cached.window && windowMax(cached.window) >= channel.lastSeq) {
       const page = pageFromWindow(cached.window, size, before);
       if (page) return page;
@@ -274,8 +287,11 @@ export class MessageService implements MessageLog {
     size: number,
     after: number | null,
     before: number | null,
+    read: Promise<MessageSnapshot[]> | null,
   ): Promise<Connection<MessageSnapshot>> {
-    const rows = await queries.messagePage(this.sql, channel.id, { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 });
+    // Whether read before or after last_seq: a page's rows follow from its cursor alone, and
+    // hasMore from the rows themselves.
+    const rows = await (read ?? this.readPage(channel.id, forward, size, after, before));
     const hasMore = rows.length > size;
     const page = rows.slice(0, size);
     if (!forward) page.reverse();
