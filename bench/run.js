@@ -34,6 +34,7 @@ const SCENARIOS = [
   { key: 'search', number: 6, module: './scenarios/search' },
   { key: 'reactions', number: 8, module: './scenarios/reactions' },
   { key: 'threads', number: 9, module: './scenarios/threads' },
+  { key: 'request', number: 10, module: './scenarios/request' },
   // Opt-in: starts its own Redis servers and two more server processes.
   { key: 'scale', number: 7, module: './scenarios/scale', optIn: true },
 ];
@@ -112,7 +113,7 @@ async function cleanRedis(url, prefix) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    console.log('usage: npm run bench [-- --quick] [-- --only=connections,subscribe,fanout,sends,history,search,scale]');
+    console.log('usage: npm run bench [-- --quick] [-- --only=connections,subscribe,fanout,sends,history,search,request,scale]');
     return 0;
   }
   const mode = args.quick ? 'quick' : 'full';

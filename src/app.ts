@@ -1,11 +1,9 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { GraphQLError } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -20,9 +18,9 @@ import { buildAppSchema, type ResolverInstances } from './schema';
 import { WsGateway } from './realtime/ws-server';
 import { RealtimeService } from './realtime/realtime.service';
 import { RealtimeResolver } from './realtime/realtime.resolver';
-import { createRequestContext, type RequestContext } from './shared/context';
+import type { RequestContext } from './shared/context';
 import { formatError, isUnexpected, operationName } from './shared/errors';
-import { answerUnparsableRequests, clientIp, headerValue } from './shared/http';
+import { answerUnparsableRequests, clientIp } from './shared/http';
 import { ActionThrottle, RateLimiter } from './shared/rate-limit';
 import { PasswordHasher } from './accounts/passwords';
 import { SessionService } from './accounts/session.service';
@@ -54,15 +52,14 @@ import { MemoryRecentCache, RedisRecentCache } from './messages/recent-cache';
 import { ErrorRecorder } from './ops/error-recorder';
 import { healthRoutes } from './ops/health';
 import { Metrics, MetricsServer, metricsRoutes } from './ops/metrics';
-import { attachFacts, contextFacts, factsOf, httpAccess, observeWebSockets } from './ops/access-log';
+import { contextFacts, observeWebSockets } from './ops/access-log';
 import { corsMiddleware, upgradeAllowed } from './ops/cors';
-import { tagRequest } from './shared/spans';
 import { RedisKeyValueCache } from './ops/apq-cache';
 import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
 import { explorerRoutes } from './explorer/routes';
 import { webClientRoutes } from './web/routes';
 import { CostLimiter, limitValidationRules } from './shared/limits';
-import { jsonBody } from './shared/json-body';
+import { GraphqlHttp } from './http/graphql-http';
 import { executorGateway, QueryExecutor } from './shared/jit';
 import { checkVariables, resolveOperation } from './shared/variables';
 
@@ -164,8 +161,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
-
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   if (!config.databaseUrl) throw new Error('createApp needs config.databaseUrl (main.ts starts an embedded PostgreSQL when it is unset)');
   const databaseUrl = config.databaseUrl;
@@ -185,7 +180,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // GraphQL answers are per request: an ETag (a hash of every body) buys nothing.
   expressApp.set('etag', false);
   if (config.trustProxy) expressApp.set('trust proxy', true);
-  const httpServer = http.createServer(expressApp);
+  // Its request listener joins below: /graphql straight into Apollo, the rest through Express.
+  const httpServer = http.createServer();
   // Idle keep-alive connections outlive a load balancer's idle timeout (commonly 60 s), so the
   // server never closes one just as a proxy or client reuses it (an ECONNRESET for that request).
   httpServer.keepAliveTimeout = 65_000;
@@ -283,7 +279,19 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     ],
   });
 
-  // POST /graphql (nearly every request) meets no other route first; its handlers join in start().
+  // POST and GET /graphql go from node:http straight into Apollo (src/http/graphql-http.ts);
+  // health, metrics, the explorer, preflights and anything else on /graphql go through Express.
+  const graphqlHttp = new GraphqlHttp({
+    apollo,
+    sessions,
+    logger,
+    metrics,
+    trustProxy: config.trustProxy,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    allowedOrigins: config.allowedOrigins,
+    corsMaxAgeSeconds: config.corsMaxAgeSeconds,
+  });
+  httpServer.on('request', graphqlHttp.listener(expressApp));
   const graphqlRoutes = Router();
   // CORS (ALLOWED_ORIGINS): preflights and the Access-Control-* headers of every answer.
   expressApp.use('/graphql', corsMiddleware(config.allowedOrigins, config.corsMaxAgeSeconds));
@@ -315,34 +323,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       await ws.start();
       await apollo.start();
       started = true;
-      graphqlRoutes.use(
-        (req: Request, res: Response, next: NextFunction) => {
-          const incoming = headerValue(req.headers['x-request-id']);
-          const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-          res.locals.requestId = requestId;
-          res.setHeader('x-request-id', requestId);
-          tagRequest(requestId);
-          next();
-        },
-        ...httpAccess(logger, metrics),
-        jsonBody(config.limits.maxBodyBytes),
-        expressMiddleware(apollo, {
-          context: async ({ req, res }): Promise<RequestContext> => {
-            const viewer = await sessions.authenticateHeader(req.headers.authorization);
-            const context = createRequestContext({
-              requestId: res.locals.requestId as string,
-              transport: 'http',
-              viewer,
-              ip: clientIp(req, config.trustProxy),
-              userAgent: headerValue(req.headers['user-agent']),
-            });
-            const facts = factsOf(res);
-            facts.userId = viewer?.userId ?? null;
-            attachFacts(context, facts);
-            return context;
-          },
-        }),
-      );
+      graphqlRoutes.use((req: Request, res: Response) => graphqlHttp.handle(req, res));
       expressApp.use(bodyErrorHandler(logger));
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

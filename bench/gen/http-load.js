@@ -19,6 +19,8 @@ const CHANNELS = 'query Channels($search: String, $first: Int) { channels(search
 
 const ADD_REACTION = 'mutation React($messageId: ID!, $emoji: String!) { addReaction(messageId: $messageId, emoji: $emoji) { id } }';
 const REMOVE_REACTION = 'mutation Unreact($messageId: ID!, $emoji: String!) { removeReaction(messageId: $messageId, emoji: $emoji) { id } }';
+const TYPENAME = JSON.stringify({ query: '{ __typename }' });
+const ME = JSON.stringify({ query: 'query Me { me { id username } }' });
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
@@ -39,6 +41,10 @@ function reactionFor(args, mine) {
 /** The next request body for an operation. */
 function requestFor(op, args, clientIndex, counter) {
   switch (op) {
+    case 'typename':
+      return TYPENAME;
+    case 'me':
+      return ME;
     case 'send':
       return { query: SEND, variables: { input: { channelId: args.channelId, body: `s ${process.pid} ${clientIndex} ${counter} hello from the sends benchmark` } } };
     case 'history-latest':

@@ -21,6 +21,7 @@ const full = {
   },
   sends: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000 },
   reactions: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000, subscribers: 2000, probes: 9, probeTimeoutMs: 20_000 },
+  request: { concurrency: 8, rounds: 2, warmupMs: 1000, durationMs: 5000 },
   history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
   threads: { messages: 1_000_000, replies: 10_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
   search: {
@@ -59,6 +60,7 @@ const quick = {
   },
   sends: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500 },
   reactions: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500, subscribers: 200, probes: 2, probeTimeoutMs: 10_000 },
+  request: { concurrency: 8, rounds: 1, warmupMs: 200, durationMs: 1000 },
   history: { messages: 20_000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, durationMs: 1000 },
   threads: { messages: 20_000, replies: 2000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, durationMs: 1000 },
   search: {

@@ -89,11 +89,13 @@ async function run(ctx) {
   }
 
   const latestQps = figure({ key: 'latestPerSec', label: 'messages(last: 50) queries/s', unit: 'q/s', project: project.latest.perSec, baseline: baseline.latest.perSec });
-  latestQps.target = target('ratio >= 0.50', latestQps.ratio >= 0.5);
+  latestQps.target = target('ratio >= 0.35', latestQps.ratio >= 0.35);
   const latestP99 = figure({ key: 'latestP99Ms', label: 'messages(last: 50) p99', unit: 'ms', project: project.latest.p99, baseline: baseline.latest.p99, better: 'lower' });
-  latestP99.target = target('chat-api < 5 ms', project.latest.p99 < 5);
+  latestP99.target = target('ratio <= 2', latestP99.ratio !== null && latestP99.ratio <= 2);
   const pagingQps = figure({ key: 'pagingPerSec', label: 'paging back from random cursors queries/s', unit: 'q/s', project: project.paging.perSec, baseline: baseline.paging.perSec });
-  pagingQps.target = target('ratio >= 0.50', pagingQps.ratio >= 0.5);
+  pagingQps.target = target('ratio >= 0.35', pagingQps.ratio >= 0.35);
+  const pagingP99 = figure({ key: 'pagingP99Ms', label: 'paging back p99', unit: 'ms', project: project.paging.p99, baseline: baseline.paging.p99, better: 'lower' });
+  pagingP99.target = target('ratio <= 2', pagingP99.ratio !== null && pagingP99.ratio <= 2);
   const notes = [
     `${p.messages.toLocaleString('en-US')} messages in one channel (seeded in ${(seedMs / 1000).toFixed(1)} s); ${p.concurrency} closed-loop readers; pages of ${PAGE}; random cursors ${method}.`,
   ];
@@ -107,7 +109,7 @@ async function run(ctx) {
       figure({ key: 'latestP50Ms', label: 'messages(last: 50) p50', unit: 'ms', project: project.latest.p50, baseline: baseline.latest.p50, better: 'lower' }),
       latestP99,
       pagingQps,
-      figure({ key: 'pagingP99Ms', label: 'paging back p99', unit: 'ms', project: project.paging.p99, baseline: baseline.paging.p99, better: 'lower' }),
+      pagingP99,
     ],
     notes,
     details: { project, baseline, seedMs, cursorMethod: method },

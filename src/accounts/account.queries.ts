@@ -148,6 +148,37 @@ export function sessionsByTokenHash(db: SqlClient, hashes: readonly string[]): P
   );
 }
 
+/** A session with its user's row as JSON (null when the user is gone). */
+export interface SessionUserRow extends SessionRow {
+  user_row: Record<string, unknown> | null;
+}
+
+/**
+ * Sessions by token hash with their users' rows: an authenticated HTTP request reads its
+ * session and its viewer in one statement; the lookups of concurrent requests share it. The
+ * user comes as the row's JSON (without the password hash) so that only the sessions table
+ * decides whether a token authenticates; a row that does not read as a user is ignored and
+ * the user is looked up the usual way.
+ */
+export function sessionsWithUsersByTokenHash(db: SqlClient, hashes: readonly string[]): Promise<SessionUserRow[]> {
+  return db.query<SessionUserRow>(
+    `select s.id, s.token_hash, s.user_id, s.last_used_at, s.expires_at, s.revoked_at, to_jsonb(u) - 'password_hash' as user_row
+       from (select id, token_hash, user_id, last_used_at, expires_at, revoked_at from sessions where token_hash = any($1::text[])) s
+       left join users u on u.id = s.user_id`,
+    [hashes],
+    'sessions_users_by_token_hash',
+  );
+}
+
+/** A user's row read as JSON (sessionsWithUsersByTokenHash), or null when it lacks a column of a user. */
+export function userJsonSnapshot(row: Record<string, unknown> | null): UserSnapshot | null {
+  if (!row) return null;
+  const { id, username, display_name, bio, email, created_at } = row;
+  if (typeof id !== 'string' || typeof username !== 'string' || typeof display_name !== 'string' || typeof email !== 'string' || typeof created_at !== 'string') return null;
+  if (bio !== null && typeof bio !== 'string') return null;
+  return { id, username, displayName: display_name, bio, email, createdAt: new Date(created_at) };
+}
+
 /** Sessions by id (the sessions of open sockets, checked again); the checks of concurrent operations share one statement. */
 export function sessionsById(db: SqlClient, ids: readonly string[]): Promise<SessionRow[]> {
   return db.query<SessionRow>(

@@ -13,12 +13,16 @@ export class UserDirectory {
 
   /** The request's loader (prime it with users read otherwise). */
   loader(scope: RequestScope) {
-    return scope.loaders.get<string, UserSnapshot | null>('users:byId', async (ids) => {
+    const created = !scope.loaders.has('users:byId');
+    const loader = scope.loaders.get<string, UserSnapshot | null>('users:byId', async (ids) => {
       const wanted = ids.filter(isUuid);
       const found = wanted.length > 0 ? await usersByIdLoader(this.sql).loadMany(wanted) : [];
       const byId = new Map<string, UserSnapshot | Error | null>(wanted.map((id, index) => [id, found[index]]));
       return ids.map((id) => byId.get(id) ?? null);
     });
+    // The viewer's row came with the session (one statement); a write in the request clears it with the rest.
+    if (created && scope.viewerUser && scope.viewer && scope.viewerUser.id === scope.viewer.userId) loader.prime(scope.viewerUser.id, scope.viewerUser);
+    return loader;
   }
 
   load(scope: RequestScope, userId: string): Promise<UserSnapshot | null> {

@@ -22,7 +22,7 @@ import * as queries from './message.queries';
 import { withAuthor } from './message.queries';
 import { messageCursor, MESSAGE_CURSOR, type SendMessageInput, VoteValue, voteNumber } from './message.types';
 import { SendBatcher } from './send-batcher';
-import { RECENT_LIMIT, type RecentMessagesCache, type RecentWindow } from './recent-cache';
+import { type CachedRecent, RECENT_LIMIT, type RecentMessagesCache, type RecentWindow } from './recent-cache';
 
 export interface MessageDeps {
   sql: SqlPool;
@@ -259,13 +259,19 @@ export class MessageService implements MessageLog {
     const viewerId = requireViewer(scope).userId;
     const page = parseHistoryArgs(args);
 
+    // The newest pages come from the cache: its read starts together with the access check
+    // instead of after it (one round trip less per page) and is used only once the check has
+    // passed (historyFromCache checks it against the channel's last_seq read by that check).
+    const latest = !page.forward && page.after === null;
+    const cachedRead = latest && isUuid(channelId) ? this.recentCache.get(channelId) : null;
+    cachedRead?.catch(() => undefined); // awaited below only when access is granted
     const access = await this.deps.access.requireVisible(viewerId, channelId);
     const { channel } = access;
     // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
     this.deps.channelLoaders.prime(scope, access);
 
-    if (!page.forward && page.after === null) {
-      const cached = await this.historyFromCache(channel, page.size, page.before);
+    if (latest) {
+      const cached = await this.historyFromCache(channel, page.size, page.before, cachedRead);
       // Cached messages carry no author (profiles change): the page's authors are read at once.
       if (cached) return authors ? this.withAuthors(scope, cached) : cached;
     }
@@ -279,9 +285,10 @@ export class MessageService implements MessageLog {
   }
 
   /** The newest messages as the cache (filling it when cold) answers them, or null when it cannot. */
-  private async historyFromCache(channel: ChannelSnapshot, size: number, before: number | null): Promise<Connection<MessageSnapshot> | null> {
-    const cached = await this.recentCache.get(channel.id);
-    // Usable only when it reaches the newest message this request saw committed.
+  private async historyFromCache(channel: ChannelSnapshot, size: number, before: number | null, read: Promise<CachedRecent> | null): Promise<Connection<MessageSnapshot> | null> {
+    const cached = await (read ?? this.recentCache.get(channel.id));
+    // Usable only when it reaches the newest message this request saw committed (a read made
+    // before the channel's last_seq was: then a send committed in between makes it unusable).
     if (cached.window && windowMax(cached.window) >= channel.lastSeq) {
       const page = pageFromWindow(cached.window, size, before);
       if (page) return page;

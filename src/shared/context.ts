@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { UserSnapshot } from '../domain/snapshots';
 import { UnauthenticatedError } from './errors';
 
 /** Who is making the request: set when a valid bearer token came with it. */
@@ -10,6 +11,10 @@ export interface Viewer {
 /** Per-request DataLoaders, created on first use and dropped with the request. */
 export class Loaders {
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
+
+  has(name: string): boolean {
+    return this.loaders.has(name);
+  }
 
   get<K, V>(name: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>, options?: DataLoader.Options<K, V, K>): DataLoader<K, V> {
     let loader = this.loaders.get(name) as DataLoader<K, V> | undefined;
@@ -35,6 +40,11 @@ export interface RequestScope {
   readonly ip: string | null;
   readonly userAgent: string | null;
   readonly loaders: Loaders;
+  /**
+   * The viewer's user row, read with the session in the request's one authentication
+   * statement (HTTP; absent over graphql-ws, where a socket outlives any row it read).
+   */
+  readonly viewerUser?: UserSnapshot | null;
 }
 
 /** The GraphQL context, over HTTP and over graphql-ws alike. */

@@ -1,0 +1,153 @@
+import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import type { SessionService } from '../accounts/session.service';
+import { attachFacts, type HttpFacts, httpAccess } from '../ops/access-log';
+import { corsMiddleware, type AllowedOrigins } from '../ops/cors';
+import type { Metrics } from '../ops/metrics';
+import { createRequestContext, type RequestContext } from '../shared/context';
+import { clientIp, headerValue } from '../shared/http';
+import { jsonBody } from '../shared/json-body';
+import type { Logger } from '../shared/logger';
+import { tagRequest } from '../shared/spans';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** A node:http request as the handlers below see it: `body` set by the JSON parser. */
+type Request = http.IncomingMessage & { body?: unknown };
+type Response = http.ServerResponse;
+type Next = (error?: unknown) => void;
+/** The connect-style middlewares reused here (cors, the JSON parser) take node's own objects. */
+type Middleware = (req: Request, res: Response, next: Next) => void;
+
+export interface GraphqlHttpOptions {
+  apollo: ApolloServer<RequestContext>;
+  sessions: SessionService;
+  logger: Logger;
+  metrics: Metrics;
+  trustProxy: boolean;
+  maxBodyBytes: number;
+  allowedOrigins: AllowedOrigins;
+  corsMaxAgeSeconds: number;
+}
+
+/** `/graphql`, `/graphql/`, with or without a query string: what Express's `/graphql` routes match in this case. */
+function graphqlPath(url: string | undefined): boolean {
+  if (!url || !url.startsWith('/graphql')) return false;
+  const rest = url.slice(8);
+  return rest === '' || rest === '/' || rest.startsWith('?') || rest.startsWith('/?');
+}
+
+/** A GET that may prefer HTML (a browser opening the explorer) goes the Express way, through the explorer's content negotiation. */
+function mayWantHtml(req: http.IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return accept !== undefined && /text\/html/i.test(accept);
+}
+
+function answerJson(res: Response, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+/**
+ * GraphQL over HTTP straight from node:http into Apollo Server's `executeHTTPGraphQLRequest`
+ * (Express's router, request/response wrappers and the express5 integration cost several
+ * times Apollo's own pipeline on a small request). Everything a request went through on the
+ * Express path still happens, in the same order: CORS, the request id, the access log and
+ * metrics, the body limits and their JSON error answers, then Apollo with its plugins (CSRF
+ * prevention, APQ, cost and variable checks, error masking and recording).
+ */
+export class GraphqlHttp {
+  private readonly cors: Middleware;
+  private readonly access: ReturnType<typeof httpAccess>;
+  private readonly body: Middleware;
+
+  constructor(private readonly options: GraphqlHttpOptions) {
+    this.cors = corsMiddleware(options.allowedOrigins, options.corsMaxAgeSeconds) as unknown as Middleware;
+    this.access = httpAccess(options.logger, options.metrics);
+    this.body = jsonBody(options.maxBodyBytes) as unknown as Middleware;
+  }
+
+  /**
+   * The server's request listener: POST /graphql, and GET /graphql unless it may be a browser
+   * asking for the explorer, are handled here; everything else goes to `fallback` (Express:
+   * health, metrics, the explorer, preflights).
+   */
+  listener(fallback: http.RequestListener): http.RequestListener {
+    return (req, res) => {
+      const lean = graphqlPath(req.url) && (req.method === 'POST' || (req.method === 'GET' && !mayWantHtml(req)));
+      if (!lean) return void fallback(req, res);
+      this.cors(req, res, () => this.handle(req, res));
+    };
+  }
+
+  /** A /graphql request after CORS (also mounted on the Express route for what reaches it there). */
+  handle(req: Request, res: Response): void {
+    const incoming = headerValue(req.headers['x-request-id']);
+    const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    tagRequest(requestId);
+    const facts: HttpFacts = {};
+    this.access(req, res, requestId, facts);
+    this.body(req, res, (bodyError) => {
+      if (bodyError) return this.answerBodyError(res, bodyError);
+      this.execute(req, res, requestId, facts).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'unhandled HTTP error');
+        if (res.headersSent) return void res.destroy();
+        answerJson(res, 500, { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      });
+    });
+  }
+
+  private async execute(req: Request, res: Response, requestId: string, facts: HttpFacts): Promise<void> {
+    const headers = new HeaderMap();
+    for (const key in req.headers) {
+      const value = req.headers[key];
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    const request: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: query >= 0 ? url.slice(query) : '', body: req.body };
+    const response = await this.options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => this.context(req, requestId, facts) });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.setHeader('content-length', Buffer.byteLength(response.body.string));
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  private async context(req: Request, requestId: string, facts: HttpFacts): Promise<RequestContext> {
+    const { viewer, user } = await this.options.sessions.authenticateRequest(req.headers.authorization);
+    const context = createRequestContext({
+      requestId,
+      transport: 'http',
+      viewer,
+      viewerUser: user,
+      ip: clientIp(req, this.options.trustProxy),
+      userAgent: headerValue(req.headers['user-agent']),
+    });
+    facts.userId = viewer?.userId ?? null;
+    attachFacts(context, facts);
+    return context;
+  }
+
+  /** Body failures (too large, malformed JSON, unsupported charset or encoding) as GraphQL-shaped JSON errors. */
+  private answerBodyError(res: Response, error: unknown): void {
+    const err = error as { status?: number; type?: string };
+    if (err.type === 'entity.too.large') {
+      return answerJson(res, 413, { errors: [{ message: 'Request body too large.', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    }
+    if (err.status && err.status >= 400 && err.status < 500) {
+      return answerJson(res, err.status, { errors: [{ message: 'Malformed request body.', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    this.options.logger.error({ err: error }, 'unhandled HTTP error');
+    answerJson(res, 500, { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  }
+}
