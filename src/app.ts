@@ -42,6 +42,8 @@ import { ReportResolver } from './messages/report.resolver';
 import { ReportService } from './messages/report.service';
 import { SearchService } from './search/search.service';
 import { SearchResolver } from './search/search.resolver';
+import { AttentionService } from './attention/attention.service';
+import { AttentionResolver, ChannelAttentionResolver, MessageAttentionResolver, UserAttentionResolver } from './attention/attention.resolver';
 import { MemoryRecentCache, RedisRecentCache } from './messages/recent-cache';
 import { ErrorRecorder } from './ops/error-recorder';
 import { healthRoutes } from './ops/health';
@@ -79,6 +81,7 @@ export interface AppServices {
   accounts: AccountService;
   channels: ChannelService;
   messages: MessageService;
+  attention: AttentionService;
   realtime: RealtimeService;
 }
 
@@ -101,12 +104,15 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const access = new ChannelAccessControl(sql);
   const channelLoaders = new ChannelLoaders(sql, access, users);
   const blocks = new BlockService(sql);
-  const channels = new ChannelService({ sql, access, users, throttle, bus, blocks, maxChannelsPerUser: config.limits.maxChannelsPerUser });
+  // Mentions and notifications write along with sends and membership changes (their hooks);
+  // `@here` asks the realtime engine's presence, built below, only when a message says it.
+  const attention: AttentionService = new AttentionService({ sql, bus, access, users, logger, presence: { areOnline: (ids): Promise<boolean[]> => realtime.presence.areOnline(ids) } });
+  const channels = new ChannelService({ sql, access, users, throttle, bus, blocks, maxChannelsPerUser: config.limits.maxChannelsPerUser, hooks: attention });
   const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
-  const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache });
-  const realtime = new RealtimeService({
+  const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache, hooks: attention });
+  const realtime: RealtimeService = new RealtimeService({
     bus,
     logger,
     redis: redis?.command ?? null,
@@ -125,8 +131,12 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ReportResolver(new ReportService(sql, access), users),
     new RealtimeResolver(realtime),
     new SearchResolver(new SearchService(sql)),
+    new AttentionResolver(attention),
+    new MessageAttentionResolver(attention),
+    new ChannelAttentionResolver(attention),
+    new UserAttentionResolver(attention),
   ];
-  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, realtime }, resolvers };
+  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, attention, realtime }, resolvers };
 }
 
 export interface App {
@@ -351,6 +361,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         // Events and cache updates of sends committed before the drain still go out.
         await services.messages.settled();
         await services.accounts.settled();
+        await services.attention.close();
         await services.errors.flush();
         await metricsServer?.close();
         await bus.close();

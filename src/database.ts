@@ -12,10 +12,11 @@ import { Membership } from './channels/membership.entity';
 import { Message, Vote } from './messages/message.entity';
 import { MessageReport } from './messages/report.entity';
 import { ErrorLogEntry } from './ops/error-log.entity';
+import { MessageChannelMention, MessageMention, Notification, NotificationLevelSetting } from './attention/attention.entity';
 import { createOrm, ormOptions, type OrmSchema, type OrmSettings } from './shared/orm';
 
 export const appSchema: OrmSchema = {
-  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageReport, ErrorLogEntry],
+  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageReport, ErrorLogEntry, MessageMention, MessageChannelMention, Notification, NotificationLevelSetting],
   migrations: migrationsList,
 };
 
