@@ -106,7 +106,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const blocks = new BlockService(sql);
   // Mentions and notifications write along with sends and membership changes (their hooks);
   // `@here` asks the realtime engine's presence, built below, only when a message says it.
-  const attention: AttentionService = new AttentionService({ sql, bus, access, users, logger, presence: { areOnline: (ids): Promise<boolean[]> => realtime.presence.areOnline(ids) } });
+  const attention: AttentionService = new AttentionService({ sql, bus, access, users, logger, seenWindowMs: config.readReceiptWindowMs, presence: { areOnline: (ids): Promise<boolean[]> => realtime.presence.areOnline(ids) } });
   const channels = new ChannelService({ sql, access, users, throttle, bus, blocks, maxChannelsPerUser: config.limits.maxChannelsPerUser, hooks: attention });
   const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
