@@ -32,6 +32,7 @@ const SCENARIOS = [
   { key: 'sends', number: 2, module: './scenarios/sends' },
   { key: 'history', number: 3, module: './scenarios/history' },
   { key: 'search', number: 6, module: './scenarios/search' },
+  { key: 'attention', number: 8, module: './scenarios/attention' },
   // Opt-in: starts its own Redis servers and two more server processes.
   { key: 'scale', number: 7, module: './scenarios/scale', optIn: true },
 ];

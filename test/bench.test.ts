@@ -9,7 +9,7 @@ import { BASE_URL_ENV } from './setup/test-infra';
 // against the compiled server and checks that every scenario produced its figures. It never
 // asserts on speed.
 const ROOT = path.join(__dirname, '..');
-const SCENARIOS = ['fanout', 'sends', 'history', 'connections', 'subscribe', 'search'];
+const SCENARIOS = ['fanout', 'sends', 'history', 'connections', 'subscribe', 'search', 'attention'];
 
 interface Figure {
   key: string;
