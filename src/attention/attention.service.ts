@@ -75,8 +75,11 @@ export class AttentionService implements MessageHooks, ChannelHooks {
     return this.prepare(channelId, body, null);
   }
 
-  prepareEdit(message: MessageSnapshot, body: string): Promise<Prepared | null> {
-    return this.prepare(message.channelId, body, message.authorId);
+  /** An edit of a body without mentions into one without: nothing to do (`unchanged`). */
+  async prepareEdit(message: MessageSnapshot, body: string): Promise<Prepared | null | 'unchanged'> {
+    const prepared = await this.prepare(message.channelId, body, message.authorId);
+    if (!prepared && (message.body === null || !hasMentions(parseMentions(message.body)))) return 'unchanged';
+    return prepared;
   }
 
   private async prepare(channelId: string, body: string, authorId: string | null): Promise<Prepared | null> {
@@ -108,6 +111,7 @@ export class AttentionService implements MessageHooks, ChannelHooks {
   }
 
   async edited(tx: SqlClient, message: MessageSnapshot, prepared: unknown): Promise<AfterCommit> {
+    if (prepared === 'unchanged') return null;
     const before = await queries.mentionedUserIds(tx, message.id, message.channelId);
     await queries.deleteMentions(tx, message.id);
     if (!prepared) return null;
