@@ -37,7 +37,7 @@ export function createIndexStatement(index: { name: string; table: string; defin
   return `create index concurrently if not exists "${index.name}" on "${index.table}" ${index.definition}`;
 }
 
-async function onOwnSession(url: string, statements: (client: Client) => Promise<void>): Promise<void> {
+export async function onOwnSession(url: string, statements: (client: Client) => Promise<void>): Promise<void> {
   const client = new Client({ connectionString: url, application_name: 'chat-api-migrate' });
   await client.connect();
   try {

@@ -8,8 +8,8 @@ import { Channel } from '../channels/channel.entity';
 @Unique({ properties: ['channel', 'seq'] })
 // Idempotent sends: one message per author and client key (NULL keys never collide).
 @Unique({ properties: ['channel', 'author', 'clientMessageId'] })
-// Search (src/search/): built CONCURRENTLY by migration 20261201191500.
-@Index({ name: 'messages_body_search_index', expression: `create index "messages_body_search_index" on "messages" using gin (to_tsvector('english'::regconfig, body))` })
+// Search (src/search/): built CONCURRENTLY by migrations 20261201191500 and 20261202150000.
+@Index({ name: 'messages_body_search_vector_index', expression: 'create index "messages_body_search_vector_index" on "messages" using gin (body_search)' })
 @Index({ name: 'messages_created_at_id_index', expression: 'create index "messages_created_at_id_index" on "messages" (created_at desc, id desc)' })
 export class Message {
   [OptionalProps]?: 'body' | 'clientMessageId' | 'createdAt' | 'editedAt' | 'deletedAt' | 'upvotes' | 'downvotes';
@@ -30,6 +30,10 @@ export class Message {
   /** Null once deleted (a tombstone). */
   @Property({ type: 'text', nullable: true })
   body: string | null = null;
+
+  /** to_tsvector('english', body), kept by the trigger messages_body_search_fill (migration 20261202150000); never read by the app. */
+  @Property({ columnType: 'tsvector', nullable: true, lazy: true, hidden: true })
+  bodySearch?: string | null;
 
   @Property({ type: 'text', nullable: true })
   clientMessageId: string | null = null;

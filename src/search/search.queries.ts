@@ -30,9 +30,10 @@ export interface SearchHitRow extends AuthoredMessageRow {
  * The viewer's matching messages, newest first. What the viewer may read mirrors
  * channels/access.ts: every PUBLIC channel and the channels they are a member of (PRIVATE and
  * DIRECT included); never a tombstone. The words go through websearch_to_tsquery and meet
- * the expression of messages_body_search_index, so the planner can pick between that GIN
+ * the stored vector `body_search` (kept by a trigger), so the planner can pick between its GIN
  * index (rare words) and walking messages_created_at_id_index newest first until the page is
- * full (common words, operators only). The statement is not prepared by name: a generic plan
+ * full (common words, phrases, operators only), each row checked against the stored vector
+ * rather than a re-parsed body. The statement is not prepared by name: a generic plan
  * would pick one of the two for every word.
  */
 export async function searchMessages(sql: SqlPool, search: MessageSearch): Promise<SearchHitRow[]> {
@@ -51,7 +52,7 @@ export async function searchMessages(sql: SqlPool, search: MessageSearch): Promi
     // bitmap of every readable message (half the table) into a rare word's few hits.
     conditions.push(`(c.kind = 'PUBLIC' or exists (select 1 from memberships mb where mb.channel_id = m.channel_id and mb.user_id = $1))`);
   }
-  if (search.words !== null) conditions.push(`to_tsvector('english'::regconfig, m.body) @@ websearch_to_tsquery('english'::regconfig, $${values.push(search.words)})`);
+  if (search.words !== null) conditions.push(`m.body_search @@ websearch_to_tsquery('english'::regconfig, $${values.push(search.words)})`);
   if (search.authorKey !== null) conditions.push(`m.author_id = (select a.id from users a where a.username_key = $${values.push(search.authorKey)})`);
   if (search.since !== null) conditions.push(`m.created_at >= $${values.push(search.since)}`);
   if (search.until !== null) conditions.push(`m.created_at < $${values.push(search.until)}`);
