@@ -32,7 +32,8 @@ const SCENARIOS = [
   { key: 'sends', number: 2, module: './scenarios/sends' },
   { key: 'history', number: 3, module: './scenarios/history' },
   { key: 'search', number: 6, module: './scenarios/search' },
-  { key: 'attention', number: 8, module: './scenarios/attention' },
+  { key: 'reactions', number: 8, module: './scenarios/reactions' },
+  { key: 'attention', number: 9, module: './scenarios/attention' },
   // Opt-in: starts its own Redis servers and two more server processes.
   { key: 'scale', number: 7, module: './scenarios/scale', optIn: true },
 ];
@@ -214,7 +215,7 @@ async function main() {
     });
     const owner = { id: signup.signup.user.id, token: signup.signup.token };
     const { rows } = await dbClient.query('select password_hash from users where id = $1', [owner.id]);
-    const needed = Math.max(...selected.map((s) => (s.key === 'connections' ? Math.min(params.connections.sockets, limit - 256) : s.key === 'fanout' || s.key === 'scale' ? params.fanout.subscribers : 64)));
+    const needed = Math.max(...selected.map((s) => (s.key === 'connections' ? Math.min(params.connections.sockets, limit - 256) : s.key === 'fanout' || s.key === 'scale' ? params.fanout.subscribers : s.key === 'reactions' ? params.reactions.subscribers : 64)));
     log(`seeding ${needed} users with sessions`);
     const users = await db.seedUsers(dbClient, needed, { prefix: `bu${process.pid}_`, passwordHash: rows[0].password_hash });
 

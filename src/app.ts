@@ -41,6 +41,12 @@ import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { ReportService } from './messages/report.service';
 import { SearchService } from './search/search.service';
+import { ReactionService } from './conversations/reaction.service';
+import { ReactionGroupResolver, ReactionResolver } from './conversations/reaction.resolver';
+import { deleteReactionsOf } from './conversations/reaction.queries';
+import { PinService } from './conversations/pin.service';
+import { PinChannelResolver, PinResolver } from './conversations/pin.resolver';
+import { deletePinOf } from './conversations/pin.queries';
 import { SearchResolver } from './search/search.resolver';
 import { AttentionService } from './attention/attention.service';
 import { AttentionResolver, ChannelAttentionResolver, MessageAttentionResolver, UserAttentionResolver } from './attention/attention.resolver';
@@ -111,7 +117,21 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
-  const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache, hooks: attention });
+  // A deleted message keeps no reactions or pin: they go in its deleting transaction.
+  const messages = new MessageService({
+    sql,
+    access,
+    channelLoaders,
+    loaders: messageLoaders,
+    users,
+    throttle,
+    bus,
+    recentCache,
+    deletionHooks: [deleteReactionsOf, deletePinOf],
+    hooks: attention,
+  });
+  const reactions = new ReactionService({ sql, access, throttle, bus });
+  const pins = new PinService({ sql, access, throttle, bus });
   const realtime: RealtimeService = new RealtimeService({
     bus,
     logger,
@@ -131,6 +151,10 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ReportResolver(new ReportService(sql, access), users),
     new RealtimeResolver(realtime),
     new SearchResolver(new SearchService(sql)),
+    new ReactionResolver(reactions),
+    new ReactionGroupResolver(reactions, users),
+    new PinResolver(pins),
+    new PinChannelResolver(pins),
     new AttentionResolver(attention),
     new MessageAttentionResolver(attention),
     new ChannelAttentionResolver(attention),

@@ -9,6 +9,8 @@ import { User } from './accounts/user.entity';
 import { ChannelBan } from './channels/ban.entity';
 import { Channel } from './channels/channel.entity';
 import { Membership } from './channels/membership.entity';
+import { MessagePin } from './conversations/pin.entity';
+import { MessageReaction } from './conversations/reaction.entity';
 import { Message, Vote } from './messages/message.entity';
 import { MessageReport } from './messages/report.entity';
 import { ErrorLogEntry } from './ops/error-log.entity';
@@ -16,7 +18,7 @@ import { MessageChannelMention, MessageMention, Notification, NotificationLevelS
 import { createOrm, ormOptions, type OrmSchema, type OrmSettings } from './shared/orm';
 
 export const appSchema: OrmSchema = {
-  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageReport, ErrorLogEntry, MessageMention, MessageChannelMention, Notification, NotificationLevelSetting],
+  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageReport, ErrorLogEntry, MessageReaction, MessagePin, MessageMention, MessageChannelMention, Notification, NotificationLevelSetting],
   migrations: migrationsList,
 };
 

@@ -10,6 +10,8 @@ import { ReportResolver } from './messages/report.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { SearchResolver } from './search/search.resolver';
 import { AttentionResolver, ChannelAttentionResolver, MessageAttentionResolver, UserAttentionResolver } from './attention/attention.resolver';
+import { ReactionGroupResolver, ReactionResolver } from './conversations/reaction.resolver';
+import { PinChannelResolver, PinResolver } from './conversations/pin.resolver';
 import { canonicalizeIdArguments } from './shared/ids';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
 import type { ChannelTopicEvent } from './domain/topics';
@@ -26,6 +28,10 @@ export const resolverClasses = [
   ReportResolver,
   RealtimeResolver,
   SearchResolver,
+  ReactionResolver,
+  ReactionGroupResolver,
+  PinResolver,
+  PinChannelResolver,
   AttentionResolver,
   MessageAttentionResolver,
   ChannelAttentionResolver,
@@ -42,6 +48,10 @@ export type ResolverInstances = [
   ReportResolver,
   RealtimeResolver,
   SearchResolver,
+  ReactionResolver,
+  ReactionGroupResolver,
+  PinResolver,
+  PinChannelResolver,
   AttentionResolver,
   MessageAttentionResolver,
   ChannelAttentionResolver,

@@ -24,6 +24,9 @@ const LAYERS: ReadonlyArray<{ name: string; modules: RegExp[] }> = [
   { name: 'accounts', modules: [/^accounts\//] },
   { name: 'channels', modules: [/^channels\//] },
   { name: 'messages', modules: [/^messages\//] },
+  // Threads, reactions, pins and edit history: over messages (a deletion reaches them through
+  // MessageDeps.deletionHooks, wired in app.ts).
+  { name: 'conversations', modules: [/^conversations\//] },
   { name: 'search', modules: [/^search\//] },
   // Mentions, notifications and read receipts: over messages and channels, which call it
   // through the hooks they define (MessageHooks, ChannelHooks).

@@ -127,7 +127,7 @@ describe('per-viewer fields', () => {
       }
     }
 
-    // 2. The scenario: channels of every kind, messages with votes, and every kind of event.
+    // 2. The scenario: channels of every kind, messages with votes, reactions and pins, and every kind of event.
     const a = await viewerOf(app, owner);
     const b = await viewerOf(app, other);
     const publicId = await createChannel(server, owner.token, 'everything');
@@ -138,6 +138,8 @@ describe('per-viewer fields', () => {
     for (const channelId of [publicId, privateId, openDirectChannel.id]) {
       const message = await sendMessage(server, other.token, channelId, `hello ${channelId}`);
       await gqlOk(server.url, 'mutation ($id: ID!) { vote(messageId: $id, value: UP) { id } }', { id: message.id }, { token: owner.token });
+      await gqlOk(server.url, 'mutation ($id: ID!) { addReaction(messageId: $id, emoji: "👍") { id } }', { id: message.id }, { token: owner.token });
+      await gqlOk(server.url, 'mutation ($id: ID!) { pinMessage(messageId: $id) { id } }', { id: message.id }, { token: other.token });
     }
     // Attention: a mention gives the owner a notification.
     await sendMessage(server, other.token, publicId, `hi @${owner.username}`);

@@ -15,7 +15,24 @@ const SEARCH =
 const USERS = 'query Users($search: String, $first: Int) { users(search: $search, first: $first) { edges { node { id username displayName } } } }';
 const CHANNELS = 'query Channels($search: String, $first: Int) { channels(search: $search, first: $first) { edges { node { id name } } } }';
 
+const ADD_REACTION = 'mutation React($messageId: ID!, $emoji: String!) { addReaction(messageId: $messageId, emoji: $emoji) { id } }';
+const REMOVE_REACTION = 'mutation Unreact($messageId: ID!, $emoji: String!) { removeReaction(messageId: $messageId, emoji: $emoji) { id } }';
+
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
+
+/**
+ * 'react': toggles one of `emojis` on the hot message (adds it when the client has not, else
+ * removes it). The client's own reactions are `mine`; they change only on a success, so the
+ * generators know every count the database must hold at the end.
+ */
+function reactionFor(args, mine) {
+  const emoji = pick(args.emojis);
+  const adding = !mine.has(emoji);
+  return {
+    body: { query: adding ? ADD_REACTION : REMOVE_REACTION, variables: { messageId: args.messageId, emoji } },
+    onOk: () => (adding ? mine.add(emoji) : mine.delete(emoji)),
+  };
+}
 
 /** The next request body for an operation. */
 function requestFor(op, args, clientIndex, counter) {
@@ -48,16 +65,20 @@ serve({
     let firstError = null;
     const start = now();
     const end = start + durationMs;
+    // 'react': each client's reactions at the end (they start with none).
+    const reactions = tokens.map(() => new Set());
     await Promise.all(
       tokens.map(async (token, clientIndex) => {
         let counter = 0;
         while (now() < end) {
           counter += 1;
-          const body = requestFor(op, args, clientIndex, counter);
+          const next = op === 'react' ? reactionFor(args, reactions[clientIndex]) : { body: requestFor(op, args, clientIndex, counter), onOk: null };
+          const body = next.body;
           const t0 = now();
           try {
             const { json, status, text } = await client.post(body, token);
             if (!json || json.errors || !json.data) throw new Error(json && json.errors ? `${json.errors[0].message} (${json.errors[0].extensions && json.errors[0].extensions.code})` : `HTTP ${status} ${text.slice(0, 200)}`);
+            if (next.onOk) next.onOk();
             hist.record(now() - t0);
             ok += 1;
           } catch (error) {
@@ -69,6 +90,8 @@ serve({
     );
     const elapsedMs = now() - start;
     client.close();
-    return { ok, failed, firstError, elapsedMs, hist: hist.toJSON() };
+    const counts = {};
+    for (const mine of reactions) for (const emoji of mine) counts[emoji] = (counts[emoji] || 0) + 1;
+    return { ok, failed, firstError, elapsedMs, hist: hist.toJSON(), ...(op === 'react' ? { reactionCounts: counts } : {}) };
   },
 });

@@ -20,6 +20,7 @@ const full = {
     maxInFlight: 64,
   },
   sends: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000 },
+  reactions: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000, subscribers: 2000, probes: 9, probeTimeoutMs: 20_000 },
   history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
   attention: { members: 10_000, sendPairs: 20, notifications: 100_000, concurrency: 8, warmupMs: 1000, durationMs: 5000 },
   search: {
@@ -57,6 +58,7 @@ const quick = {
     maxInFlight: 64,
   },
   sends: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500 },
+  reactions: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500, subscribers: 200, probes: 2, probeTimeoutMs: 10_000 },
   history: { messages: 20_000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, durationMs: 1000 },
   attention: { members: 1000, sendPairs: 5, notifications: 10_000, concurrency: 4, warmupMs: 200, durationMs: 1000 },
   search: {

@@ -1,5 +1,5 @@
 'use strict';
-// 8. Attention: `sendMessage` with `@channel` in a channel of many members (its notifications
+// 9. Attention: `sendMessage` with `@channel` in a channel of many members (its notifications
 // written by one set-based statement in the send's transaction) beside a plain sendMessage in
 // the same channel; and, for a user with 100,000 notifications, unreadNotificationCount and
 // the first page of notifications beside messages(last: 50). Closed-loop clients in the
@@ -125,7 +125,7 @@ async function run(ctx) {
   const page = figure({ key: 'firstPagePerSec', label: 'notifications(first: 20) queries/s (baseline: messages(last: 50))', unit: 'q/s', project: measured.page.perSec, baseline: measured.latest.perSec });
   page.target = target('ratio >= 1', page.ratio !== null && page.ratio >= 1);
   return {
-    title: `8. Attention: @channel to ${p.members.toLocaleString('en-US')} members; ${p.notifications.toLocaleString('en-US')} notifications`,
+    title: `9. Attention: @channel to ${p.members.toLocaleString('en-US')} members; ${p.notifications.toLocaleString('en-US')} notifications`,
     baselineName: 'plain send / messages(last: 50)',
     figures: [
       sendRatio,

@@ -230,3 +230,14 @@ export async function votesOf(db: SqlClient, userId: string, messageIds: readonl
   ]);
   return new Map(rows.map((row) => [row.message_id, Number(row.value)]));
 }
+
+/** Messages by id with their authors (events carry no email), in the order of `ids`; null for unknown ids. */
+export async function authoredMessagesByIds(db: SqlClient, ids: readonly string[]): Promise<Array<MessageSnapshot | null>> {
+  const rows = await db.query<AuthoredMessageRow>(
+    `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS} from messages m join users u on u.id = m.author_id where m.id = any($1::uuid[])`,
+    [ids],
+    'messages_by_ids_authored',
+  );
+  const byId = new Map(rows.map((row) => [row.id, authoredSnapshot(row)]));
+  return ids.map((id) => byId.get(id) ?? null);
+}

@@ -33,6 +33,11 @@ export interface MessageDeps {
   bus: EventBus;
   /** The newest messages per channel: Redis when configured, else this process's memory. */
   recentCache: RecentMessagesCache;
+  /**
+   * Run in the deleting transaction, after the tombstone: features above this one drop what a
+   * deleted message keeps none of (conversations: its reactions and pin).
+   */
+  deletionHooks?: ReadonlyArray<(tx: SqlClient, messageId: string) => Promise<void>>;
   /** A feature above this one that writes along with sends, edits and deletions (attention). */
   hooks?: MessageHooks;
 }
@@ -171,6 +176,7 @@ export class MessageService implements MessageLog {
       if (!locked) throw new NotFoundError('Message');
       if (locked.deleted) return { message: locked, changed: false };
       const deleted = await queries.tombstoneMessage(tx, message.id);
+      for (const hook of this.deps.deletionHooks ?? []) await hook(tx, message.id);
       await recordActivity(tx, viewerId, ActivityAction.MESSAGE_DELETED, { channelId: access.channel.id, ip: scope.ip, userAgent: scope.userAgent });
       const afterCommit = this.deps.hooks ? await this.deps.hooks.deleted(tx, deleted) : null;
       return { message: deleted, changed: true, afterCommit };

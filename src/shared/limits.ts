@@ -21,6 +21,7 @@ import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphq
 import { LRUCache } from 'lru-cache';
 import { DEFAULT_PAGE_SIZE } from './relay';
 import { pageArgumentError } from './page-arguments';
+import { listCapOf } from './list-cap';
 
 /** Limits every GraphQL document meets before any resolver or SQL runs, over HTTP and graphql-ws alike. */
 export interface QueryLimits {
@@ -33,7 +34,8 @@ export interface QueryLimits {
 /**
  * Cost: one per field, times the page size for paginated fields (`first`/`last`, default 20)
  * and, for lists without `first`/`last` (myChannels), their real bound `listSize` (the
- * membership cap, MAX_CHANNELS_PER_USER), so nested lists multiply as they do in SQL.
+ * membership cap, MAX_CHANNELS_PER_USER) or the cap declared with @ListCap (shared/list-cap.ts),
+ * so nested lists multiply as they do in SQL.
  */
 function paginationEstimator(listSize: number): ComplexityEstimator {
   return ({ field, args, childComplexity }) => {
@@ -44,6 +46,9 @@ function paginationEstimator(listSize: number): ComplexityEstimator {
     }
     // A connection's edges are already counted by the page size of the field that returned it.
     if (field.name === 'edges') return 1 + childComplexity;
+    // A list the server caps (@ListCap, shared/list-cap.ts) counts at its cap.
+    const cap = listCapOf(field);
+    if (cap !== null && isListType(getNullableType(field.type))) return 1 + cap * Math.max(1, childComplexity);
     if (isListType(getNullableType(field.type))) return 1 + listSize * Math.max(1, childComplexity);
     return undefined;
   };
