@@ -33,7 +33,8 @@ const SCENARIOS = [
   { key: 'history', number: 3, module: './scenarios/history' },
   { key: 'search', number: 6, module: './scenarios/search' },
   { key: 'reactions', number: 8, module: './scenarios/reactions' },
-  { key: 'attention', number: 9, module: './scenarios/attention' },
+  { key: 'threads', number: 9, module: './scenarios/threads' },
+  { key: 'attention', number: 10, module: './scenarios/attention' },
   // Opt-in: starts its own Redis servers and two more server processes.
   { key: 'scale', number: 7, module: './scenarios/scale', optIn: true },
 ];

@@ -9,41 +9,8 @@ import { SEND_MESSAGES_V2 } from './Migration20261201204000';
 //             is the whole seconds until they may send. Owners and moderators are exempt.
 // A repeated clientMessageId (scoped to author and channel, Migration20261201204000) still
 // answers 'repeat' first (it stores nothing).
-export class Migration20261201210000 extends Migration {
-
-  override async up(): Promise<void> {
-    this.addSql(`create table "message_reports" ("id" uuid not null, "message_id" uuid not null, "channel_id" uuid not null, "reporter_id" uuid not null, "reason" text not null, "created_at" timestamptz not null default now(), constraint "message_reports_pkey" primary key ("id"));`);
-    this.addSql(`create index "message_reports_channel_id_created_at_id_index" on "message_reports" ("channel_id", "created_at", "id");`);
-    this.addSql(`alter table "message_reports" add constraint "message_reports_message_id_reporter_id_unique" unique ("message_id", "reporter_id");`);
-
-    this.addSql(`create table "channel_bans" ("channel_id" uuid not null, "user_id" uuid not null, "expires_at" timestamptz null, "reason" text null, "banned_by" uuid null, "created_at" timestamptz not null default now(), constraint "channel_bans_pkey" primary key ("channel_id", "user_id"));`);
-
-    this.addSql(`create table "user_blocks" ("blocker_id" uuid not null, "blocked_id" uuid not null, "created_at" timestamptz not null default now(), constraint "user_blocks_pkey" primary key ("blocker_id", "blocked_id"));`);
-    this.addSql(`create index "user_blocks_blocked_id_index" on "user_blocks" ("blocked_id");`);
-
-    this.addSql(`alter table "message_reports" add constraint "message_reports_message_id_foreign" foreign key ("message_id") references "messages" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "message_reports" add constraint "message_reports_channel_id_foreign" foreign key ("channel_id") references "channels" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "message_reports" add constraint "message_reports_reporter_id_foreign" foreign key ("reporter_id") references "users" ("id") on update cascade on delete cascade;`);
-
-    this.addSql(`alter table "channel_bans" add constraint "channel_bans_channel_id_foreign" foreign key ("channel_id") references "channels" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "channel_bans" add constraint "channel_bans_user_id_foreign" foreign key ("user_id") references "users" ("id") on update cascade on delete cascade;`);
-
-    this.addSql(`alter table "user_blocks" add constraint "user_blocks_blocker_id_foreign" foreign key ("blocker_id") references "users" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "user_blocks" add constraint "user_blocks_blocked_id_foreign" foreign key ("blocked_id") references "users" ("id") on update cascade on delete cascade;`);
-
-    this.addSql(`alter table "memberships" drop constraint if exists "memberships_role_check";`);
-
-    this.addSql(`alter table "activity_log" drop constraint if exists "activity_log_action_check";`);
-
-    this.addSql(`alter table "channels" add column "slow_mode_seconds" int not null default 0;`);
-
-    this.addSql(`alter table "memberships" add column "muted_until" timestamptz null, add column "last_sent_at" timestamptz null;`);
-    this.addSql(`alter table "memberships" add constraint "memberships_role_check" check("role" in ('OWNER', 'MODERATOR', 'MEMBER'));`);
-
-    this.addSql(`alter table "activity_log" add constraint "activity_log_action_check" check("action" in ('SIGNUP', 'LOGIN', 'LOGIN_FAILED', 'LOGOUT', 'PASSWORD_CHANGED', 'CHANNEL_CREATED', 'CHANNEL_JOINED', 'CHANNEL_LEFT', 'CHANNEL_DELETED', 'DIRECT_OPENED', 'MESSAGE_DELETED', 'MEMBER_ROLE_CHANGED', 'MEMBER_REMOVED', 'MEMBER_BANNED', 'MEMBER_UNBANNED', 'MEMBER_MUTED', 'SLOW_MODE_CHANGED', 'USER_BLOCKED', 'USER_UNBLOCKED', 'MESSAGE_REPORTED', 'REPORT_RESOLVED'));`);
-
-    this.addSql('drop function if exists send_messages(uuid, uuid[], uuid[], text[], text[]);');
-    this.addSql(`
+/** send_messages with the moderation checks; Migration20261202100000 restores it on the way down. */
+export const SEND_MESSAGES_V3 = `
 create or replace function send_messages(p_channel uuid, p_ids uuid[], p_authors uuid[], p_bodies text[], p_keys text[])
 returns table (
   status text, id uuid, channel_id uuid, seq bigint, author_id uuid, body text,
@@ -169,7 +136,43 @@ begin
       left join users u on u.id = msg.author_id
      order by r.ord;
 end
-$fn$;`);
+$fn$;`;
+
+export class Migration20261201210000 extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`create table "message_reports" ("id" uuid not null, "message_id" uuid not null, "channel_id" uuid not null, "reporter_id" uuid not null, "reason" text not null, "created_at" timestamptz not null default now(), constraint "message_reports_pkey" primary key ("id"));`);
+    this.addSql(`create index "message_reports_channel_id_created_at_id_index" on "message_reports" ("channel_id", "created_at", "id");`);
+    this.addSql(`alter table "message_reports" add constraint "message_reports_message_id_reporter_id_unique" unique ("message_id", "reporter_id");`);
+
+    this.addSql(`create table "channel_bans" ("channel_id" uuid not null, "user_id" uuid not null, "expires_at" timestamptz null, "reason" text null, "banned_by" uuid null, "created_at" timestamptz not null default now(), constraint "channel_bans_pkey" primary key ("channel_id", "user_id"));`);
+
+    this.addSql(`create table "user_blocks" ("blocker_id" uuid not null, "blocked_id" uuid not null, "created_at" timestamptz not null default now(), constraint "user_blocks_pkey" primary key ("blocker_id", "blocked_id"));`);
+    this.addSql(`create index "user_blocks_blocked_id_index" on "user_blocks" ("blocked_id");`);
+
+    this.addSql(`alter table "message_reports" add constraint "message_reports_message_id_foreign" foreign key ("message_id") references "messages" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "message_reports" add constraint "message_reports_channel_id_foreign" foreign key ("channel_id") references "channels" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "message_reports" add constraint "message_reports_reporter_id_foreign" foreign key ("reporter_id") references "users" ("id") on update cascade on delete cascade;`);
+
+    this.addSql(`alter table "channel_bans" add constraint "channel_bans_channel_id_foreign" foreign key ("channel_id") references "channels" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "channel_bans" add constraint "channel_bans_user_id_foreign" foreign key ("user_id") references "users" ("id") on update cascade on delete cascade;`);
+
+    this.addSql(`alter table "user_blocks" add constraint "user_blocks_blocker_id_foreign" foreign key ("blocker_id") references "users" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "user_blocks" add constraint "user_blocks_blocked_id_foreign" foreign key ("blocked_id") references "users" ("id") on update cascade on delete cascade;`);
+
+    this.addSql(`alter table "memberships" drop constraint if exists "memberships_role_check";`);
+
+    this.addSql(`alter table "activity_log" drop constraint if exists "activity_log_action_check";`);
+
+    this.addSql(`alter table "channels" add column "slow_mode_seconds" int not null default 0;`);
+
+    this.addSql(`alter table "memberships" add column "muted_until" timestamptz null, add column "last_sent_at" timestamptz null;`);
+    this.addSql(`alter table "memberships" add constraint "memberships_role_check" check("role" in ('OWNER', 'MODERATOR', 'MEMBER'));`);
+
+    this.addSql(`alter table "activity_log" add constraint "activity_log_action_check" check("action" in ('SIGNUP', 'LOGIN', 'LOGIN_FAILED', 'LOGOUT', 'PASSWORD_CHANGED', 'CHANNEL_CREATED', 'CHANNEL_JOINED', 'CHANNEL_LEFT', 'CHANNEL_DELETED', 'DIRECT_OPENED', 'MESSAGE_DELETED', 'MEMBER_ROLE_CHANGED', 'MEMBER_REMOVED', 'MEMBER_BANNED', 'MEMBER_UNBANNED', 'MEMBER_MUTED', 'SLOW_MODE_CHANGED', 'USER_BLOCKED', 'USER_UNBLOCKED', 'MESSAGE_REPORTED', 'REPORT_RESOLVED'));`);
+
+    this.addSql('drop function if exists send_messages(uuid, uuid[], uuid[], text[], text[]);');
+    this.addSql(SEND_MESSAGES_V3);
   }
 
   override async down(): Promise<void> {

@@ -7,6 +7,8 @@ import { Migration20261201191500 } from './Migration20261201191500';
 import { Migration20261201203000 } from './Migration20261201203000';
 import { Migration20261201204000 } from './Migration20261201204000';
 import { Migration20261201210000 } from './Migration20261201210000';
+import { Migration20261202100000 } from './Migration20261202100000';
+import { Migration20261202100100 } from './Migration20261202100100';
 import { Migration20261202110000 } from './Migration20261202110000';
 import { Migration20261202120000 } from './Migration20261202120000';
 import { Migration20261202150000 } from './Migration20261202150000';
@@ -18,6 +20,8 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201203000', class: Migration20261201203000 },
   { name: 'Migration20261201204000', class: Migration20261201204000 },
   { name: 'Migration20261201210000', class: Migration20261201210000 },
+  { name: 'Migration20261202100000', class: Migration20261202100000 },
+  { name: 'Migration20261202100100', class: Migration20261202100100 },
   { name: 'Migration20261202110000', class: Migration20261202110000 },
   { name: 'Migration20261202120000', class: Migration20261202120000 },
   { name: 'Migration20261202150000', class: Migration20261202150000 },

@@ -37,6 +37,8 @@ import { ChannelService } from './channels/channel.service';
 import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
 import { MessageLoaders } from './messages/message.loaders';
 import { MessageService } from './messages/message.service';
+import { MessageThreadResolver, ThreadResolver } from './conversations/thread.resolver';
+import { ThreadService } from './conversations/thread.service';
 import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { ReportService } from './messages/report.service';
@@ -88,6 +90,7 @@ export interface AppServices {
   channels: ChannelService;
   messages: MessageService;
   attention: AttentionService;
+  threads: ThreadService;
   realtime: RealtimeService;
 }
 
@@ -132,6 +135,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   });
   const reactions = new ReactionService({ sql, access, throttle, bus });
   const pins = new PinService({ sql, access, throttle, bus });
+  const threads = new ThreadService({ sql, access, channelLoaders, users, bus });
   const realtime: RealtimeService = new RealtimeService({
     bus,
     logger,
@@ -149,6 +153,8 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ChannelResolver(channels, channelLoaders, users),
     new MessageResolver(messages, messageLoaders, channelLoaders),
     new ReportResolver(new ReportService(sql, access), users),
+    new ThreadResolver(threads),
+    new MessageThreadResolver(threads),
     new RealtimeResolver(realtime),
     new SearchResolver(new SearchService(sql)),
     new ReactionResolver(reactions),
@@ -160,7 +166,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ChannelAttentionResolver(attention),
     new UserAttentionResolver(attention),
   ];
-  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, attention, realtime }, resolvers };
+  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, threads, attention, realtime }, resolvers };
 }
 
 export interface App {

@@ -11,14 +11,15 @@ import { Channel } from './channels/channel.entity';
 import { Membership } from './channels/membership.entity';
 import { MessagePin } from './conversations/pin.entity';
 import { MessageReaction } from './conversations/reaction.entity';
-import { Message, Vote } from './messages/message.entity';
+import { Thread, ThreadFollow, ThreadParticipant } from './conversations/thread.entity';
+import { Message, MessageEdit, Vote } from './messages/message.entity';
 import { MessageReport } from './messages/report.entity';
 import { ErrorLogEntry } from './ops/error-log.entity';
 import { MessageChannelMention, MessageMention, Notification, NotificationLevelSetting } from './attention/attention.entity';
 import { createOrm, ormOptions, type OrmSchema, type OrmSettings } from './shared/orm';
 
 export const appSchema: OrmSchema = {
-  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageReport, ErrorLogEntry, MessageReaction, MessagePin, MessageMention, MessageChannelMention, Notification, NotificationLevelSetting],
+  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageEdit, MessageReport, Thread, ThreadParticipant, ThreadFollow, ErrorLogEntry, MessageReaction, MessagePin, MessageMention, MessageChannelMention, Notification, NotificationLevelSetting],
   migrations: migrationsList,
 };
 

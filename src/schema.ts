@@ -5,6 +5,7 @@ import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphq
 import { AccountResolver } from './accounts/account.resolver';
 import { BlockResolver } from './accounts/block.resolver';
 import { ActivityChannelResolver, ChannelResolver } from './channels/channel.resolver';
+import { MessageThreadResolver, ThreadResolver } from './conversations/thread.resolver';
 import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
@@ -26,6 +27,8 @@ export const resolverClasses = [
   ChannelResolver,
   MessageResolver,
   ReportResolver,
+  ThreadResolver,
+  MessageThreadResolver,
   RealtimeResolver,
   SearchResolver,
   ReactionResolver,
@@ -46,6 +49,8 @@ export type ResolverInstances = [
   ChannelResolver,
   MessageResolver,
   ReportResolver,
+  ThreadResolver,
+  MessageThreadResolver,
   RealtimeResolver,
   SearchResolver,
   ReactionResolver,

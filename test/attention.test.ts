@@ -247,6 +247,42 @@ describeWithRedis('attention: mentions, notifications, levels and read receipts'
     });
   });
 
+  describe('threads', () => {
+    const REPLY = 'mutation ($c: ID!, $b: String!, $t: ID!) { sendMessage(input: { channelId: $c, body: $b, threadId: $t }) { id } }';
+    const FOLLOW = 'mutation ($m: ID!, $f: Boolean!) { followThread(messageId: $m, follow: $f) { id } }';
+    const reply = async (user: TestUser, channelId: string, rootId: string, body: string): Promise<string> => (await ok(user, REPLY, { c: channelId, b: body, t: rootId })).sendMessage.id;
+
+    it('a reply notifies the followers of its thread (THREAD_REPLY), a mention taking precedence; users named in a reply follow the thread', async () => {
+      const { users, channelId } = await room('PUBLIC', 5);
+      const [author, replier, follower, named, unfollowed] = users;
+      const rootId = await send(author, channelId, 'root');
+      await ok(follower, FOLLOW, { m: rootId, f: true });
+      // The root's author follows with the first reply; the replier follows by replying.
+      const first = await reply(replier, channelId, rootId, `first reply, cc @${named.username}`);
+      expect(await kinds(author)).toEqual([['THREAD_REPLY', first]]);
+      expect(await kinds(follower)).toEqual([['THREAD_REPLY', first]]);
+      expect(await kinds(named)).toEqual([['MENTION', first]]);
+      expect(await kinds(unfollowed)).toEqual([]);
+      expect(await kinds(replier)).toEqual([]);
+
+      // Named in the thread: now a follower, notified of the next reply.
+      const second = await reply(author, channelId, rootId, 'second reply');
+      expect((await kinds(named))[0]).toEqual(['THREAD_REPLY', second]);
+      expect((await kinds(replier))[0]).toEqual(['THREAD_REPLY', second]);
+      expect((await kinds(author)).length).toBe(1);
+      // Unfollowing stops them; a mention still notifies.
+      await ok(follower, FOLLOW, { m: rootId, f: false });
+      const third = await reply(replier, channelId, rootId, `third @${follower.username}`);
+      expect((await kinds(follower))[0]).toEqual(['MENTION', third]);
+      const fourth = await reply(replier, channelId, rootId, 'fourth');
+      expect((await kinds(follower)).map(([, id]) => id)).not.toContain(fourth);
+      // Level NONE: no THREAD_REPLY either.
+      await ok(named, SET_LEVEL, { c: channelId, l: 'NONE' });
+      const fifth = await reply(author, channelId, rootId, 'fifth');
+      expect((await kinds(named)).map(([, id]) => id)).not.toContain(fifth);
+    });
+  });
+
   describe('the notifications list', () => {
     it('newest first with a cursor, unreadOnly, unreadNotificationCount, markNotificationsRead with and without ids', async () => {
       const { users, channelId } = await room('PUBLIC', 2);

@@ -161,6 +161,21 @@ describe('per-viewer fields', () => {
       }`,
       { p: publicId, q: privateId, d: openDirectChannel.id, b: other.id },
     );
+    // Threads and edit history: a reply and an edit in the public channel, the owner's threads, a thread's replies.
+    const root = await sendMessage(server, owner.token, publicId, 'thread root');
+    await gqlOk(server.url, 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id } }', { input: { channelId: publicId, body: 'reply', threadId: root.id } }, { token: other.token });
+    await gqlOk(server.url, 'mutation ($id: ID!) { editMessage(messageId: $id, body: "thread root, edited") { id } }', { id: root.id }, { token: owner.token });
+    await executeOk(
+      schema,
+      app,
+      a,
+      `query ($p: ID!, $r: ID!) {
+        myThreads ${selectAll(schema.getType('ThreadConnection')!, 5)}
+        threadReplies(messageId: $r) ${selectAll(schema.getType('MessageConnection')!, 5)}
+        messages(channelId: $p, last: 3) ${selectAll(schema.getType('MessageConnection')!, 5)}
+      }`,
+      { p: publicId, r: root.id },
+    );
     // Moderation: a report on a message of the public channel, listed by its owner.
     const reported = await sendMessage(server, other.token, publicId, 'report me');
     await gqlOk(server.url, 'mutation ($m: ID!) { reportMessage(messageId: $m, reason: "spam") }', { m: reported.id }, { token: other.token });

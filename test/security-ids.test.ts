@@ -134,6 +134,27 @@ const cases: Record<string, Case> = {
     expect(data.sendMessage.channel.id).toBe(w.bobPublic.id);
     expect((await events.next()).data).toEqual({ channelEvents: { __typename: 'MessageAdded', message: { id: data.sendMessage.id } } });
   },
+  'Mutation.sendMessage(input.threadId)': async ({ url }, w) => {
+    const reply = await gqlOk(url, 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id threadRootId } }', {
+      input: { channelId: w.bobPublic.id, body: 'a reply', threadId: upper(w.bobPublic.messageId) },
+    }, { token: w.alice.token });
+    expect(reply.sendMessage.threadRootId).toBe(w.bobPublic.messageId);
+    expectCanonical(reply);
+  },
+  'Query.threadReplies(messageId)': async ({ url }, w) => {
+    const reply = await gqlOk(url, 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id } }', { input: { channelId: w.bobPublic.id, body: 'a reply', threadId: w.bobPublic.messageId } }, { token: w.alice.token });
+    const data = await gqlOk(url, 'query ($m: ID!) { threadReplies(messageId: $m) { edges { node { id threadRootId } } } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.threadReplies.edges).toEqual([{ node: { id: reply.sendMessage.id, threadRootId: w.bobPublic.messageId } }]);
+  },
+  'Mutation.followThread(messageId)': async ({ url }, w) => {
+    const data = await gqlOk(url, 'mutation ($m: ID!) { followThread(messageId: $m, follow: true) { id thread { following } } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.followThread).toEqual({ id: w.bobPublic.messageId, thread: { following: true } });
+  },
+  'Mutation.markThreadRead(messageId)': async ({ url }, w) => {
+    await gqlOk(url, 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id } }', { input: { channelId: w.bobPublic.id, body: 'a reply', threadId: w.bobPublic.messageId } }, { token: w.alice.token });
+    const data = await gqlOk(url, 'mutation ($m: ID!) { markThreadRead(messageId: $m) { id thread { unreadCount } } }', { m: upper(w.bobPublic.messageId) }, { token: w.bob.token });
+    expect(data.markThreadRead).toEqual({ id: w.bobPublic.messageId, thread: { unreadCount: 0 } });
+  },
   'Mutation.editMessage(messageId)': async ({ url }, w) => {
     const mine = await sendMessage(url, w.alice.token, w.bobPublic.id, 'mine');
     const data = await gqlOk(url, EDIT, { id: upper(mine.id), body: 'edited' }, { token: w.alice.token });
@@ -148,6 +169,24 @@ const cases: Record<string, Case> = {
     const data = await gqlOk(url, VOTE, { id: upper(w.bobPublic.messageId), value: 'UP' }, { token: w.alice.token });
     expect(data.vote).toMatchObject({ id: w.bobPublic.messageId, upvotes: 1, myVote: 'UP' });
     expect((await gqlOk(url, VOTE, { id: w.bobPublic.messageId, value: 'UP' }, { token: w.alice.token })).vote.upvotes).toBe(1);
+  },
+  'Mutation.addReaction(messageId)': async ({ url }, w) => {
+    const data = await gqlOk(url, 'mutation ($m: ID!) { addReaction(messageId: $m, emoji: ":tada:") { id reactions { emoji count reactedByMe } } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.addReaction).toEqual({ id: w.bobPublic.messageId, reactions: [{ emoji: ':tada:', count: 1, reactedByMe: true }] });
+  },
+  'Mutation.removeReaction(messageId)': async ({ url }, w) => {
+    await gqlOk(url, 'mutation ($m: ID!) { addReaction(messageId: $m, emoji: ":tada:") { id } }', { m: w.bobPublic.messageId }, { token: w.alice.token });
+    const data = await gqlOk(url, 'mutation ($m: ID!) { removeReaction(messageId: $m, emoji: ":tada:") { id reactions { emoji } } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.removeReaction).toEqual({ id: w.bobPublic.messageId, reactions: [] });
+  },
+  'Mutation.pinMessage(messageId)': async ({ url }, w) => {
+    const data = await gqlOk(url, 'mutation ($m: ID!) { pinMessage(messageId: $m) { id pinned } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.pinMessage).toEqual({ id: w.bobPublic.messageId, pinned: true });
+  },
+  'Mutation.unpinMessage(messageId)': async ({ url }, w) => {
+    await gqlOk(url, 'mutation ($m: ID!) { pinMessage(messageId: $m) { id } }', { m: w.bobPublic.messageId }, { token: w.alice.token });
+    const data = await gqlOk(url, 'mutation ($m: ID!) { unpinMessage(messageId: $m) { id pinned } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
+    expect(data.unpinMessage).toEqual({ id: w.bobPublic.messageId, pinned: false });
   },
   'Mutation.setMemberRole(channelId)': async ({ url }, w) => {
     await gqlOk(url, M.SET_ROLE, { c: upper(w.bobPrivate.id), u: w.carol.id, r: 'MODERATOR' }, { token: w.bob.token });

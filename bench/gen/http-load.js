@@ -9,6 +9,8 @@ const { serve } = require('../lib/worker');
 const SEND = 'mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id createdAt } }';
 const HISTORY =
   'query History($channelId: ID!, $last: Int, $before: String) { messages(channelId: $channelId, last: $last, before: $before) { edges { cursor node { id body createdAt author { id username displayName } } } pageInfo { hasPreviousPage startCursor } } }';
+const THREAD =
+  'query Thread($messageId: ID!, $last: Int, $before: String) { threadReplies(messageId: $messageId, last: $last, before: $before) { edges { cursor node { id body createdAt author { id username displayName } } } pageInfo { hasPreviousPage startCursor } } }';
 
 const SEARCH =
   'query Search($query: String!, $first: Int) { searchMessages(query: $query, first: $first) { edges { cursor node { id body createdAt author { id username displayName } } } pageInfo { hasNextPage endCursor } } }';
@@ -45,6 +47,8 @@ function requestFor(op, args, clientIndex, counter) {
       const cursor = args.cursors[Math.floor(Math.random() * args.cursors.length)];
       return { query: HISTORY, variables: { channelId: args.channelId, last: args.last, before: cursor } };
     }
+    case 'thread-latest':
+      return { query: THREAD, variables: { messageId: args.messageId, last: args.last } };
     case 'search':
       return { query: SEARCH, variables: { query: pick(args.queries), first: args.first } };
     case 'users-search':

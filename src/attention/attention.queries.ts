@@ -50,6 +50,22 @@ export async function storeMentions(tx: SqlClient, rows: MentionRows): Promise<v
   );
 }
 
+/** Users a thread reply names (and who can read its channel) follow the thread, unless they chose not to. */
+export async function followMentionedThreads(tx: SqlClient, messageIds: readonly string[]): Promise<void> {
+  await tx.query(
+    `insert into thread_follows (user_id, root_id)
+     select mm.user_id, m.thread_root_id
+       from message_mentions mm
+       join messages m on m.id = mm.message_id
+       join channels c on c.id = m.channel_id
+      where mm.message_id = any($1::uuid[]) and mm.ord is not null and m.thread_root_id is not null and mm.user_id <> m.author_id
+        and (c.kind = 'PUBLIC' or exists (select 1 from memberships mb where mb.channel_id = m.channel_id and mb.user_id = mm.user_id))
+     on conflict (user_id, root_id) do nothing`,
+    [messageIds],
+    'follow_mentioned_threads',
+  );
+}
+
 /** Who a message mentioned before an edit: by name, by @here, and every member when it said @channel. */
 export async function mentionedUserIds(tx: SqlClient, messageId: string, channelId: string): Promise<string[]> {
   const rows = await tx.query<{ user_id: string }>(
@@ -120,8 +136,8 @@ const LEVEL = `coalesce(nl.level, case when ch.kind = 'DIRECT' then 'ALL' else '
 /**
  * The one set-based statement that creates the notifications of a batch of new messages of
  * one channel. Candidates: users mentioned (by name or @here, stored by storeMentions in
- * this transaction) and, for @channel, every member (MENTION); members whose level is ALL
- * (MESSAGE). Each (user, message) keeps its highest kind. Kept only for users who can read
+ * this transaction) and, for @channel, every member (MENTION); the followers of the thread a
+ * reply is in (THREAD_REPLY); members whose level is ALL (MESSAGE). Each (user, message) keeps its highest kind. Kept only for users who can read
  * the channel (members, or anyone for PUBLIC), never the author, not at level NONE, MESSAGE
  * only at level ALL, and never from an author the user blocked.
  */
@@ -136,6 +152,9 @@ export function insertSendNotifications(tx: SqlClient, channelId: string, messag
        union all
        select s.message_id, s.author_id, mb.user_id, 1
          from sent s join message_channel_mentions cm on cm.message_id = s.message_id join memberships mb on mb.channel_id = $1
+       union all
+       select s.message_id, s.author_id, tf.user_id, 2
+         from sent s join messages m on m.id = s.message_id join thread_follows tf on tf.root_id = m.thread_root_id and tf.following
        union all
        select s.message_id, s.author_id, nl.user_id, 3 from sent s cross join notification_levels nl where nl.channel_id = $1 and nl.level = 'ALL'
        union all

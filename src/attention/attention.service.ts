@@ -99,6 +99,7 @@ export class AttentionService implements MessageHooks, ChannelHooks {
     const mentioning = created.filter((one) => one.prepared);
     if (mentioning.length > 0) {
       await queries.storeMentions(tx, mentionRows(mentioning.map((one) => ({ message: one.message, prepared: one.prepared as Prepared }))));
+      await queries.followMentionedThreads(tx, mentioning.map((one) => one.message.id));
     }
     const rows = await queries.insertSendNotifications(
       tx,
@@ -117,6 +118,7 @@ export class AttentionService implements MessageHooks, ChannelHooks {
     if (!prepared) return null;
     // Authors are added by the caller's snapshot (afterUpdate); the delivery loads the message whole.
     await queries.storeMentions(tx, mentionRows([{ message, prepared: prepared as Prepared }]));
+    await queries.followMentionedThreads(tx, [message.id]);
     const rows = await queries.insertEditNotifications(tx, message, before);
     if (rows.length === 0) return null;
     return async () => {

@@ -149,15 +149,16 @@ export async function publicDirectory(db: SqlClient, pattern: string | null, aft
 }
 
 /**
- * Unread messages per channel for the viewer: messages by others, not deleted, after the read
- * marker. A range scan on the unique (channel_id, seq) index from each marker. Non-members get none.
+ * Unread messages per channel for the viewer: messages by others, not deleted, not thread
+ * replies (threads count their own: Thread.unreadCount), after the read marker. A range scan on
+ * the partial index of top-level messages (channel_id, seq) from each marker. Non-members get none.
  */
 export async function unreadCounts(db: SqlClient, viewerId: string, channelIds: readonly string[]): Promise<Map<string, number>> {
   const rows = await db.query<{ channel_id: string; unread: number }>(
     `select mb.channel_id, count(msg.id)::int as unread
        from memberships mb
        join messages msg on msg.channel_id = mb.channel_id and msg.seq > mb.last_read_seq
-      where mb.user_id = $1 and mb.channel_id = any($2::uuid[]) and msg.author_id <> $1 and msg.deleted_at is null
+      where mb.user_id = $1 and mb.channel_id = any($2::uuid[]) and msg.author_id <> $1 and msg.deleted_at is null and msg.thread_root_id is null
       group by mb.channel_id`,
     [viewerId, channelIds],
   );

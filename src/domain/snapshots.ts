@@ -39,6 +39,8 @@ export interface MessageSnapshot {
   deleted: boolean;
   upvotes: number;
   downvotes: number;
+  /** Set on thread replies: the root message of their thread (absent or null otherwise). */
+  threadRootId?: string | null;
 }
 
 export type NotificationKindName = 'MENTION' | 'THREAD_REPLY' | 'MESSAGE';

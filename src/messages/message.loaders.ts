@@ -1,7 +1,10 @@
 import type { RequestScope } from '../shared/context';
 import type { SqlPool } from '../shared/sql';
-import { votesOf } from './message.queries';
-import { VoteValue, voteValue } from './message.types';
+import { editsOf, votesOf } from './message.queries';
+import { type MessageEditType, VoteValue, voteValue } from './message.types';
+
+/** Message.edits holds at most this many earlier bodies, the newest (its cost is counted at this cap). */
+export const MAX_LISTED_EDITS = 20;
 
 /** Per-request loaders for message fields. */
 export class MessageLoaders {
@@ -14,6 +17,15 @@ export class MessageLoaders {
       if (!viewerId) return messageIds.map(() => VoteValue.NONE);
       const byId = await votesOf(this.sql, viewerId, messageIds);
       return messageIds.map((id) => voteValue(byId.get(id)));
+    });
+  }
+
+  /** Earlier bodies per message id, newest first: one query for a whole page. */
+  edits(scope: RequestScope) {
+    return scope.loaders.get<string, MessageEditType[]>('messages:edits', async (messageIds) => {
+      const byId = new Map<string, MessageEditType[]>(messageIds.map((id) => [id, []]));
+      for (const row of await editsOf(this.sql, messageIds, MAX_LISTED_EDITS)) byId.get(row.message_id)?.push({ body: row.body, editedAt: row.edited_at });
+      return messageIds.map((id) => byId.get(id) ?? []);
     });
   }
 }

@@ -14,10 +14,11 @@ export interface MessageRow {
   deleted_at: Date | null;
   upvotes: number;
   downvotes: number;
+  thread_root_id: string | null;
 }
 
 /** The columns every message query selects, qualified with the alias `m`. */
-export const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes';
+export const MESSAGE_COLUMNS = 'm.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at, m.upvotes, m.downvotes, m.thread_root_id';
 
 /** A message row joined with its author (`join users u on u.id = m.author_id`). */
 export interface AuthoredMessageRow extends MessageRow {
@@ -49,6 +50,7 @@ export function messageRowSnapshot(row: MessageRow, author?: UserSnapshot): Mess
     deleted,
     upvotes: row.upvotes,
     downvotes: row.downvotes,
+    threadRootId: row.thread_root_id,
   };
 }
 
@@ -66,6 +68,8 @@ export function withAuthor(message: MessageSnapshot, author: UserSnapshot | unde
     deleted: message.deleted,
     upvotes: message.upvotes,
     downvotes: message.downvotes,
+    // Windows cached before threads existed carry no field.
+    threadRootId: message.threadRootId ?? null,
   };
 }
 
@@ -77,16 +81,28 @@ export function authoredSnapshot(row: AuthoredMessageRow): MessageSnapshot {
 // ---- sends ----
 
 export interface SendRow extends AuthoredMessageRow {
-  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel' | 'muted' | 'blocked' | 'slow';
+  /** 'thread_gone': the reply's root is no longer a live top-level message of the channel (deleted meanwhile). */
+  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel' | 'muted' | 'blocked' | 'slow' | 'thread_gone';
   /** Seconds until slow mode lets the sender send again (status 'slow'). */
   retry_after: number | null;
 }
 
 /** One batch of sends to a channel, in one statement (send_messages in the migrations). */
-export function sendMessages(db: SqlClient, channelId: string, sends: ReadonlyArray<{ id: string; authorId: string; body: string; clientMessageId: string | null }>): Promise<SendRow[]> {
+export function sendMessages(
+  db: SqlClient,
+  channelId: string,
+  sends: ReadonlyArray<{ id: string; authorId: string; body: string; clientMessageId: string | null; threadRootId: string | null }>,
+): Promise<SendRow[]> {
   return db.query<SendRow>(
-    'select * from send_messages($1, $2, $3, $4, $5)',
-    [channelId, sends.map((one) => one.id), sends.map((one) => one.authorId), sends.map((one) => one.body), sends.map((one) => one.clientMessageId)],
+    'select * from send_messages($1, $2, $3, $4, $5, $6)',
+    [
+      channelId,
+      sends.map((one) => one.id),
+      sends.map((one) => one.authorId),
+      sends.map((one) => one.body),
+      sends.map((one) => one.clientMessageId),
+      sends.map((one) => one.threadRootId),
+    ],
     'send_messages',
   );
 }
@@ -96,6 +112,7 @@ export function sendMessages(db: SqlClient, channelId: string, sends: ReadonlyAr
 /** The newest `limit` messages of a channel, newest first, without authors (for the recent cache). */
 export async function newestMessages(db: SqlClient, channelId: string, limit: number): Promise<MessageSnapshot[]> {
   const rows = await db.query<MessageRow>(
+    // Replies included: the cached window is a contiguous run of seqs (history skips the replies in it).
     `select ${MESSAGE_COLUMNS} from messages m where m.channel_id = $1 order by m.seq desc limit $2`,
     [channelId, limit],
     'messages_newest',
@@ -103,28 +120,47 @@ export async function newestMessages(db: SqlClient, channelId: string, limit: nu
   return rows.map((row) => messageRowSnapshot(row));
 }
 
+/** Which messages a keyset page walks: a channel's messages that are not replies, or a thread's replies. */
+export type MessageList = { channelId: string } | { threadRootId: string };
+
+/** The condition on `alias` selecting the list's messages, its one parameter being $1 (each walks its own partial index). */
+function listCondition(list: MessageList, alias: string): string {
+  return 'channelId' in list ? `${alias}.channel_id = $1 and ${alias}.thread_root_id is null` : `${alias}.thread_root_id = $1`;
+}
+
 /**
- * A keyset page of a channel's messages with their authors, in `order` of seq, between the
- * exclusive bounds. One prepared statement per shape of the keyset condition.
+ * A keyset page of a list of messages with their authors, in `order` of seq, between the
+ * exclusive bounds, and whether the list holds a message on the far side of the page's
+ * starting cursor (seq <= after going forward, seq >= before going back): pageInfo stays
+ * exact although the list's seqs have gaps (replies and top-level messages share one
+ * sequence). One statement; one prepared statement per list kind and shape of the keyset.
  */
 export async function messagePage(
   db: SqlClient,
-  channelId: string,
+  list: MessageList,
   { after, before, order, limit }: { after: number | null; before: number | null; order: 'asc' | 'desc'; limit: number },
-): Promise<MessageSnapshot[]> {
-  const conditions = ['m.channel_id = $1'];
-  const values: unknown[] = [channelId];
-  if (after !== null) conditions.push(`m.seq > $${values.push(after)}`);
-  if (before !== null) conditions.push(`m.seq < $${values.push(before)}`);
+): Promise<{ messages: MessageSnapshot[]; beyondStart: boolean }> {
+  const values: unknown[] = ['channelId' in list ? list.channelId : list.threadRootId];
+  const conditions = [listCondition(list, 'm')];
+  const afterParam = after !== null ? `$${values.push(after)}` : null;
+  const beforeParam = before !== null ? `$${values.push(before)}` : null;
+  if (afterParam) conditions.push(`m.seq > ${afterParam}`);
+  if (beforeParam) conditions.push(`m.seq < ${beforeParam}`);
   const limitParam = `$${values.push(limit)}`;
-  const rows = await db.query<AuthoredMessageRow>(
-    `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
-       from messages m join users u on u.id = m.author_id
-      where ${conditions.join(' and ')} order by m.seq ${order} limit ${limitParam}`,
+  const start = order === 'asc' ? (afterParam ? `x.seq <= ${afterParam}` : null) : beforeParam ? `x.seq >= ${beforeParam}` : null;
+  const beyond = start ? `exists (select 1 from messages x where ${listCondition(list, 'x')} and ${start})` : 'false';
+  const rows = await db.query<AuthoredMessageRow & { beyond_start: boolean }>(
+    `select b.beyond_start, p.* from (select ${beyond} as beyond_start) b
+       left join lateral (
+         select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
+           from messages m join users u on u.id = m.author_id
+          where ${conditions.join(' and ')} order by m.seq ${order} limit ${limitParam}
+       ) p on true
+      order by p.seq ${order}`,
     values,
-    `messages_page_${order}${after !== null ? '_after' : ''}${before !== null ? '_before' : ''}`,
+    `messages_page_${'channelId' in list ? 'channel' : 'thread'}_${order}${after !== null ? '_after' : ''}${before !== null ? '_before' : ''}`,
   );
-  return rows.map(authoredSnapshot);
+  return { messages: rows.filter((row) => row.id !== null).map(authoredSnapshot), beyondStart: rows[0]?.beyond_start ?? false };
 }
 
 /** Larger than any seq: "no upper bound" in the batched replay statement. */
@@ -192,6 +228,44 @@ async function updateMessage(tx: SqlClient, set: string, values: unknown[]): Pro
 
 export function editMessageBody(tx: SqlClient, messageId: string, body: string): Promise<MessageSnapshot> {
   return updateMessage(tx, 'body = $2, edited_at = now()', [messageId, body]);
+}
+
+/** Keeps a body an edit replaces (edit history), in the edit's transaction. */
+export async function recordEdit(tx: SqlClient, messageId: string, previousBody: string): Promise<void> {
+  await tx.query('insert into message_edits (message_id, body) values ($1, $2)', [messageId, previousBody]);
+}
+
+/** A deleted message keeps no edit history (in the deletion's transaction). */
+export async function deleteEdits(tx: SqlClient, messageId: string): Promise<void> {
+  await tx.query('delete from message_edits where message_id = $1', [messageId]);
+}
+
+export interface MessageEditRow {
+  message_id: string;
+  body: string;
+  edited_at: Date;
+}
+
+/** The newest `limit` earlier bodies of each of these messages, newest first per message. */
+export function editsOf(db: SqlClient, messageIds: readonly string[], limit: number): Promise<MessageEditRow[]> {
+  return db.query<MessageEditRow>(
+    `select e.message_id, e.body, e.edited_at
+       from unnest($1::uuid[]) as k(id)
+       cross join lateral (select * from message_edits e where e.message_id = k.id order by e.id desc limit $2) e
+      order by e.message_id, e.id desc`,
+    [messageIds, limit],
+    'message_edits_of',
+  );
+}
+
+/** These messages with their authors (the roots of replies, for their MessageUpdated events). */
+export async function messagesWithAuthors(db: SqlClient, messageIds: readonly string[]): Promise<MessageSnapshot[]> {
+  const rows = await db.query<AuthoredMessageRow>(
+    `select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS} from messages m join users u on u.id = m.author_id where m.id = any($1::uuid[])`,
+    [messageIds],
+    'messages_with_authors',
+  );
+  return rows.map(authoredSnapshot);
 }
 
 /** Deletion leaves a tombstone: the row stays (seqs stay gapless), without its body. */

@@ -5,9 +5,10 @@ import { CurrentUser } from '../shared/current-user';
 import { NotFoundError } from '../shared/errors';
 import { ChannelType } from '../channels/channel.types';
 import type { ChannelLoaders } from '../channels/channel.loader';
-import type { MessageLoaders } from './message.loaders';
+import { MAX_LISTED_EDITS, type MessageLoaders } from './message.loaders';
+import { ListCap } from '../shared/list-cap';
 import type { MessageService } from './message.service';
-import { MessageConnection, MessageType, SendMessageInput, VoteValue } from './message.types';
+import { MessageConnection, MessageEditType, MessageType, SendMessageInput, VoteValue } from './message.types';
 import type { MessageSnapshot } from '../domain/snapshots';
 import { selects } from '../shared/selection';
 import { PerViewer, ViewerAccessCheck } from '../shared/viewer-field';
@@ -57,7 +58,7 @@ export class MessageResolver {
   @Mutation(() => MessageType)
   async sendMessage(@CurrentUser() _viewer: Viewer, @Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: RequestContext): Promise<MessageType> {
     // Only the known fields, copied explicitly.
-    return this.service.send(ctx, { channelId: input.channelId, body: input.body, clientMessageId: input.clientMessageId ?? null });
+    return this.service.send(ctx, { channelId: input.channelId, body: input.body, clientMessageId: input.clientMessageId ?? null, threadId: input.threadId ?? null });
   }
 
   @Mutation(() => MessageType, { description: 'The author edits the body.' })
@@ -103,5 +104,13 @@ export class MessageResolver {
   async myVote(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<VoteValue> {
     if (!ctx.viewer) return VoteValue.NONE;
     return this.loaders.myVotes(ctx).load(message.id);
+  }
+
+  @ListCap(MAX_LISTED_EDITS)
+  @FieldResolver(() => [MessageEditType], { description: 'Earlier bodies, newest first (the newest 20); empty when never edited or once deleted.' })
+  async edits(@Root() message: MessageSnapshot, @Ctx() ctx: RequestContext): Promise<MessageEditType[]> {
+    // A deleted message keeps none (they are removed with it): no query.
+    if (message.deleted || message.editedAt === null) return [];
+    return this.loaders.edits(ctx).load(message.id);
   }
 }

@@ -5,7 +5,7 @@ import type { ChannelLoaders } from '../channels/channel.loader';
 import type { ViewerMembership } from '../channels/channel.queries';
 import { isModerator } from '../channels/channel.service';
 import { type ChannelSnapshot, eventUser, type MessageSnapshot } from '../domain/snapshots';
-import { type MessageAddedEvent, Topic } from '../domain/topics';
+import { type ChannelTopicEvent, type MessageAddedEvent, Topic } from '../domain/topics';
 import type { EventBus } from '../realtime/event-bus';
 import { REPLAY_PAGE_SIZE } from '../realtime/channel-stream';
 import type { MessageLog } from '../realtime/realtime.service';
@@ -124,12 +124,29 @@ export class MessageService implements MessageLog {
     const clientMessageId = validateClientMessageId(input.clientMessageId);
     await this.deps.throttle.check('sendMessage', viewerId);
     if (!isUuid(input.channelId)) throw new NotFoundError('Channel');
-    // Group commit (send-batcher.ts): membership and repeated clientMessageIds are checked
-    // under the channel's lock, in the same statement as the insert.
     const channelId = input.channelId.toLowerCase();
+    const threadRootId = input.threadId != null ? await this.threadRootFor(viewerId, channelId, input.threadId) : null;
     const prepared = await this.deps.hooks?.prepareSend(channelId, body);
-    const { message } = await this.batcher.send(channelId, { authorId: viewerId, body, clientMessageId, prepared });
+    // Group commit (send-batcher.ts): membership, repeated clientMessageIds and the thread's
+    // root are checked under the channel's lock, in the same statement as the insert.
+    const { message } = await this.batcher.send(channelId, { authorId: viewerId, body, clientMessageId, threadRootId, prepared });
     return message;
+  }
+
+  /**
+   * The root a reply to `threadId` joins (threads are flat: a reply to a reply joins its
+   * root's thread). NOT_FOUND when the message is unknown or unreadable; BAD_USER_INPUT on
+   * `threadId` when it is of another channel or deleted.
+   */
+  private async threadRootFor(viewerId: string, channelId: string, threadId: string): Promise<string> {
+    if (!isUuid(threadId)) throw new NotFoundError('Message');
+    const target = await queries.findMessage(this.sql, threadId.toLowerCase());
+    if (!target || !(await this.deps.access.findVisible(viewerId, target.channelId))) throw new NotFoundError('Message');
+    if (target.channelId !== channelId) throw new BadUserInputError('threadId', 'The thread belongs to another channel.');
+    const rootId = target.threadRootId ?? target.id;
+    const root = rootId === target.id ? target : await queries.findMessage(this.sql, rootId);
+    if (!root || root.deleted) throw new BadUserInputError('threadId', 'The thread was deleted.');
+    return rootId;
   }
 
   /**
@@ -138,8 +155,15 @@ export class MessageService implements MessageLog {
    * for them; readers use the cache only once it reaches the newest committed seq anyway.
    */
   private async afterSends(messages: MessageSnapshot[]): Promise<void> {
+    const events: ChannelTopicEvent[] = messages.map((message) => ({ type: 'MessageAdded', message }));
+    // A reply changes its root's thread summary: the root follows as MessageUpdated.
+    const rootIds = [...new Set(messages.flatMap((message) => (message.threadRootId ? [message.threadRootId] : [])))];
+    if (rootIds.length > 0) {
+      const roots = await queries.messagesWithAuthors(this.sql, rootIds).catch(() => []);
+      for (const root of roots) events.push({ type: 'MessageUpdated', message: root });
+    }
     // One batch is one channel's: its events go out as one message.
-    const published = this.deps.bus.publishAll(Topic.channel(messages[0].channelId), messages.map((message) => ({ type: 'MessageAdded', message })));
+    const published = this.deps.bus.publishAll(Topic.channel(messages[0].channelId), events);
     await Promise.all([published, this.recentCache.appendAll(messages)]);
   }
 
@@ -154,7 +178,9 @@ export class MessageService implements MessageLog {
     const hooks = this.deps.hooks;
     const prepared = await hooks?.prepareEdit(message, body);
     const { edited, afterCommit } = await this.sql.transaction(async (tx) => {
-      await this.lockLive(tx, message.id);
+      const previous = await this.lockLive(tx, message.id);
+      // Edit history: the body this edit replaces, in the same transaction.
+      if (previous.body !== null) await queries.recordEdit(tx, message.id, previous.body);
       const stored = await queries.editMessageBody(tx, message.id, body);
       return { edited: stored, afterCommit: hooks ? await hooks.edited(tx, stored, prepared) : null };
     });
@@ -176,6 +202,8 @@ export class MessageService implements MessageLog {
       if (!locked) throw new NotFoundError('Message');
       if (locked.deleted) return { message: locked, changed: false };
       const deleted = await queries.tombstoneMessage(tx, message.id);
+      // A deleted message keeps no edit history, reactions or pin.
+      await queries.deleteEdits(tx, message.id);
       for (const hook of this.deps.deletionHooks ?? []) await hook(tx, message.id);
       await recordActivity(tx, viewerId, ActivityAction.MESSAGE_DELETED, { channelId: access.channel.id, ip: scope.ip, userAgent: scope.userAgent });
       const afterCommit = this.deps.hooks ? await this.deps.hooks.deleted(tx, deleted) : null;
@@ -254,23 +282,19 @@ export class MessageService implements MessageLog {
    */
   async history(scope: RequestScope, channelId: string, args: HistoryArgs, { authors = true } = {}): Promise<Connection<MessageSnapshot>> {
     const viewerId = requireViewer(scope).userId;
-    if (args.first != null && args.last != null) throw new BadUserInputError('last', 'Pass either first or last, not both.');
-    const forward = args.first != null || (args.last == null && args.after != null);
-    const size = forward ? pageSize(args.first, 'first') : pageSize(args.last, 'last');
-    const after = args.after != null ? decodeIntCursor(MESSAGE_CURSOR, args.after, 'after') : null;
-    const before = args.before != null ? decodeIntCursor(MESSAGE_CURSOR, args.before, 'before') : null;
+    const page = parseHistoryArgs(args);
 
     const access = await this.deps.access.requireVisible(viewerId, channelId);
     const { channel } = access;
     // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
     this.deps.channelLoaders.prime(scope, access);
 
-    if (!forward && after === null) {
-      const page = await this.historyFromCache(channel, size, before);
+    if (!page.forward && page.after === null) {
+      const cached = await this.historyFromCache(channel, page.size, page.before);
       // Cached messages carry no author (profiles change): the page's authors are read at once.
-      if (page) return authors ? this.withAuthors(scope, page) : page;
+      if (cached) return authors ? this.withAuthors(scope, cached) : cached;
     }
-    return this.historyFromDatabase(channel, forward, size, after, before);
+    return listPage(this.sql, { channelId: channel.id }, page);
   }
 
   private async withAuthors(scope: RequestScope, page: Connection<MessageSnapshot>): Promise<Connection<MessageSnapshot>> {
@@ -294,27 +318,6 @@ export class MessageService implements MessageLog {
     const window: RecentWindow = { older: newest.length > RECENT_LIMIT, messages: newest.slice(0, RECENT_LIMIT).reverse() };
     await this.recentCache.fill(channel.id, cached.version, window);
     return pageFromWindow(window, size, before);
-  }
-
-  /**
-   * A page read from PostgreSQL, with its authors (one statement). Whether messages exist
-   * beyond the page follows from the channel's last_seq read in this request: seqs run
-   * without gaps from 1, and messages are never removed (deletion leaves a tombstone).
-   */
-  private async historyFromDatabase(
-    channel: ChannelSnapshot,
-    forward: boolean,
-    size: number,
-    after: number | null,
-    before: number | null,
-  ): Promise<Connection<MessageSnapshot>> {
-    const rows = await queries.messagePage(this.sql, channel.id, { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 });
-    const hasMore = rows.length > size;
-    const page = rows.slice(0, size);
-    if (!forward) page.reverse();
-    const hasPreviousPage = forward ? after !== null && Math.min(after, channel.lastSeq) >= 1 : hasMore;
-    const hasNextPage = forward ? hasMore : before !== null && before <= channel.lastSeq;
-    return connection(page, hasPreviousPage, hasNextPage);
   }
 
   // ---- the message log of the realtime engine ----
@@ -362,24 +365,25 @@ function windowMax(window: RecentWindow): number {
 }
 
 /**
- * A `last`/`before` page from a contiguous window of the newest messages, or null when the
- * page reaches below the window while older messages exist.
+ * A `last`/`before` page of channel history (messages that are not replies) from a contiguous
+ * window of the newest messages (replies included), or null when the window cannot tell it
+ * exactly: the page, or whether a message precedes it, reaches below the window while older
+ * messages exist.
  */
 export function pageFromWindow(window: RecentWindow, size: number, before: number | null): Connection<MessageSnapshot> | null {
   const messages = window.messages;
   const max = windowMax(window);
   const min = messages.length > 0 ? messages[0].seq : max + 1;
   const end = before === null ? max : Math.min(before - 1, max);
-  // Nothing at or after `before` is missing from the window: it ends at the newest message.
-  const hasNextPage = before !== null && before <= max;
-  const available = end >= min ? end - min + 1 : 0;
+  // Exact whenever it is returned: from `before` on, the window holds every message (it ends
+  // at the newest), or it holds them all (no older ones).
+  const hasNextPage = before !== null && messages.some((message) => message.seq >= before && !message.threadRootId);
   if (end < 1) return connection([], false, hasNextPage);
-  if (available >= size) {
-    const page = messages.slice(available - size, available);
-    return connection(page, available > size || window.older, hasNextPage);
-  }
+  if (end < min && window.older) return null;
+  const candidates = messages.filter((message) => message.seq <= end && !message.threadRootId);
+  if (candidates.length > size) return connection(candidates.slice(candidates.length - size), true, hasNextPage);
   if (window.older) return null;
-  return connection(messages.slice(0, available), false, hasNextPage);
+  return connection(candidates, false, hasNextPage);
 }
 
 function connection(nodes: MessageSnapshot[], hasPreviousPage: boolean, hasNextPage: boolean): Connection<MessageSnapshot> {
@@ -387,4 +391,35 @@ function connection(nodes: MessageSnapshot[], hasPreviousPage: boolean, hasNextP
     nodes.map((node) => ({ cursor: messageCursor(node.seq), node })),
     { hasPreviousPage, hasNextPage },
   );
+}
+
+/** Validated page arguments of a keyset list of messages (`messages`, `threadReplies`). */
+export interface ParsedPage {
+  forward: boolean;
+  size: number;
+  after: number | null;
+  before: number | null;
+}
+
+/** `first`/`after` pages forward, `last`/`before` back from the newest; with neither, the newest 20. */
+export function parseHistoryArgs(args: HistoryArgs): ParsedPage {
+  if (args.first != null && args.last != null) throw new BadUserInputError('last', 'Pass either first or last, not both.');
+  const forward = args.first != null || (args.last == null && args.after != null);
+  const size = forward ? pageSize(args.first, 'first') : pageSize(args.last, 'last');
+  const after = args.after != null ? decodeIntCursor(MESSAGE_CURSOR, args.after, 'after') : null;
+  const before = args.before != null ? decodeIntCursor(MESSAGE_CURSOR, args.before, 'before') : null;
+  return { forward, size, after, before };
+}
+
+/**
+ * A page of a channel's history or of a thread, read from PostgreSQL with its authors in one
+ * statement, oldest first, with exact pageInfo: one row past the page says whether more follow
+ * in its direction, and the statement says whether any precede its starting cursor.
+ */
+export async function listPage(sql: SqlClient, list: queries.MessageList, { forward, size, after, before }: ParsedPage): Promise<Connection<MessageSnapshot>> {
+  const { messages, beyondStart } = await queries.messagePage(sql, list, { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 });
+  const hasMore = messages.length > size;
+  const page = messages.slice(0, size);
+  if (!forward) page.reverse();
+  return connection(page, forward ? beyondStart : hasMore, forward ? hasMore : beyondStart);
 }

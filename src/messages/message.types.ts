@@ -56,6 +56,18 @@ export class MessageType implements MessageSnapshot {
 
   @Field(() => Int)
   downvotes!: number;
+
+  @Field(() => ID, { nullable: true, description: "Set on replies: the id of the thread's root message." })
+  threadRootId?: string | null;
+}
+
+@ObjectType('MessageEdit')
+export class MessageEditType {
+  @Field({ description: 'The body before this edit.' })
+  body!: string;
+
+  @Field({ description: 'When this body was replaced.' })
+  editedAt!: Date;
 }
 
 export const { EdgeType: MessageEdge, ConnectionType: MessageConnection } = connectionTypes('Message', MessageType);
@@ -73,6 +85,9 @@ export class SendMessageInput {
     description: 'Idempotency key chosen by the client: resending the same key returns the first message instead of a duplicate.',
   })
   clientMessageId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'A message of the same channel: the new message is a reply in its thread.' })
+  threadId?: string | null;
 }
 
 /** Message cursors carry the per-channel sequence number. */
@@ -96,5 +111,6 @@ export function messageSnapshot(message: Message, author?: UserSnapshot): Messag
     deleted,
     upvotes: message.upvotes,
     downvotes: message.downvotes,
+    threadRootId: message.threadRoot?.id ?? null,
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageSnapshot } from '../domain/snapshots';
-import { ForbiddenError, NotFoundError, RateLimitedError } from '../shared/errors';
+import { BadUserInputError, ForbiddenError, NotFoundError, RateLimitedError } from '../shared/errors';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import { authoredSnapshot, sendMessages, type SendRow } from './message.queries';
 
@@ -8,6 +8,8 @@ export interface SendRequest {
   authorId: string;
   body: string;
   clientMessageId: string | null;
+  /** The root of the thread the message replies in (checked again under the channel's lock), or null. */
+  threadRootId: string | null;
   /** What the send hooks prepared for this send before it joined a batch (SendHooks.prepareSend). */
   prepared?: unknown;
 }
@@ -129,6 +131,8 @@ export class SendBatcher {
         case 'blocked':
           // The sender learns nothing more than that they cannot send here.
           return one.reject(new ForbiddenError('You cannot send messages in this conversation.'));
+        case 'thread_gone':
+          return one.reject(new BadUserInputError('threadId', 'The thread was deleted.'));
         case 'slow':
           return one.reject(new RateLimitedError(Number(row.retry_after), 'Slow mode: wait before sending again.'));
         default: {
