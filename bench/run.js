@@ -35,6 +35,7 @@ const SCENARIOS = [
   { key: 'reactions', number: 8, module: './scenarios/reactions' },
   { key: 'threads', number: 9, module: './scenarios/threads' },
   { key: 'request', number: 10, module: './scenarios/request' },
+  { key: 'attention', number: 11, module: './scenarios/attention' },
   // Opt-in: starts its own Redis servers and two more server processes.
   { key: 'scale', number: 7, module: './scenarios/scale', optIn: true },
 ];

@@ -10,6 +10,7 @@ import { Migration20261201210000 } from './Migration20261201210000';
 import { Migration20261202100000 } from './Migration20261202100000';
 import { Migration20261202100100 } from './Migration20261202100100';
 import { Migration20261202110000 } from './Migration20261202110000';
+import { Migration20261202120000 } from './Migration20261202120000';
 import { Migration20261202130000 } from './Migration20261202130000';
 import { Migration20261202150000 } from './Migration20261202150000';
 
@@ -23,6 +24,7 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202100000', class: Migration20261202100000 },
   { name: 'Migration20261202100100', class: Migration20261202100100 },
   { name: 'Migration20261202110000', class: Migration20261202110000 },
+  { name: 'Migration20261202120000', class: Migration20261202120000 },
   { name: 'Migration20261202130000', class: Migration20261202130000 },
   { name: 'Migration20261202150000', class: Migration20261202150000 },
 ];

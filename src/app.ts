@@ -48,6 +48,8 @@ import { PinService } from './conversations/pin.service';
 import { PinChannelResolver, PinResolver } from './conversations/pin.resolver';
 import { deletePinOf } from './conversations/pin.queries';
 import { SearchResolver } from './search/search.resolver';
+import { AttentionService } from './attention/attention.service';
+import { AttentionResolver, ChannelAttentionResolver, MessageAttentionResolver, UserAttentionResolver } from './attention/attention.resolver';
 import { MemoryRecentCache, RedisRecentCache } from './messages/recent-cache';
 import { ErrorRecorder } from './ops/error-recorder';
 import { healthRoutes } from './ops/health';
@@ -85,6 +87,7 @@ export interface AppServices {
   accounts: AccountService;
   channels: ChannelService;
   messages: MessageService;
+  attention: AttentionService;
   threads: ThreadService;
   realtime: RealtimeService;
 }
@@ -108,16 +111,30 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const access = new ChannelAccessControl(sql);
   const channelLoaders = new ChannelLoaders(sql, access, users);
   const blocks = new BlockService(sql);
-  const channels = new ChannelService({ sql, access, users, throttle, bus, blocks, maxChannelsPerUser: config.limits.maxChannelsPerUser });
+  // Mentions and notifications write along with sends and membership changes (their hooks);
+  // `@here` asks the realtime engine's presence, built below, only when a message says it.
+  const attention: AttentionService = new AttentionService({ sql, bus, access, users, logger, seenWindowMs: config.readReceiptWindowMs, presence: { areOnline: (ids): Promise<boolean[]> => realtime.presence.areOnline(ids) } });
+  const channels = new ChannelService({ sql, access, users, throttle, bus, blocks, maxChannelsPerUser: config.limits.maxChannelsPerUser, hooks: attention });
   const accounts = new AccountService({ sql, auth: config.auth, passwords, sessions, users, limiter, throttle, bus, newAccounts: channels, logger });
   const messageLoaders = new MessageLoaders(sql);
   const recentCache = redis ? new RedisRecentCache(redis.command, config.redisKeyPrefix, logger) : new MemoryRecentCache();
   // A deleted message keeps no reactions or pin: they go in its deleting transaction.
-  const messages = new MessageService({ sql, access, channelLoaders, loaders: messageLoaders, users, throttle, bus, recentCache, deletionHooks: [deleteReactionsOf, deletePinOf] });
+  const messages = new MessageService({
+    sql,
+    access,
+    channelLoaders,
+    loaders: messageLoaders,
+    users,
+    throttle,
+    bus,
+    recentCache,
+    deletionHooks: [deleteReactionsOf, deletePinOf],
+    hooks: attention,
+  });
   const reactions = new ReactionService({ sql, access, throttle, bus });
   const pins = new PinService({ sql, access, throttle, bus });
   const threads = new ThreadService({ sql, access, channelLoaders, users, bus });
-  const realtime = new RealtimeService({
+  const realtime: RealtimeService = new RealtimeService({
     bus,
     logger,
     redis: redis?.command ?? null,
@@ -142,8 +159,12 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ReactionGroupResolver(reactions, users),
     new PinResolver(pins),
     new PinChannelResolver(pins),
+    new AttentionResolver(attention),
+    new MessageAttentionResolver(attention),
+    new ChannelAttentionResolver(attention),
+    new UserAttentionResolver(attention),
   ];
-  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, threads, realtime }, resolvers };
+  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, threads, attention, realtime }, resolvers };
 }
 
 export interface App {
@@ -356,6 +377,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         // Events and cache updates of sends committed before the drain still go out.
         await services.messages.settled();
         await services.accounts.settled();
+        await services.attention.close();
         await services.errors.flush();
         await metricsServer?.close();
         await bus.close();

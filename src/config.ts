@@ -43,6 +43,8 @@ export interface Config {
   allowedOrigins: '*' | string[];
   /** How long browsers may cache a CORS preflight answer. */
   corsMaxAgeSeconds: number;
+  /** MessagesSeen of one member and channel go out at most once per this many ms (read receipts, src/attention). */
+  readReceiptWindowMs: number;
   /** OpenTelemetry tracing (standard OTEL_* variables); off unless `endpoint` is set. */
   tracing: {
     /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL (OTLP over HTTP; traces go to <endpoint>/v1/traces). */
@@ -288,6 +290,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: env.METRICS_PORT ? readInt(env, 'METRICS_PORT', 0, 0, 65535) : null,
     allowedOrigins: readOrigins(env, 'ALLOWED_ORIGINS', production),
     corsMaxAgeSeconds: readInt(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400),
+    readReceiptWindowMs: readInt(env, 'READ_RECEIPT_WINDOW_MS', 250, 10, 60_000),
     tracing: {
       endpoint: readOptionalUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']) ?? null,
       headers: readHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'),

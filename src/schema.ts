@@ -10,15 +10,36 @@ import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { SearchResolver } from './search/search.resolver';
+import { AttentionResolver, ChannelAttentionResolver, MessageAttentionResolver, UserAttentionResolver } from './attention/attention.resolver';
 import { ReactionGroupResolver, ReactionResolver } from './conversations/reaction.resolver';
 import { PinChannelResolver, PinResolver } from './conversations/pin.resolver';
 import { canonicalizeIdArguments } from './shared/ids';
 import { channelEventTypeName, messageAddedValue, toEventValue } from './realtime/event.types';
 import type { ChannelTopicEvent } from './domain/topics';
-import type { MessageSnapshot } from './domain/snapshots';
+import type { MessageSnapshot, NotificationSnapshot } from './domain/snapshots';
+import type { RequestContext } from './shared/context';
 
 /** Every resolver class. */
-export const resolverClasses = [AccountResolver, BlockResolver, ActivityChannelResolver, ChannelResolver, MessageResolver, ReportResolver, ThreadResolver, MessageThreadResolver, RealtimeResolver, SearchResolver, ReactionResolver, ReactionGroupResolver, PinResolver, PinChannelResolver] as const;
+export const resolverClasses = [
+  AccountResolver,
+  BlockResolver,
+  ActivityChannelResolver,
+  ChannelResolver,
+  MessageResolver,
+  ReportResolver,
+  ThreadResolver,
+  MessageThreadResolver,
+  RealtimeResolver,
+  SearchResolver,
+  ReactionResolver,
+  ReactionGroupResolver,
+  PinResolver,
+  PinChannelResolver,
+  AttentionResolver,
+  MessageAttentionResolver,
+  ChannelAttentionResolver,
+  UserAttentionResolver,
+] as const;
 
 /** One instance of every resolver class, built with its collaborators by the composition root (app.ts). */
 export type ResolverInstances = [
@@ -36,6 +57,10 @@ export type ResolverInstances = [
   ReactionGroupResolver,
   PinResolver,
   PinChannelResolver,
+  AttentionResolver,
+  MessageAttentionResolver,
+  ChannelAttentionResolver,
+  UserAttentionResolver,
 ];
 
 /** A container per app instance, so two apps in one process never share resolver state. */
@@ -91,6 +116,12 @@ export async function buildAppSchema(resolvers?: ResolverInstances): Promise<Gra
   const subscriptions = schema.getSubscriptionType()?.getFields();
   if (subscriptions?.channelEvents) subscriptions.channelEvents.resolve = (event: ChannelTopicEvent) => toEventValue(event);
   if (subscriptions?.inbox) subscriptions.inbox.resolve = (message: MessageSnapshot) => messageAddedValue(message);
+  // The notifications stream of this app instance's service; each event is its notification.
+  const attention = resolvers?.find((instance): instance is AttentionResolver => instance instanceof AttentionResolver)?.attention;
+  if (subscriptions?.notifications && attention) {
+    subscriptions.notifications.subscribe = (_root: unknown, _args: unknown, context: RequestContext) => attention.notificationStream(context);
+    subscriptions.notifications.resolve = (notification: NotificationSnapshot) => notification;
+  }
   return schema;
 }
 

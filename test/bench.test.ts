@@ -9,7 +9,7 @@ import { BASE_URL_ENV } from './setup/test-infra';
 // against the compiled server and checks that every scenario produced its figures. It never
 // asserts on speed.
 const ROOT = path.join(__dirname, '..');
-const SCENARIOS = ['fanout', 'sends', 'history', 'connections', 'subscribe', 'search', 'reactions', 'threads', 'request'];
+const SCENARIOS = ['fanout', 'sends', 'history', 'connections', 'subscribe', 'search', 'reactions', 'threads', 'request', 'attention'];
 
 interface Figure {
   key: string;
@@ -94,6 +94,6 @@ describeWithRedis('npm run bench -- --quick', () => {
       }
     }
     // The printed tables name every scenario.
-    for (const title of ['1. Fan-out', '2. Sends', '3. History', '4. Connections', '5. Subscribe rate', '6. Search', '8. Reactions', '9. Threads', '10. Request path']) expect(output).toContain(title);
+    for (const title of ['1. Fan-out', '2. Sends', '3. History', '4. Connections', '5. Subscribe rate', '6. Search', '8. Reactions', '9. Threads', '10. Request path', '11. Attention']) expect(output).toContain(title);
   }, 210_000);
 });

@@ -28,6 +28,9 @@ const LAYERS: ReadonlyArray<{ name: string; modules: RegExp[] }> = [
   // MessageDeps.deletionHooks, wired in app.ts).
   { name: 'conversations', modules: [/^conversations\//] },
   { name: 'search', modules: [/^search\//] },
+  // Mentions, notifications and read receipts: over messages and channels, which call it
+  // through the hooks they define (MessageHooks, ChannelHooks).
+  { name: 'attention', modules: [/^attention\//] },
   // The GraphQL face of the realtime engine: live event types over every feature's types.
   { name: 'realtime-api', modules: [/^realtime\/realtime\.resolver$/, /^realtime\/event\.types$/] },
   { name: 'ops', modules: [/^ops\//, /^explorer\//, /^http\//, /^web\//] },

@@ -141,6 +141,8 @@ describe('per-viewer fields', () => {
       await gqlOk(server.url, 'mutation ($id: ID!) { addReaction(messageId: $id, emoji: "👍") { id } }', { id: message.id }, { token: owner.token });
       await gqlOk(server.url, 'mutation ($id: ID!) { pinMessage(messageId: $id) { id } }', { id: message.id }, { token: other.token });
     }
+    // Attention: a mention gives the owner a notification.
+    await sendMessage(server, other.token, publicId, `hi @${owner.username}`);
     await executeOk(
       schema,
       app,
@@ -152,6 +154,7 @@ describe('per-viewer fields', () => {
         channels ${selectAll(schema.getType('ChannelConnection')!, 5)}
         users ${selectAll(schema.getType('UserConnection')!, 5)}
         myActivity ${selectAll(schema.getType('ActivityConnection')!, 5)}
+        notifications ${selectAll(schema.getType('NotificationConnection')!, 5)}
         p: messages(channelId: $p) ${selectAll(schema.getType('MessageConnection')!, 5)}
         q: messages(channelId: $q) ${selectAll(schema.getType('MessageConnection')!, 5)}
         d: messages(channelId: $d) ${selectAll(schema.getType('MessageConnection')!, 5)}
@@ -196,6 +199,7 @@ describe('per-viewer fields', () => {
     const actions: Array<[string, () => Promise<unknown>]> = [
       ['MemberJoined', () => gqlOk(server.url, 'mutation ($c: ID!) { joinChannel(channelId: $c) { id } }', { c: eventsChannel }, as(other))],
       ['MessageAdded', async () => (sent = await sendMessage(server, other.token, eventsChannel, 'event'))],
+      ['MessagesSeen', () => gqlOk(server.url, 'mutation ($c: ID!) { markRead(channelId: $c) { id } }', { c: eventsChannel }, as(owner))],
       ['MessageUpdated', () => gqlOk(server.url, 'mutation ($id: ID!) { editMessage(messageId: $id, body: "edited") { id } }', { id: sent.id }, as(other))],
       ['MessageDeleted', () => gqlOk(server.url, 'mutation ($id: ID!) { deleteMessage(messageId: $id) { id } }', { id: sent.id }, as(other))],
       ['UserTyping', () => gqlOk(server.url, 'mutation ($c: ID!) { setTyping(channelId: $c) }', { c: eventsChannel }, as(other))],

@@ -188,6 +188,16 @@ const cases: Record<string, Case> = {
     const data = await gqlOk(url, 'mutation ($m: ID!) { unpinMessage(messageId: $m) { id pinned } }', { m: upper(w.bobPublic.messageId) }, { token: w.alice.token });
     expect(data.unpinMessage).toEqual({ id: w.bobPublic.messageId, pinned: false });
   },
+  'Mutation.setNotificationLevel(channelId)': async ({ url }, w) => {
+    const data = await gqlOk(url, 'mutation ($c: ID!) { setNotificationLevel(channelId: $c, level: ALL) { id notificationLevel } }', { c: upper(w.bobPublic.id) }, { token: w.alice.token });
+    expect(data.setNotificationLevel).toEqual({ id: w.bobPublic.id, notificationLevel: 'ALL' });
+  },
+  'Mutation.markNotificationsRead(ids)': async ({ url }, w) => {
+    await gqlOk(url, 'mutation ($c: ID!, $b: String!) { sendMessage(input: { channelId: $c, body: $b }) { id } }', { c: w.bobPublic.id, b: `hi @${w.alice.username}` }, { token: w.bob.token });
+    const list = await gqlOk(url, '{ notifications { edges { node { id } } } }', {}, { token: w.alice.token });
+    const id = list.notifications.edges[0].node.id;
+    expect((await gqlOk(url, 'mutation ($ids: [ID!]) { markNotificationsRead(ids: $ids) }', { ids: [upper(id)] }, { token: w.alice.token })).markNotificationsRead).toBe(1);
+  },
   'Mutation.setMemberRole(channelId)': async ({ url }, w) => {
     await gqlOk(url, M.SET_ROLE, { c: upper(w.bobPrivate.id), u: w.carol.id, r: 'MODERATOR' }, { token: w.bob.token });
     expect((await gqlOk(url, M.VIEWER_ROLE, { c: w.bobPrivate.id }, { token: w.carol.token })).channel.viewerRole).toBe('MODERATOR');

@@ -24,6 +24,7 @@ const full = {
   request: { concurrency: 8, rounds: 2, warmupMs: 1000, durationMs: 5000 },
   history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
   threads: { messages: 1_000_000, replies: 10_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
+  attention: { members: 10_000, sendPairs: 20, notifications: 100_000, concurrency: 8, warmupMs: 1000, durationMs: 5000 },
   search: {
     messages: 1_000_000,
     channels: 200,
@@ -63,6 +64,7 @@ const quick = {
   request: { concurrency: 8, rounds: 1, warmupMs: 200, durationMs: 1000 },
   history: { messages: 20_000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, durationMs: 1000 },
   threads: { messages: 20_000, replies: 2000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, durationMs: 1000 },
+  attention: { members: 1000, sendPairs: 5, notifications: 10_000, concurrency: 4, warmupMs: 200, durationMs: 1000 },
   search: {
     messages: 2000,
     channels: 20,

@@ -108,11 +108,12 @@ export async function updatePasswordHash(db: SqlClient, userId: string, password
 }
 
 /** Sets the given fields (an absent one stays as it is); null when there is no such user. */
-export async function updateProfile(db: SqlClient, userId: string, changes: { displayName?: string; bio?: string | null }): Promise<UserSnapshot | null> {
+export async function updateProfile(db: SqlClient, userId: string, changes: { displayName?: string; bio?: string | null; shareReadReceipts?: boolean }): Promise<UserSnapshot | null> {
   const values: unknown[] = [userId];
   const sets: string[] = [];
   if (changes.displayName !== undefined) sets.push(`display_name = $${values.push(changes.displayName)}`);
   if (changes.bio !== undefined) sets.push(`bio = $${values.push(changes.bio)}`);
+  if (changes.shareReadReceipts !== undefined) sets.push(`share_read_receipts = $${values.push(changes.shareReadReceipts)}`);
   const rows =
     sets.length === 0
       ? await db.query<UserRow>(`select ${USER_COLUMNS} from users u where u.id = $1`, values)

@@ -85,7 +85,7 @@ export class AccountResolver {
     @Arg('input', () => UpdateProfileInput) input: UpdateProfileInput,
     @Ctx() ctx: RequestContext,
   ): Promise<UserSnapshot> {
-    const user = await this.service.updateProfile(ctx, { displayName: input.displayName, bio: input.bio });
+    const user = await this.service.updateProfile(ctx, { displayName: input.displayName, bio: input.bio, shareReadReceipts: input.shareReadReceipts });
     ctx.loaders.clearAll();
     return user;
   }

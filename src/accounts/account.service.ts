@@ -252,10 +252,11 @@ export class AccountService {
     return true;
   }
 
-  async updateProfile(scope: RequestScope, input: { displayName?: string | null; bio?: string | null }): Promise<UserSnapshot> {
+  async updateProfile(scope: RequestScope, input: { displayName?: string | null; bio?: string | null; shareReadReceipts?: boolean | null }): Promise<UserSnapshot> {
     const viewer = requireViewer(scope);
     // Only the known, validated fields are written; null or absent leaves a field as it is.
-    const changes: { displayName?: string; bio?: string | null } = {};
+    const changes: { displayName?: string; bio?: string | null; shareReadReceipts?: boolean } = {};
+    if (typeof input.shareReadReceipts === 'boolean') changes.shareReadReceipts = input.shareReadReceipts;
     if (input.displayName !== undefined && input.displayName !== null) changes.displayName = validateDisplayName(input.displayName);
     if (input.bio !== undefined && input.bio !== null) changes.bio = validateBio(input.bio);
     const user = await queries.updateProfile(this.sql, viewer.userId, changes);

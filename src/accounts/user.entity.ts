@@ -6,7 +6,7 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/c
 @Index({ name: 'users_username_key_prefix_index', expression: 'create index "users_username_key_prefix_index" on "users" (username_key text_pattern_ops)' })
 @Index({ name: 'users_display_name_prefix_index', expression: 'create index "users_display_name_prefix_index" on "users" (lower(display_name) text_pattern_ops)' })
 export class User {
-  [OptionalProps]?: 'createdAt' | 'updatedAt' | 'bio';
+  [OptionalProps]?: 'createdAt' | 'updatedAt' | 'bio' | 'shareReadReceipts';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -27,6 +27,10 @@ export class User {
 
   @Property({ type: 'text', nullable: true })
   bio: string | null = null;
+
+  /** Read receipts (src/attention): false keeps the user out of everyone's `seenBy` and MessagesSeen. */
+  @Property({ type: 'boolean', default: true })
+  shareReadReceipts: boolean = true;
 
   @Property({ type: 'text', lazy: true, hidden: true })
   passwordHash!: string;

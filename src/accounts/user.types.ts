@@ -90,6 +90,9 @@ export class UpdateProfileInput {
 
   @Field(() => String, { nullable: true })
   bio?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Read receipts (src/attention): false keeps the viewer out of seenBy and MessagesSeen.' })
+  shareReadReceipts?: boolean | null;
 }
 
 @InputType('ChangePasswordInput')

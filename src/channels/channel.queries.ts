@@ -309,9 +309,14 @@ export async function messageSeqIn(db: SqlClient, channelId: string, messageId: 
   return rows[0] ? Number(rows[0].seq) : null;
 }
 
-/** Read markers only move forward. */
-export async function advanceReadMarker(db: SqlClient, channelId: string, userId: string, seq: number): Promise<void> {
-  await db.query('update memberships set last_read_seq = greatest(last_read_seq, $1) where channel_id = $2 and user_id = $3', [seq, channelId, userId]);
+/** Read markers only move forward; true when this one did (one statement, which also stamps when). */
+export async function advanceReadMarker(db: SqlClient, channelId: string, userId: string, seq: number): Promise<boolean> {
+  const rows = await db.query(
+    'update memberships set last_read_seq = $1, last_read_at = now() where channel_id = $2 and user_id = $3 and last_read_seq < $1 returning 1',
+    [seq, channelId, userId],
+    'advance_read_marker',
+  );
+  return rows.length > 0;
 }
 
 // ---- moderation: roles, timeouts, slow mode, bans ----

@@ -28,6 +28,15 @@ export interface ChannelDeps {
   blocks: BlockList;
   /** Channels one user may belong to (MAX_CHANNELS_PER_USER). */
   maxChannelsPerUser: number;
+  /** A feature above channels told of memberships that end and read markers that move (attention). */
+  hooks?: ChannelHooks;
+}
+
+export interface ChannelHooks {
+  /** In the transaction that ends a membership (leave, removal, ban). */
+  memberRemoved(tx: SqlClient, channel: ChannelSnapshot, userId: string): Promise<void>;
+  /** After a read marker moved forward to `seq`. */
+  readMarkerMoved(userId: string, channel: ChannelSnapshot, seq: number): void;
 }
 
 /** Who a membership change is about, and from where (for the activity log). */
@@ -404,7 +413,7 @@ export class ChannelService implements NewAccountHook {
       if (found === null) throw new NotFoundError('Message');
       seq = found;
     }
-    await queries.advanceReadMarker(this.sql, channel.id, viewerId, seq);
+    if (seq > 0 && (await queries.advanceReadMarker(this.sql, channel.id, viewerId, seq))) this.deps.hooks?.readMarkerMoved(viewerId, channel, seq);
     return channel;
   }
 
@@ -506,6 +515,7 @@ export class ChannelService implements NewAccountHook {
   private async removeMemberLocked(tx: SqlClient, channel: ChannelSnapshot, userId: string, log: Actor): Promise<PendingEvent[] | null> {
     const role = await queries.deleteMembership(tx, channel.id, userId);
     if (role === null) return null;
+    await this.deps.hooks?.memberRemoved(tx, channel, userId);
     let current = await queries.addToMemberCount(tx, channel.id, -1);
     const details = logOf(log, channel.id);
     await recordActivity(tx, userId, ActivityAction.CHANNEL_LEFT, details);

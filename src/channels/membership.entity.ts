@@ -11,7 +11,7 @@ export enum MemberRole {
 @Entity({ tableName: 'memberships' })
 @Index({ properties: ['user', 'channel'] })
 export class Membership {
-  [OptionalProps]?: 'role' | 'joinedAt' | 'lastReadSeq' | 'mutedUntil' | 'lastSentAt';
+  [OptionalProps]?: 'role' | 'joinedAt' | 'lastReadSeq' | 'lastReadAt' | 'mutedUntil' | 'lastSentAt';
 
   [PrimaryKeyProp]?: ['channel', 'user'];
 
@@ -30,6 +30,10 @@ export class Membership {
   /** The viewer's read marker: the sequence number of the last message read. */
   @Property({ type: new BigIntType('number'), default: 0 })
   lastReadSeq: number = 0;
+
+  /** When the read marker last moved forward (read receipts order readers by it). */
+  @Property({ type: 'datetime', nullable: true })
+  lastReadAt: Date | null = null;
 
   /** A timeout (muteInChannel): no sending, voting... until then. Read by send_messages with the membership. */
   @Property({ type: 'datetime', nullable: true })

@@ -49,6 +49,18 @@ export interface MessageSnapshot {
   version?: number;
 }
 
+export type NotificationKindName = 'MENTION' | 'THREAD_REPLY' | 'MESSAGE';
+
+/** One notification of one user, with its message (and that message's author). */
+export interface NotificationSnapshot {
+  id: string;
+  userId: string;
+  kind: NotificationKindName;
+  message: MessageSnapshot;
+  createdAt: Date;
+  read: boolean;
+}
+
 /** A user as events carry it: without the email (payloads travel through Redis to every subscriber). */
 export function eventUser(user: UserSnapshot): UserSnapshot {
   return { ...user, email: null };

@@ -1,13 +1,15 @@
 // One topic per channel and one per user: a subscriber only ever receives what is meant for it.
 // Plus one instance-level control topic: session revocations, which every instance checks
 // against its own index of open sockets (one lookup per event; revocations are rare).
-import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from './snapshots';
+import type { ChannelSnapshot, MessageSnapshot, NotificationSnapshot, UserSnapshot } from './snapshots';
 
 export const Topic = {
   /** Everything `channelEvents` delivers for one channel. */
   channel: (channelId: string) => `channel:${channelId}`,
   /** Per-user events: membership changes, which the inbox follows. */
   user: (userId: string) => `user:${userId}`,
+  /** A user's new notifications (the `notifications` subscription), on every instance. */
+  notifications: (userId: string) => `notifications:${userId}`,
   /** Revoked sessions, for every instance (it closes its sockets opened with them). */
   sessions: () => 'sessions',
 } as const;
@@ -21,7 +23,9 @@ export type ChannelTopicEvent =
   | { type: 'MemberLeft'; channel: ChannelSnapshot; user: UserSnapshot }
   | { type: 'UserTyping'; channel: ChannelSnapshot; user: UserSnapshot }
   | { type: 'ChannelUpdated'; channel: ChannelSnapshot }
-  | { type: 'ChannelDeleted'; channelId: string };
+  | { type: 'ChannelDeleted'; channelId: string }
+  /** A member's read marker moved forward to `lastRead` (coalesced per member, src/attention). */
+  | { type: 'MessagesSeen'; channel: ChannelSnapshot; user: UserSnapshot; lastRead: MessageSnapshot };
 
 export type MessageAddedEvent = Extract<ChannelTopicEvent, { type: 'MessageAdded' }>;
 
@@ -34,6 +38,9 @@ export type UserTopicEvent =
   | { type: 'MembershipAdded'; channelId: string }
   /** The user left or was removed: the inbox stops following the channel. */
   | { type: 'MembershipRemoved'; channelId: string };
+
+/** Events on a user's notifications topic. */
+export type NotificationTopicEvent = { type: 'NotificationCreated'; notification: NotificationSnapshot };
 
 /** Events on the sessions topic. */
 export type SessionTopicEvent =

@@ -21,7 +21,7 @@ import type { MessageLoaders } from './message.loaders';
 import * as queries from './message.queries';
 import { withAuthor } from './message.queries';
 import { messageCursor, MESSAGE_CURSOR, type SendMessageInput, VoteValue, voteNumber } from './message.types';
-import { SendBatcher } from './send-batcher';
+import { type AfterCommit, SendBatcher, type SendHooks } from './send-batcher';
 import { type CachedRecent, RECENT_LIMIT, type RecentMessagesCache, type RecentWindow } from './recent-cache';
 
 export interface MessageDeps {
@@ -39,6 +39,23 @@ export interface MessageDeps {
    * deleted message keeps none of (conversations: its reactions and pin).
    */
   deletionHooks?: ReadonlyArray<(tx: SqlClient, messageId: string) => Promise<void>>;
+  /** A feature above this one that writes along with sends, edits and deletions (attention). */
+  hooks?: MessageHooks;
+}
+
+/**
+ * What a feature above messages does with sends, edits and deletions, in their transactions
+ * (attention: mentions and notifications). Each write returns the work to do after commit.
+ */
+export interface MessageHooks extends SendHooks {
+  /** Before a send joins its batch, outside any transaction (who is online for `@here`); passed on to `stored`. */
+  prepareSend(channelId: string, body: string): unknown;
+  /** Before an edit's transaction; passed on to `edited`. */
+  prepareEdit(message: MessageSnapshot, body: string): unknown;
+  /** In the edit's transaction, after the new body is stored. */
+  edited(tx: SqlClient, message: MessageSnapshot, prepared: unknown): Promise<AfterCommit>;
+  /** In the deletion's transaction, after the tombstone is stored. */
+  deleted(tx: SqlClient, message: MessageSnapshot): Promise<AfterCommit>;
 }
 
 export const MAX_BODY_LENGTH = 4000;
@@ -81,7 +98,7 @@ export class MessageService implements MessageLog {
   constructor(private readonly deps: MessageDeps) {
     this.sql = deps.sql;
     this.recentCache = deps.recentCache;
-    this.batcher = new SendBatcher(deps.sql, (messages) => this.afterSends(messages));
+    this.batcher = new SendBatcher(deps.sql, (messages) => this.afterSends(messages), deps.hooks ?? null);
   }
 
   /** Calls `listener` with the size of every committed send batch (for /metrics). */
@@ -110,9 +127,10 @@ export class MessageService implements MessageLog {
     if (!isUuid(input.channelId)) throw new NotFoundError('Channel');
     const channelId = input.channelId.toLowerCase();
     const threadRootId = input.threadId != null ? await this.threadRootFor(viewerId, channelId, input.threadId) : null;
+    const prepared = await this.deps.hooks?.prepareSend(channelId, body);
     // Group commit (send-batcher.ts): membership, repeated clientMessageIds and the thread's
     // root are checked under the channel's lock, in the same statement as the insert.
-    const { message } = await this.batcher.send(channelId, { authorId: viewerId, body, clientMessageId, threadRootId });
+    const { message } = await this.batcher.send(channelId, { authorId: viewerId, body, clientMessageId, threadRootId, prepared });
     return message;
   }
 
@@ -158,13 +176,18 @@ export class MessageService implements MessageLog {
     const { message } = await this.requireVisibleMessage(viewerId, messageId);
     if (message.deleted) throw new NotFoundError('Message');
     if (message.authorId !== viewerId) throw new ForbiddenError('Only the author can edit a message.');
-    const edited = await this.sql.transaction(async (tx) => {
+    const hooks = this.deps.hooks;
+    const prepared = await hooks?.prepareEdit(message, body);
+    const { edited, afterCommit } = await this.sql.transaction(async (tx) => {
       const previous = await this.lockLive(tx, message.id);
       // Edit history: the body this edit replaces, in the same transaction.
       if (previous.body !== null) await queries.recordEdit(tx, message.id, previous.body);
-      return queries.editMessageBody(tx, message.id, body);
+      const stored = await queries.editMessageBody(tx, message.id, body);
+      return { edited: stored, afterCommit: hooks ? await hooks.edited(tx, stored, prepared) : null };
     });
-    return this.afterUpdate(scope, edited, 'MessageUpdated');
+    const snapshot = await this.afterUpdate(scope, edited, 'MessageUpdated');
+    await afterCommit?.();
+    return snapshot;
   }
 
   /** The author, the channel's owner or a moderator turns the message into a tombstone. Repeating it changes nothing. */
@@ -184,10 +207,13 @@ export class MessageService implements MessageLog {
       await queries.deleteEdits(tx, message.id);
       for (const hook of this.deps.deletionHooks ?? []) await hook(tx, message.id);
       await recordActivity(tx, viewerId, ActivityAction.MESSAGE_DELETED, { channelId: access.channel.id, ip: scope.ip, userAgent: scope.userAgent });
-      return { message: deleted, changed: true };
+      const afterCommit = this.deps.hooks ? await this.deps.hooks.deleted(tx, deleted) : null;
+      return { message: deleted, changed: true, afterCommit };
     });
     if (!result.changed) return this.withAuthor(scope, result.message);
-    return this.afterUpdate(scope, result.message, 'MessageDeleted');
+    const snapshot = await this.afterUpdate(scope, result.message, 'MessageDeleted');
+    await result.afterCommit?.();
+    return snapshot;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageSnapshot } from '../domain/snapshots';
 import { BadUserInputError, ForbiddenError, NotFoundError, RateLimitedError } from '../shared/errors';
-import type { SqlPool } from '../shared/sql';
+import type { SqlClient, SqlPool } from '../shared/sql';
 import { authoredSnapshot, sendMessages, type SendRow } from './message.queries';
 
 export interface SendRequest {
@@ -10,6 +10,20 @@ export interface SendRequest {
   clientMessageId: string | null;
   /** The root of the thread the message replies in (checked again under the channel's lock), or null. */
   threadRootId: string | null;
+  /** What the send hooks prepared for this send before it joined a batch (SendHooks.prepareSend). */
+  prepared?: unknown;
+}
+
+/** Work to do once a transaction has committed (events, deliveries), or null. */
+export type AfterCommit = (() => Promise<void>) | null;
+
+/**
+ * A feature above messages that writes along with each batch of sends (attention: mentions and
+ * notifications), wired in by app.ts. With it, a batch is one transaction: send_messages, then
+ * `stored` with the messages it created.
+ */
+export interface SendHooks {
+  stored(tx: SqlClient, channelId: string, created: ReadonlyArray<{ message: MessageSnapshot; prepared: unknown }>): Promise<AfterCommit>;
 }
 
 interface Pending extends SendRequest {
@@ -51,6 +65,7 @@ export class SendBatcher {
   constructor(
     private readonly sql: SqlPool,
     private readonly onCommitted: (messages: MessageSnapshot[]) => Promise<void>,
+    private readonly hooks: SendHooks | null = null,
   ) {}
 
   /** Sends one message to a channel (by its lowercase id). */
@@ -89,9 +104,10 @@ export class SendBatcher {
 
   private async commit(channelId: string, batch: Pending[]): Promise<void> {
     let rows: SendRow[] | null = null;
+    const hooked: { afterCommit: AfterCommit } = { afterCommit: null };
     for (let attempt = 1; rows === null; attempt += 1) {
       try {
-        rows = await sendMessages(this.sql, channelId, batch);
+        rows = await this.store(channelId, batch, (after) => (hooked.afterCommit = after));
       } catch (error) {
         // Rare: another channel's send with one of these keys committed between the check and the insert.
         if (isKeyRace(error) && attempt < MAX_ATTEMPTS) continue;
@@ -127,12 +143,27 @@ export class SendBatcher {
         }
       }
     });
-    if (created.length > 0) this.followUp(channelId, created);
+    if (created.length > 0) this.followUp(channelId, created, hooked.afterCommit);
   }
 
-  private followUp(channelId: string, messages: MessageSnapshot[]): void {
+  /** One statement on its own, or, with hooks, the statement and the hooks' writes in one transaction. */
+  private async store(channelId: string, batch: Pending[], setAfterCommit: (after: AfterCommit) => void): Promise<SendRow[]> {
+    const hooks = this.hooks;
+    if (!hooks) return sendMessages(this.sql, channelId, batch);
+    return this.sql.transaction(async (tx) => {
+      const rows = await sendMessages(tx, channelId, batch);
+      const created = rows.flatMap((row, index) => (row.status === 'created' ? [{ message: authoredSnapshot(row), prepared: batch[index].prepared }] : []));
+      if (created.length > 0) setAfterCommit(await hooks.stored(tx, channelId, created));
+      return rows;
+    });
+  }
+
+  private followUp(channelId: string, messages: MessageSnapshot[], afterCommit: AfterCommit): void {
     const previous = this.followUps.get(channelId) ?? Promise.resolve();
-    const next = previous.then(() => this.onCommitted(messages)).catch(() => undefined);
+    const next = previous
+      .then(() => Promise.all([this.onCommitted(messages), afterCommit?.()]))
+      .then(() => undefined)
+      .catch(() => undefined);
     this.followUps.set(channelId, next);
     void next.then(() => {
       if (this.followUps.get(channelId) === next) this.followUps.delete(channelId);

@@ -88,6 +88,20 @@ export class ChannelDeletedEvent {
   channelId!: string;
 }
 
+@ObjectType('MessagesSeen', { description: "A member's read marker moved forward." })
+export class MessagesSeenEvent {
+  type!: 'MessagesSeen';
+
+  @Field(() => ChannelType)
+  channel!: ChannelSnapshot;
+
+  @Field(() => UserType)
+  user!: UserSnapshot;
+
+  @Field(() => MessageType, { description: 'The newest message that user has now read.' })
+  lastRead!: MessageSnapshot;
+}
+
 const memberByType = {
   MessageAdded: MessageAddedEvent,
   MessageUpdated: MessageUpdatedEvent,
@@ -97,6 +111,7 @@ const memberByType = {
   UserTyping: UserTypingEvent,
   ChannelUpdated: ChannelUpdatedEvent,
   ChannelDeleted: ChannelDeletedEvent,
+  MessagesSeen: MessagesSeenEvent,
 } as const;
 
 export const ChannelEvent = createUnionType({
@@ -111,6 +126,7 @@ export const ChannelEvent = createUnionType({
       UserTypingEvent,
       ChannelUpdatedEvent,
       ChannelDeletedEvent,
+      MessagesSeenEvent,
     ] as const,
   resolveType: (value: { type?: string }) => (value.type ? memberByType[value.type as keyof typeof memberByType] : undefined),
 });
