@@ -131,7 +131,7 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     await resetState(server.app);
   });
 
-  test('sign up, a DIRECT chat both ways, a reaction, a thread reply, offline catch-up without gap or duplicate, history paged upward, a retried send once', async () => {
+  test('sign up, a DIRECT chat both ways, a reaction, a thread reply, a mention, offline catch-up without gap or duplicate, history paged upward, a retried send once', async () => {
     const { contexts } = await launchBrowserContexts(2);
     const [alice, bob] = await Promise.all([openClient(server, contexts[0]!, 'Alice'), openClient(server, contexts[1]!, 'Bob')]);
 
@@ -191,6 +191,22 @@ describeWithBrowser('web client in headless Chromium, two users', () => {
     expect(await bodies(bob.page)).toEqual(['Hi Bob', 'Hi Alice', 'How are you?']);
     await bob.page.getByRole('button', { name: 'Close thread' }).click();
     await alice.page.getByRole('button', { name: 'Close thread' }).click();
+
+    // A mention raises the other's notification count (Bob first reads what he has: in a
+    // DIRECT channel every message notifies).
+    await bob.page.getByRole('link', { name: /^Notifications/ }).click();
+    await bob.page.getByRole('button', { name: 'Mark all read' }).click();
+    await bob.page.getByTestId('notifications-count').waitFor({ state: 'detached' });
+    await alice.page.getByTestId('channel-list').getByRole('link', { name: '# public' }).click();
+    await alice.page.getByTestId('channel-title').filter({ hasText: '# public' }).waitFor();
+    await send(alice.page, `@${bob.name} have a look`);
+    await bob.page.getByTestId('notifications-count').filter({ hasText: '1' }).waitFor();
+    await bob.page.getByTestId('notification').filter({ hasText: 'mentioned you' }).waitFor();
+    await bob.page.screenshot({ path: artifactPath('web-notifications.png') });
+    await bob.page.getByTestId('direct-list').getByTestId('channel-link').getByRole('link').click();
+    await waitForMessage(bob.page, 'How are you?');
+    await alice.page.getByTestId('direct-list').getByTestId('channel-link').getByRole('link').click();
+    await waitForMessage(alice.page, 'How are you?');
 
     // Bob goes offline while Alice sends 20; back online, he shows each once, in order.
     await bob.context.setOffline(true);
@@ -267,5 +283,5 @@ afterAll(() => {
   if (process.env.WEB_SCREENSHOTS !== '1') return;
   const target = path.resolve(__dirname, '..', 'docs', 'images');
   mkdirSync(target, { recursive: true });
-  for (const name of ['web-channel.png', 'web-people.png', 'web-direct.png', 'web-thread.png', 'web-profile.png']) copyFileSync(artifactPath(name), path.join(target, name));
+  for (const name of ['web-channel.png', 'web-people.png', 'web-direct.png', 'web-thread.png', 'web-notifications.png', 'web-profile.png']) copyFileSync(artifactPath(name), path.join(target, name));
 });

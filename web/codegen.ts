@@ -4,8 +4,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',
-  // Parts of web/src/areas whose API areas are not in schema.graphql yet (web/src/areas/README.md).
-  documents: ['web/src/**/*.{ts,tsx}', '!web/src/gql/**', '!web/src/areas/attention.tsx'],
+  documents: ['web/src/**/*.{ts,tsx}', '!web/src/gql/**'],
   generates: {
     'web/src/gql/': {
       preset: 'client',

@@ -1,6 +1,7 @@
 import { ApolloProvider, useApolloClient, useMutation, useQuery } from '@apollo/client/react';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { createSession } from './apollo';
+import { NotificationsPage, useNotificationCount } from './areas/attention';
 import { ChannelView } from './ChannelView';
 import { subscribeResumable } from './live';
 import { InboxSubscription, LoginMutation, LogoutMutation, MeQuery, MyChannelsQuery, SignupMutation } from './operations';
@@ -117,6 +118,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   const [logout] = useMutation(LogoutMutation);
   const openChannelId = route.page === 'channel' ? route.channelId : null;
   useInbox();
+  const notificationCount = useNotificationCount();
 
   // A token the server no longer knows (expired, revoked): back to the sign-in page.
   useEffect(() => {
@@ -154,6 +156,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         <ul className="nav">
           <NavLink route={{ page: 'directory' }} current={route} label="Channel directory" />
           <NavLink route={{ page: 'people' }} current={route} label="People" />
+          <NavLink route={{ page: 'notifications' }} current={route} label="Notifications" count={notificationCount} />
         </ul>
         <h2>Channels</h2>
         <ul className="channels" data-testid="channel-list">
@@ -185,15 +188,24 @@ function Page({ route }: { route: Route }) {
       return <People />;
     case 'profile':
       return <Profile username={route.username} />;
+    case 'notifications':
+      return <NotificationsPage />;
     default:
       return <p className="empty">Loading…</p>;
   }
 }
 
-function NavLink({ route, current, label }: { route: Route; current: Route; label: string }) {
+function NavLink({ route, current, label, count }: { route: Route; current: Route; label: string; count?: number }) {
   return (
     <li className={route.page === current.page ? 'active' : ''}>
-      <a href={href(route)}>{label}</a>
+      <a href={href(route)}>
+        {label}
+        {count ? (
+          <span className="badge" data-testid={`${route.page}-count`}>
+            {count}
+          </span>
+        ) : null}
+      </a>
     </li>
   );
 }

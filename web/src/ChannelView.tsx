@@ -185,7 +185,7 @@ export function ChannelView({ channelId }: { channelId: string }) {
 function MessageItem({ message, mine, onOpenThread }: { message: MessageFieldsFragment; mine: boolean; onOpenThread?: () => void }) {
   const pending = message.id.startsWith('pending:');
   return (
-    <li className={`message${pending ? ' pending' : ''}${mine ? ' mine' : ''}`} data-testid="message" data-message-id={message.id}>
+    <li className={`message${pending ? ' pending' : ''}${mine ? ' mine' : ''}${message.mentionsMe ? ' mention' : ''}`} data-testid="message" data-message-id={message.id}>
       <div className="meta">
         <a href={href({ page: 'profile', username: message.author.username })} className="author">
           {message.author.displayName}
@@ -260,6 +260,7 @@ function Composer({ channelId, threadId = null, me }: { channelId: string; threa
             upvotes: 0,
             downvotes: 0,
             myVote: 'NONE',
+            mentionsMe: false,
             reactions: [],
             threadRootId: threadId,
             thread: null,

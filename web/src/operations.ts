@@ -22,6 +22,7 @@ export const MessageFields = graphql(`
     upvotes
     downvotes
     myVote
+    mentionsMe
     author {
       id
       username

@@ -14,6 +14,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query NotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.NotificationCountDocument,
+    "\n  query Notifications($first: Int) {\n    notifications(first: $first) {\n      edges {\n        node {\n          id\n          kind\n          createdAt\n          read\n          message {\n            id\n            body\n            author {\n              id\n              displayName\n            }\n            channel {\n              id\n              name\n              kind\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.NotificationsDocument,
+    "\n  subscription NewNotifications {\n    notifications {\n      id\n      kind\n    }\n  }\n": typeof types.NewNotificationsDocument,
+    "\n  mutation MarkNotificationsRead {\n    markNotificationsRead\n  }\n": typeof types.MarkNotificationsReadDocument,
     "\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n": typeof types.ReactionFieldsFragmentDoc,
     "\n  mutation AddReaction($messageId: ID!, $emoji: String!) {\n    addReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": typeof types.AddReactionDocument,
     "\n  mutation RemoveReaction($messageId: ID!, $emoji: String!) {\n    removeReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": typeof types.RemoveReactionDocument,
@@ -21,7 +25,7 @@ type Documents = {
     "\n  query ThreadReplies($messageId: ID!, $last: Int, $before: String) {\n    threadReplies(messageId: $messageId, last: $last, before: $before) {\n      edges {\n        cursor\n        node {\n          ...MessageFields\n        }\n      }\n      pageInfo {\n        hasPreviousPage\n        startCursor\n        endCursor\n      }\n    }\n  }\n": typeof types.ThreadRepliesDocument,
     "\n  mutation MarkThreadRead($messageId: ID!) {\n    markThreadRead(messageId: $messageId) {\n      id\n      thread {\n        unreadCount\n      }\n    }\n  }\n": typeof types.MarkThreadReadDocument,
     "\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n": typeof types.UserFieldsFragmentDoc,
-    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n": typeof types.MessageFieldsFragmentDoc,
+    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    mentionsMe\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n": typeof types.MessageFieldsFragmentDoc,
     "\n  fragment ChannelListFields on Channel {\n    id\n    name\n    kind\n    unreadCount\n    peer {\n      ...UserFields\n    }\n  }\n": typeof types.ChannelListFieldsFragmentDoc,
     "\n  mutation Signup($input: SignupInput!) {\n    signup(input: $input) {\n      token\n    }\n  }\n": typeof types.SignupDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": typeof types.LoginDocument,
@@ -45,6 +49,10 @@ type Documents = {
     "\n  mutation SetTyping($channelId: ID!) {\n    setTyping(channelId: $channelId)\n  }\n": typeof types.SetTypingDocument,
 };
 const documents: Documents = {
+    "\n  query NotificationCount {\n    unreadNotificationCount\n  }\n": types.NotificationCountDocument,
+    "\n  query Notifications($first: Int) {\n    notifications(first: $first) {\n      edges {\n        node {\n          id\n          kind\n          createdAt\n          read\n          message {\n            id\n            body\n            author {\n              id\n              displayName\n            }\n            channel {\n              id\n              name\n              kind\n            }\n          }\n        }\n      }\n    }\n  }\n": types.NotificationsDocument,
+    "\n  subscription NewNotifications {\n    notifications {\n      id\n      kind\n    }\n  }\n": types.NewNotificationsDocument,
+    "\n  mutation MarkNotificationsRead {\n    markNotificationsRead\n  }\n": types.MarkNotificationsReadDocument,
     "\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n": types.ReactionFieldsFragmentDoc,
     "\n  mutation AddReaction($messageId: ID!, $emoji: String!) {\n    addReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": types.AddReactionDocument,
     "\n  mutation RemoveReaction($messageId: ID!, $emoji: String!) {\n    removeReaction(messageId: $messageId, emoji: $emoji) {\n      id\n      ...ReactionFields\n    }\n  }\n": types.RemoveReactionDocument,
@@ -52,7 +60,7 @@ const documents: Documents = {
     "\n  query ThreadReplies($messageId: ID!, $last: Int, $before: String) {\n    threadReplies(messageId: $messageId, last: $last, before: $before) {\n      edges {\n        cursor\n        node {\n          ...MessageFields\n        }\n      }\n      pageInfo {\n        hasPreviousPage\n        startCursor\n        endCursor\n      }\n    }\n  }\n": types.ThreadRepliesDocument,
     "\n  mutation MarkThreadRead($messageId: ID!) {\n    markThreadRead(messageId: $messageId) {\n      id\n      thread {\n        unreadCount\n      }\n    }\n  }\n": types.MarkThreadReadDocument,
     "\n  fragment UserFields on User {\n    id\n    username\n    displayName\n    online\n  }\n": types.UserFieldsFragmentDoc,
-    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n": types.MessageFieldsFragmentDoc,
+    "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    mentionsMe\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n": types.MessageFieldsFragmentDoc,
     "\n  fragment ChannelListFields on Channel {\n    id\n    name\n    kind\n    unreadCount\n    peer {\n      ...UserFields\n    }\n  }\n": types.ChannelListFieldsFragmentDoc,
     "\n  mutation Signup($input: SignupInput!) {\n    signup(input: $input) {\n      token\n    }\n  }\n": types.SignupDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": types.LoginDocument,
@@ -93,6 +101,22 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query NotificationCount {\n    unreadNotificationCount\n  }\n"): (typeof documents)["\n  query NotificationCount {\n    unreadNotificationCount\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Notifications($first: Int) {\n    notifications(first: $first) {\n      edges {\n        node {\n          id\n          kind\n          createdAt\n          read\n          message {\n            id\n            body\n            author {\n              id\n              displayName\n            }\n            channel {\n              id\n              name\n              kind\n            }\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Notifications($first: Int) {\n    notifications(first: $first) {\n      edges {\n        node {\n          id\n          kind\n          createdAt\n          read\n          message {\n            id\n            body\n            author {\n              id\n              displayName\n            }\n            channel {\n              id\n              name\n              kind\n            }\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription NewNotifications {\n    notifications {\n      id\n      kind\n    }\n  }\n"): (typeof documents)["\n  subscription NewNotifications {\n    notifications {\n      id\n      kind\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MarkNotificationsRead {\n    markNotificationsRead\n  }\n"): (typeof documents)["\n  mutation MarkNotificationsRead {\n    markNotificationsRead\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n"): (typeof documents)["\n  fragment ReactionFields on Message {\n    reactions {\n      emoji\n      count\n      reactedByMe\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -121,7 +145,7 @@ export function graphql(source: "\n  fragment UserFields on User {\n    id\n    
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n"): (typeof documents)["\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n"];
+export function graphql(source: "\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    mentionsMe\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n"): (typeof documents)["\n  fragment MessageFields on Message {\n    id\n    body\n    createdAt\n    editedAt\n    deleted\n    score\n    upvotes\n    downvotes\n    myVote\n    mentionsMe\n    author {\n      id\n      username\n      displayName\n    }\n    ...ReactionFields\n    ...ThreadSummaryFields\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
