@@ -10,6 +10,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts
 COPY explorer ./explorer
+COPY web ./web
 RUN npm run build
 
 # Production dependencies only.

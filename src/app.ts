@@ -59,6 +59,7 @@ import { corsMiddleware, upgradeAllowed } from './ops/cors';
 import { RedisKeyValueCache } from './ops/apq-cache';
 import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
 import { explorerRoutes } from './explorer/routes';
+import { webClientRoutes } from './web/routes';
 import { CostLimiter, limitValidationRules } from './shared/limits';
 import { GraphqlHttp } from './http/graphql-http';
 import { executorGateway, QueryExecutor } from './shared/jit';
@@ -175,7 +176,8 @@ export interface App {
   /** Prometheus metrics of this instance (its own registry). */
   readonly metrics: Metrics;
   /** Connects, migrates, listens; resolves with the GraphQL URL. */
-  start(): Promise<{ url: string; port: number; metricsPort: number | null }>;
+  /** `url`: the GraphQL endpoint; `webUrl`: the web client's page, when it is served. */
+  start(): Promise<{ url: string; port: number; metricsPort: number | null; webUrl: string | null }>;
   /** Drains HTTP, closes sockets with 1001, then Redis and the ORM. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -321,6 +323,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   }
   // GraphiQL for browsers on GET /graphql (before Apollo; it needs introspection, so only with it).
   if (config.introspection) expressApp.use(explorerRoutes({ logger }));
+  // The reference chat client (web/) on GET / (WEB_CLIENT; off in production unless set).
+  const webClient = config.webClient ? webClientRoutes({ logger }) : null;
+  if (webClient) expressApp.use(webClient);
   expressApp.use('/graphql', graphqlRoutes);
 
   let started = false;
@@ -357,7 +362,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         { url, pubsub: redis ? 'redis' : 'in-process', instances: redis ? 'many' : 'one' },
         redis ? 'pub/sub and caches through Redis' : 'REDIS_URL is unset: in-process pub/sub and caches (run one instance only)',
       );
-      return { url, port, metricsPort };
+      return { url, port, metricsPort, webUrl: webClient ? new URL('/', url).href : null };
     },
     stop() {
       stopping ??= (async () => {

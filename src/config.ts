@@ -28,6 +28,8 @@ export interface Config {
   trustProxy: boolean;
   /** Serve introspection and field suggestions (off in production). */
   introspection: boolean;
+  /** Serve the reference web client (web/, built into dist/web) at `/` (off in production unless set). */
+  webClient: boolean;
   /** Serve Prometheus GET /metrics on the API's port without a token (a private network only); off by default. */
   exposeMetrics: boolean;
   /** Serve GET /metrics on the API's port to requests bearing this token. */
@@ -282,6 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000),
     trustProxy: readBool(env, 'TRUST_PROXY', false),
     introspection: readBool(env, 'INTROSPECTION', !production),
+    webClient: readBool(env, 'WEB_CLIENT', !production),
     exposeMetrics: readBool(env, 'EXPOSE_METRICS', false),
     metricsToken: readSecret(env, 'METRICS_TOKEN', 16),
     metricsPort: env.METRICS_PORT ? readInt(env, 'METRICS_PORT', 0, 0, 65535) : null,

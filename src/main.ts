@@ -63,8 +63,9 @@ async function main(): Promise<void> {
       config = { ...config, databaseUrl: embedded.url };
     }
     app = await createApp(config, { logger });
-    const { url } = await app.start();
-    logger.info({ url }, `ready: open ${url}`);
+    const { url, webUrl } = await app.start();
+    // The chat in a browser when the web client is served, else the API (and its explorer).
+    logger.info({ url, webUrl }, `ready: open ${webUrl ?? url}`);
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await app?.stop().catch(() => undefined);

@@ -53,4 +53,13 @@ describe('config', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' })).toThrow(/ARGON2/);
     expect(loadConfig({ NODE_ENV: 'production' }).introspection).toBe(false);
   });
+
+  it('serves the web client by default outside production only, and where WEB_CLIENT says', () => {
+    expect(loadConfig({}).webClient).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).webClient).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).webClient).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', WEB_CLIENT: 'true' }).webClient).toBe(true);
+    expect(loadConfig({ WEB_CLIENT: 'false' }).webClient).toBe(false);
+    expect(() => loadConfig({ WEB_CLIENT: 'sometimes' })).toThrow(/WEB_CLIENT/);
+  });
 });

@@ -33,7 +33,7 @@ const LAYERS: ReadonlyArray<{ name: string; modules: RegExp[] }> = [
   { name: 'attention', modules: [/^attention\//] },
   // The GraphQL face of the realtime engine: live event types over every feature's types.
   { name: 'realtime-api', modules: [/^realtime\/realtime\.resolver$/, /^realtime\/event\.types$/] },
-  { name: 'ops', modules: [/^ops\//, /^explorer\//, /^http\//] },
+  { name: 'ops', modules: [/^ops\//, /^explorer\//, /^http\//, /^web\//] },
   // The composition root: the schema, the ORM's entity list, the app.
   { name: 'root', modules: [/^schema$/, /^database$/, /^app$/, /^mikro-orm\.config$/] },
   { name: 'main', modules: [/^main$/] },

@@ -39,6 +39,12 @@ describe('the compiled server (npm start)', () => {
     children.push(running.child);
     const url = await running.ready();
     expect(running.output()).toMatch(/in-process pub\/sub/);
+    // The URL it says to open is the web client's page (on by default outside production).
+    const [, pageUrl] = running.output().match(/"msg":"ready: open (http:\/\/[^"]+)"/)!;
+    expect(pageUrl).toBe(url.replace(/graphql$/, ''));
+    const page = await fetch(pageUrl!);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<div id="app">');
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
     expect((await fetch(url.replace('/graphql', '/healthz'))).status).toBe(200);

@@ -43,7 +43,8 @@ export function spawnServer(env: Record<string, string>, main = COMPILED_MAIN): 
     output: () => output,
     exited,
     waitForLog,
-    ready: async (timeoutMs) => (await waitForLog(/ready: open (http:\/\/\S+\/graphql)/, timeoutMs))[1],
+    // The GraphQL endpoint from the ready line's `url` field (its message names the web client's page when that is served).
+    ready: async (timeoutMs) => (await waitForLog(/"url":"(http:\/\/[^"]+\/graphql)"[^\n]*"msg":"ready: open /, timeoutMs))[1],
     discardOutput: () => {
       keep = false;
       output = '';

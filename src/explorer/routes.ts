@@ -17,7 +17,8 @@ export function defaultExplorerDir(): string {
 /** A Host header fit to repeat in the CSP (host name or IP literal, optional port); anything else gets 'self' only. */
 const HOST_PATTERN = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-function contentSecurityPolicy(nonce: string, host: string | undefined): string {
+/** The explorer's policy; the web client (src/web/routes.ts) serves its page under the same one. */
+export function contentSecurityPolicy(nonce: string, host: string | undefined): string {
   // Browsers differ on whether 'self' covers ws(s) of the same host, so name them.
   const sockets = host && HOST_PATTERN.test(host) ? ` ws://${host} wss://${host}` : '';
   return [
