@@ -15,11 +15,11 @@ import { Thread, ThreadFollow, ThreadParticipant } from './conversations/thread.
 import { Message, MessageEdit, Vote } from './messages/message.entity';
 import { MessageReport } from './messages/report.entity';
 import { ErrorLogEntry } from './ops/error-log.entity';
-import { MessageChannelMention, MessageMention, Notification, NotificationLevelSetting } from './attention/attention.entity';
+import { MessageChannelMention, MessageMention, Notification, NotificationCount, NotificationLevelSetting } from './attention/attention.entity';
 import { createOrm, ormOptions, type OrmSchema, type OrmSettings } from './shared/orm';
 
 export const appSchema: OrmSchema = {
-  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageEdit, MessageReport, Thread, ThreadParticipant, ThreadFollow, ErrorLogEntry, MessageReaction, MessagePin, MessageMention, MessageChannelMention, Notification, NotificationLevelSetting],
+  entities: [User, Session, ActivityEntry, UserBlock, Channel, Membership, ChannelBan, Message, Vote, MessageEdit, MessageReport, Thread, ThreadParticipant, ThreadFollow, ErrorLogEntry, MessageReaction, MessagePin, MessageMention, MessageChannelMention, Notification, NotificationCount, NotificationLevelSetting],
   migrations: migrationsList,
 };
 

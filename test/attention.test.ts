@@ -311,6 +311,35 @@ describeWithRedis('attention: mentions, notifications, levels and read receipts'
       expect((await notifications(reader)).nodes.every((node) => node.read)).toBe(true);
     });
 
+    it('unreadNotificationCount stays equal to the unread list through concurrent @channel sends, marking, deletions, leaving and an edit that re-notifies', async () => {
+      const { users, channelId } = await room('PRIVATE', 4);
+      const [author, b, c, d] = users;
+      const expectCountsMatch = async () => {
+        for (const user of [author, b, c, d]) {
+          const unread = await notifications(user, { unreadOnly: true, first: 100 });
+          expect(unread.unread).toBe(unread.nodes.length);
+        }
+      };
+      const ids = await Promise.all(Array.from({ length: 10 }, (_, index) => send(author, channelId, `@channel round ${index}`)));
+      expect((await notifications(b, { unreadOnly: true, first: 100 })).unread).toBe(10);
+      await expectCountsMatch();
+      const bNodes = (await notifications(b, { first: 100 })).nodes;
+      expect((await ok(b, MARK_NOTIFICATIONS, { ids: bNodes.slice(0, 3).map((node) => node.id) })).markNotificationsRead).toBe(3);
+      await expectCountsMatch();
+      await ok(author, DELETE, { m: ids[0] });
+      await ok(author, DELETE, { m: ids[1] });
+      await expectCountsMatch();
+      await ok(d, LEAVE, { c: channelId });
+      expect((await notifications(d, { unreadOnly: true })).unread).toBe(0);
+      await ok(c, SET_LEVEL, { c: channelId, l: 'ALL' });
+      const plain = await send(author, channelId, 'no mention here');
+      expect((await notifications(c, { unreadOnly: true, first: 100 })).unread).toBe(9);
+      expect((await ok(c, MARK_NOTIFICATIONS, {})).markNotificationsRead).toBe(9);
+      await ok(author, EDIT, { m: plain, b: `now @${c.username}` });
+      expect((await notifications(c, { unreadOnly: true, first: 100 })).unread).toBe(1);
+      await expectCountsMatch();
+    });
+
     it("someone else's ids are answered exactly like random ids and change nothing; more than 100 ids: BAD_USER_INPUT on ids", async () => {
       const { users, channelId } = await room('PUBLIC', 3);
       const [author, owner, intruder] = users;

@@ -79,6 +79,16 @@ export class Notification {
 }
 
 /** A user's chosen level for a channel; without a row, the channel kind's default. */
+/** A user's unread notifications, kept exact by triggers on notifications (migration 20261202160000). */
+@Entity({ tableName: 'notification_counts' })
+export class NotificationCount {
+  @ManyToOne(() => User, { primary: true, deleteRule: 'cascade' })
+  user!: User;
+
+  @Property({ type: 'integer', default: 0 })
+  unread: number = 0;
+}
+
 @Entity({ tableName: 'notification_levels' })
 @Index({ properties: ['user'] })
 export class NotificationLevelSetting {

@@ -262,9 +262,10 @@ export async function notificationPage(
   }));
 }
 
+/** From notification_counts, which triggers on notifications keep exact (migration 20261202160000). */
 export async function unreadNotificationCount(db: SqlClient, userId: string): Promise<number> {
-  const rows = await db.query<{ count: string }>('select count(*) as count from notifications where user_id = $1 and read_at is null', [userId], 'unread_notification_count');
-  return Number(rows[0].count);
+  const rows = await db.query<{ unread: number }>('select unread from notification_counts where user_id = $1', [userId], 'unread_notification_count');
+  return rows[0]?.unread ?? 0;
 }
 
 /**
