@@ -7,8 +7,8 @@ import { countQueries } from './helpers/db';
 import { createUser, type TestUser } from './helpers/factories';
 import { gql, gqlOk, type GraphQLResponse } from './helpers/graphql';
 import { createChannelDirectly, publicChannelId } from './helpers/messages';
-import { waitForStreams } from './helpers/realtime';
-import { connectWs } from './helpers/ws';
+import { waitForStreams, waitUntil } from './helpers/realtime';
+import { connectWs, disposeAllWsClients } from './helpers/ws';
 
 const SEND = 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id threadRootId body } }';
 const THREAD_FIELDS = 'replyCount lastReplyAt participants { id } following unreadCount root { id }';
@@ -78,6 +78,12 @@ describe('threads', () => {
     [alice, bob, carol] = await Promise.all([createUser(server.app), createUser(server.app), createUser(server.app)]);
     channelId = await publicChannelId(server.app);
   });
+
+  /** Streams of earlier tests would make `waitForStreams(app, 1)` pass before this test's own stream is live. */
+  const noStreamsLeft = async () => {
+    await disposeAllWsClients();
+    await waitUntil(() => server.app.services.realtime.activeStreams === 0, 'earlier streams closed');
+  };
 
   it('a reply joins the root thread (flat), stays out of channel history, and the root gets a summary', async () => {
     const root = await send(alice, 'root');
@@ -331,6 +337,7 @@ describe('threads', () => {
   });
 
   it('replies travel on channelEvents with threadRootId, the root follows as MessageUpdated, and resume replays replies', async () => {
+    await noStreamsLeft();
     const root = await send(alice, 'root');
     const ws = connectWs(server.wsUrl, alice.token);
     const live = ws.subscribe(EVENTS, { c: channelId });
@@ -385,6 +392,7 @@ describe('threads', () => {
   });
 
   it('replies reach the inbox like any message by others', async () => {
+    await noStreamsLeft();
     const root = await send(alice, 'root');
     const ws = connectWs(server.wsUrl, alice.token);
     const inbox = ws.subscribe('subscription { inbox { message { id threadRootId } } }');
