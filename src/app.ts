@@ -240,7 +240,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const costs = new CostLimiter(schema, config.limits.maxCost, config.limits.maxChannelsPerUser);
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
-    gateway: executorGateway(schema, executor),
+    gateway: executorGateway(schema, executor, { traced: config.tracing.endpoint !== null }),
     introspection: config.introspection,
     csrfPrevention: true,
     // Persisted queries (APQ) in Redis when there is one, so replicas share them; else in-process.
@@ -310,7 +310,6 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     trustProxy: config.trustProxy,
     maxBodyBytes: config.limits.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
-    corsMaxAgeSeconds: config.corsMaxAgeSeconds,
   });
   httpServer.on('request', graphqlHttp.listener(expressApp));
   const graphqlRoutes = Router();

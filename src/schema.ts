@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, isUnionType, lexicographicSortSchema, printSchema } from 'graphql';
-import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import { AccountResolver } from './accounts/account.resolver';
 import { BlockResolver } from './accounts/block.resolver';
@@ -9,6 +8,7 @@ import { MessageThreadResolver, ThreadResolver } from './conversations/thread.re
 import { MessageResolver } from './messages/message.resolver';
 import { ReportResolver } from './messages/report.resolver';
 import { RealtimeResolver } from './realtime/realtime.resolver';
+import { dateTimeScalar } from './shared/date-time';
 import { SearchResolver } from './search/search.resolver';
 import { AttentionResolver, ChannelAttentionResolver, MessageAttentionResolver, UserAttentionResolver } from './attention/attention.resolver';
 import { ReactionGroupResolver, ReactionResolver } from './conversations/reaction.resolver';
@@ -101,7 +101,10 @@ export async function buildAppSchema(resolvers?: ResolverInstances): Promise<Gra
     resolvers: resolverClasses as unknown as NonEmptyArray<new (...args: never[]) => object>,
     container: containerFor(resolvers),
     pubSub: unusedPubSub,
-    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    scalarsMap: [{ type: Date, scalar: dateTimeScalar() }],
+    // Every @ObjectType sets `simpleResolvers`: its plain fields read their property with no
+    // type-graphql wrapper (a middleware runner, an object per field per row, though no
+    // middleware is used), so graphql-jit inlines the read (test/schema.test.ts holds it).
     // Inputs carry no class-validator decorators: services check every rule and name the field.
     validate: false,
     emitSchemaFile: false,

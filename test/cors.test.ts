@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { loadConfig } from '../src/config';
-import { originAllowed } from '../src/ops/cors';
+import { actualRequestCors, corsMiddleware, originAllowed } from '../src/ops/cors';
 import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
 import { closeAllBrowsers, describeWithBrowser, launchBrowser, type TestBrowser } from './helpers/browser';
 import { createChannel } from './helpers/channels';
@@ -87,6 +87,24 @@ describe('CORS configuration', () => {
     expect(() => loadConfig({ CORS_MAX_AGE_SECONDS: '-1' })).toThrow(/CORS_MAX_AGE_SECONDS/);
   });
 
+  test('actual requests on the lean GraphQL path get exactly the headers the cors package gives them', () => {
+    /** The headers `cors` sets on a POST from `origin`. */
+    const fromPackage = (allowed: '*' | string[], origin: string | undefined): Record<string, string> => {
+      const set: Record<string, string> = {};
+      const res = { getHeader: (name: string) => set[name.toLowerCase()], setHeader: (name: string, value: string) => void (set[name.toLowerCase()] = String(value)) };
+      let nexted = false;
+      corsMiddleware(allowed, 600)({ method: 'POST', headers: origin === undefined ? {} : { origin } } as never, res as never, () => void (nexted = true));
+      expect(nexted).toBe(true);
+      return set;
+    };
+    for (const allowed of ['*', [], ['http://a.example.test', 'http://b.example.test']] as Array<'*' | string[]>) {
+      const lean = actualRequestCors(allowed);
+      for (const origin of [undefined, 'http://a.example.test', 'http://b.example.test', 'http://evil.example.test']) {
+        expect([allowed, origin, Object.fromEntries(lean(origin) ?? [])]).toEqual([allowed, origin, fromPackage(allowed, origin)]);
+      }
+    }
+  });
+
   test('the same rule for WebSocket upgrades: no Origin and the server\'s own origin always pass', () => {
     expect(originAllowed(undefined, [])).toBe(true);
     expect(originAllowed('https://evil.example', [])).toBe(false);
@@ -122,6 +140,19 @@ describe('CORS over HTTP (preflight)', () => {
   test('a refused origin gets no Access-Control-* header', async () => {
     const response = await preflight(listed.url, 'http://evil.example.test');
     expect([...response.headers.keys()].filter((name) => name.startsWith('access-control-allow'))).toEqual([]);
+  });
+
+  test('an actual request from an allowed origin gets it reflected, with Vary and the exposed headers; a refused one gets none', async () => {
+    const post = (url: string, origin: string) => fetch(url, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const allowed = await post(listed.url, 'http://app.example.test');
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://app.example.test');
+    expect(allowed.headers.get('vary')).toMatch(/origin/i);
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('x-request-id,retry-after');
+    const refused = await post(listed.url, 'http://evil.example.test');
+    expect([...refused.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    const any = await post(allowAll.url, 'http://anywhere.example.test');
+    expect(any.headers.get('access-control-allow-origin')).toBe('*');
   });
 
   test('unset outside production: any origin, preflight cached for 600 s by default', async () => {

@@ -4,7 +4,7 @@ import { ActivityAction } from './activity.entity';
 
 registerEnumType(ActivityAction, { name: 'ActivityAction' });
 
-@ObjectType('ActivityEntry')
+@ObjectType('ActivityEntry', { simpleResolvers: true })
 export class ActivityEntryType {
   @Field(() => ID)
   id!: string;

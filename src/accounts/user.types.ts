@@ -3,7 +3,7 @@ import type { UserSnapshot } from '../domain/snapshots';
 import { connectionTypes } from '../shared/relay';
 import type { User } from './user.entity';
 
-@ObjectType('User')
+@ObjectType('User', { simpleResolvers: true })
 export class UserType implements UserSnapshot {
   @Field(() => ID)
   id!: string;
@@ -48,7 +48,7 @@ export function userSnapshot(user: User): UserSnapshot {
   };
 }
 
-@ObjectType('AuthPayload')
+@ObjectType('AuthPayload', { simpleResolvers: true })
 export class AuthPayload {
   @Field()
   token!: string;

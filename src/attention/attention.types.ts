@@ -15,7 +15,7 @@ registerEnumType(NotificationLevel, {
 
 registerEnumType(NotificationKind, { name: 'NotificationKind' });
 
-@ObjectType('Notification')
+@ObjectType('Notification', { simpleResolvers: true })
 export class NotificationType implements NotificationSnapshot {
   @Field(() => ID)
   id!: string;

@@ -22,7 +22,7 @@ registerEnumType(MemberRole, {
   },
 });
 
-@ObjectType('Channel')
+@ObjectType('Channel', { simpleResolvers: true })
 export class ChannelType implements ChannelSnapshot {
   @Field(() => ID)
   id!: string;

@@ -2,7 +2,7 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import type { ReactionGroupSnapshot } from './reaction.queries';
 
 // `reactedByMe` and `users` are field resolvers (reaction.resolver.ts).
-@ObjectType('ReactionGroup', { description: "A message's reactions with one emoji." })
+@ObjectType('ReactionGroup', { simpleResolvers: true, description: "A message's reactions with one emoji." })
 export class ReactionGroupType implements ReactionGroupSnapshot {
   messageId!: string;
 

@@ -10,7 +10,7 @@ export interface ThreadView extends ThreadSummary {
 }
 
 // `participants`, `following` and `unreadCount` are field resolvers (thread.resolver.ts).
-@ObjectType('Thread')
+@ObjectType('Thread', { simpleResolvers: true })
 export class ThreadType implements ThreadView {
   rootId!: string;
   channelId!: string;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { SessionService } from '../accounts/session.service';
 import { attachFacts, type HttpFacts, httpAccess } from '../ops/access-log';
-import { corsMiddleware, type AllowedOrigins } from '../ops/cors';
+import { actualRequestCors, type AllowedOrigins, type HeaderPairs } from '../ops/cors';
 import type { Metrics } from '../ops/metrics';
 import { createRequestContext, type RequestContext } from '../shared/context';
 import { clientIp, headerValue } from '../shared/http';
@@ -28,7 +28,6 @@ export interface GraphqlHttpOptions {
   trustProxy: boolean;
   maxBodyBytes: number;
   allowedOrigins: AllowedOrigins;
-  corsMaxAgeSeconds: number;
 }
 
 /** `/graphql`, `/graphql/`, with or without a query string: what Express's `/graphql` routes match in this case. */
@@ -61,12 +60,13 @@ function answerJson(res: Response, status: number, body: unknown): void {
  * prevention, APQ, cost and variable checks, error masking and recording).
  */
 export class GraphqlHttp {
-  private readonly cors: Middleware;
+  private readonly cors: (origin: string | undefined) => HeaderPairs | null;
   private readonly access: ReturnType<typeof httpAccess>;
   private readonly body: Middleware;
 
   constructor(private readonly options: GraphqlHttpOptions) {
-    this.cors = corsMiddleware(options.allowedOrigins, options.corsMaxAgeSeconds) as unknown as Middleware;
+    // Preflights (OPTIONS) go to Express's cors middleware; these are the actual requests' headers.
+    this.cors = actualRequestCors(options.allowedOrigins);
     this.access = httpAccess(options.logger, options.metrics);
     this.body = jsonBody(options.maxBodyBytes) as unknown as Middleware;
   }
@@ -80,12 +80,14 @@ export class GraphqlHttp {
     return (req, res) => {
       const lean = graphqlPath(req.url) && (req.method === 'POST' || (req.method === 'GET' && !mayWantHtml(req)));
       if (!lean) return void fallback(req, res);
-      this.cors(req, res, () => this.handle(req, res));
+      this.handle(req, res);
     };
   }
 
-  /** A /graphql request after CORS (also mounted on the Express route for what reaches it there). */
+  /** A /graphql request (also mounted on the Express route for what reaches it there; its CORS headers are the same). */
   handle(req: Request, res: Response): void {
+    const cors = this.cors(req.headers.origin);
+    if (cors) for (const [name, value] of cors) res.setHeader(name, value);
     const incoming = headerValue(req.headers['x-request-id']);
     const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);

@@ -285,18 +285,20 @@ export class MessageService implements MessageLog {
     const viewerId = requireViewer(scope).userId;
     const page = parseHistoryArgs(args);
 
-    // The newest pages come from the cache: its read starts together with the access check
-    // instead of after it (one round trip less per page) and is used only once the check has
-    // passed (historyFromCache checks it against the channel's last_seq read by that check).
+    // The newest pages come from the cache. The newest page's read starts together with the
+    // access check instead of after it (one round trip less) and is used only once the check
+    // has passed (historyFromCache checks it against the channel's last_seq read by that check).
+    // A page before a cursor reads it only when it can lie within the window, which the
+    // check's last_seq tells: paging deep into history costs no Redis round trip.
     const latest = !page.forward && page.after === null;
-    const cachedRead = latest && isUuid(channelId) ? this.recentCache.get(channelId) : null;
+    const cachedRead = latest && page.before === null && isUuid(channelId) ? this.recentCache.get(channelId) : null;
     cachedRead?.catch(() => undefined); // awaited below only when access is granted
     const access = await this.deps.access.requireVisible(viewerId, channelId);
     const { channel } = access;
     // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
     this.deps.channelLoaders.prime(scope, access);
 
-    if (latest) {
+    if (latest && (page.before === null || page.before - 1 - page.size >= channel.lastSeq - RECENT_LIMIT)) {
       const cached = await this.historyFromCache(channel, page.size, page.before, cachedRead);
       // Cached messages carry no author (profiles change): the page's authors are read at once.
       if (cached) return authors ? this.withAuthors(scope, cached) : cached;
@@ -320,8 +322,7 @@ export class MessageService implements MessageLog {
       if (page) return page;
       return null;
     }
-    // Cold or behind: fill it, when the page lies among the newest messages anyway.
-    if (before !== null && before - 1 - size < channel.lastSeq - RECENT_LIMIT) return null;
+    // Cold or behind: fill it (the caller asks only for pages among the newest messages).
     const newest = await queries.newestMessages(this.sql, channel.id, RECENT_LIMIT + 1);
     const window: RecentWindow = { older: newest.length > RECENT_LIMIT, messages: newest.slice(0, RECENT_LIMIT).reverse() };
     await this.recentCache.fill(channel.id, cached.version, window);

@@ -27,7 +27,7 @@ export function voteValue(stored: number | null | undefined): VoteValue {
 // `channel`, `score` and `myVote` are field resolvers (message.resolver.ts). `author` is a
 // plain field: every message a resolver returns carries its author (events and mutation
 // answers embed it; history attaches the page's authors at once), so it costs no lookup.
-@ObjectType('Message')
+@ObjectType('Message', { simpleResolvers: true })
 export class MessageType implements MessageSnapshot {
   @Field(() => ID)
   id!: string;
@@ -61,7 +61,7 @@ export class MessageType implements MessageSnapshot {
   threadRootId?: string | null;
 }
 
-@ObjectType('MessageEdit')
+@ObjectType('MessageEdit', { simpleResolvers: true })
 export class MessageEditType {
   @Field({ description: 'The body before this edit.' })
   body!: string;

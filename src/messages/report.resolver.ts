@@ -9,7 +9,7 @@ import { MessageType } from './message.types';
 import type { ReportRecord } from './report.queries';
 import type { ReportService } from './report.service';
 
-@ObjectType('MessageReport')
+@ObjectType('MessageReport', { simpleResolvers: true })
 export class MessageReportType implements ReportRecord {
   @Field(() => ID)
   id!: string;

@@ -41,15 +41,12 @@ function levelOf(status: number, facts: HttpFacts): Level {
  */
 export function httpAccess(logger: Logger, metrics: Metrics): (req: http.IncomingMessage, res: http.ServerResponse, requestId: string, facts: HttpFacts) => void {
   return (req, res, requestId, facts) => {
-    const started = process.hrtime.bigint();
-    const startedMs = Date.now();
-    let done = false;
-    const complete = () => {
-      if (done) return;
-      done = true;
-      res.off('finish', complete);
-      res.off('close', complete);
-      metrics.httpRequest(facts, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+    const started = performance.now();
+    // A response emits 'close' once it has finished (after 'finish') or when its connection
+    // closed first: one listener covers both.
+    res.once('close', () => {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpRequest(facts, res.statusCode, seconds);
       const failed = res.statusCode >= 500;
       const level = levelOf(res.statusCode, facts);
       if (!logger.isLevelEnabled(level)) return;
@@ -62,12 +59,10 @@ export function httpAccess(logger: Logger, metrics: Metrics): (req: http.Incomin
         ...(facts.errorCodes?.length ? { errorCodes: facts.errorCodes } : {}),
         res: { statusCode: res.statusCode },
         ...(failed ? { err: new Error(`failed with status code ${res.statusCode}`) } : {}),
-        durationMs: Date.now() - startedMs,
+        durationMs: Math.round(seconds * 1000),
       };
       logger[level](line, `${req.method} /graphql ${facts.operation ?? '-'} ${res.statusCode}`);
-    };
-    res.on('finish', complete);
-    res.on('close', complete);
+    });
   };
 }
 

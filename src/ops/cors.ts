@@ -33,6 +33,8 @@ export function upgradeAllowed(allowed: AllowedOrigins): (info: { origin?: strin
  * preflights cached for `maxAgeSeconds`. A refused origin gets no Access-Control-* header,
  * so the browser blocks the response.
  */
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
+
 export function corsMiddleware(allowed: AllowedOrigins, maxAgeSeconds: number): RequestHandler {
   return cors({
     origin: allowed === '*' ? '*' : (origin, callback) => callback(null, origin !== undefined && allowed.includes(origin) ? origin : false),
@@ -40,7 +42,27 @@ export function corsMiddleware(allowed: AllowedOrigins, maxAgeSeconds: number): 
     methods: ['GET', 'POST', 'OPTIONS'],
     // What Apollo Client and graphql-ws-free HTTP clients send; Apollo's CSRF prevention asks for a preflight-forcing header.
     allowedHeaders: ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
-    exposedHeaders: ['x-request-id', 'retry-after'],
+    exposedHeaders: EXPOSED_HEADERS,
     maxAge: maxAgeSeconds,
   }) as RequestHandler;
+}
+
+/** Response headers, as `res.setHeader` pairs. */
+export type HeaderPairs = ReadonlyArray<readonly [string, string]>;
+
+/**
+ * The headers `corsMiddleware` gives an actual (non-preflight) request, computed without it:
+ * the lean GraphQL path (http/graphql-http.ts) runs this on every request, where the cors
+ * package re-resolves its options and calls back twice each time. Same answers (test/cors.test.ts
+ * runs both paths): `*` for any origin; with a list, an allowed origin reflected with
+ * `Vary: Origin`, and nothing at all for a refused or missing Origin.
+ */
+export function actualRequestCors(allowed: AllowedOrigins): (origin: string | undefined) => HeaderPairs | null {
+  const expose = ['access-control-expose-headers', EXPOSED_HEADERS.join(',')] as const;
+  if (allowed === '*') {
+    const any: HeaderPairs = [['access-control-allow-origin', '*'], expose];
+    return () => any;
+  }
+  const byOrigin = new Map<string, HeaderPairs>(allowed.map((origin) => [origin, [['access-control-allow-origin', origin], ['vary', 'Origin'], expose]]));
+  return (origin) => (origin === undefined ? null : (byOrigin.get(origin) ?? null));
 }

@@ -58,6 +58,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly operations = new Set<string>();
   private readonly requests: Counter<'operation' | 'outcome'>;
+  private readonly httpSeriesByKey = new Map<string, { requests: Counter.Internal; latency: Histogram.Internal<'operation' | 'outcome'> }>();
   private readonly latency: Histogram<'operation' | 'outcome'>;
   private readonly errors: Counter<'code' | 'transport'>;
   private readonly sendBatches: Histogram;
@@ -112,9 +113,23 @@ export class Metrics {
   /** One finished HTTP request. */
   httpRequest(facts: RequestFacts, status: number, seconds: number): void {
     const outcome = status >= 500 ? 'failed' : status >= 400 ? 'rejected' : facts.errorCodes?.length ? 'error' : 'ok';
-    const labels = { operation: this.operationLabel(facts.operation), outcome };
-    this.requests.inc(labels);
-    this.latency.observe(labels, seconds);
+    const series = this.httpSeries(this.operationLabel(facts.operation), outcome);
+    series.requests.inc();
+    series.latency.observe(seconds);
+  }
+
+  /**
+   * The request counter and latency series of one (operation, outcome), kept: prom-client
+   * otherwise hashes the label object on every call. Bounded like the operation names.
+   */
+  private httpSeries(operation: string, outcome: string) {
+    const key = `${operation} ${outcome}`;
+    let series = this.httpSeriesByKey.get(key);
+    if (!series) {
+      series = { requests: this.requests.labels(operation, outcome), latency: this.latency.labels(operation, outcome) };
+      this.httpSeriesByKey.set(key, series);
+    }
+    return series;
   }
 
   graphqlErrors(transport: 'http' | 'ws', codes: readonly string[]): void {

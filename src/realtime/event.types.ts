@@ -9,7 +9,7 @@ import type { ChannelSnapshot, MessageSnapshot, UserSnapshot } from '../domain/s
 import type { ChannelTopicEvent } from '../domain/topics';
 import { inboxCursor } from './inbox';
 
-@ObjectType('MessageAdded')
+@ObjectType('MessageAdded', { simpleResolvers: true })
 export class MessageAddedEvent {
   type!: 'MessageAdded';
 
@@ -23,7 +23,7 @@ export class MessageAddedEvent {
   message!: MessageSnapshot;
 }
 
-@ObjectType('MessageUpdated', { description: 'Edited, or its votes changed.' })
+@ObjectType('MessageUpdated', { simpleResolvers: true, description: 'Edited, or its votes changed.' })
 export class MessageUpdatedEvent {
   type!: 'MessageUpdated';
 
@@ -31,7 +31,7 @@ export class MessageUpdatedEvent {
   message!: MessageSnapshot;
 }
 
-@ObjectType('MessageDeleted')
+@ObjectType('MessageDeleted', { simpleResolvers: true })
 export class MessageDeletedEvent {
   type!: 'MessageDeleted';
 
@@ -39,7 +39,7 @@ export class MessageDeletedEvent {
   message!: MessageSnapshot;
 }
 
-@ObjectType('MemberJoined')
+@ObjectType('MemberJoined', { simpleResolvers: true })
 export class MemberJoinedEvent {
   type!: 'MemberJoined';
 
@@ -50,7 +50,7 @@ export class MemberJoinedEvent {
   user!: UserSnapshot;
 }
 
-@ObjectType('MemberLeft')
+@ObjectType('MemberLeft', { simpleResolvers: true })
 export class MemberLeftEvent {
   type!: 'MemberLeft';
 
@@ -61,7 +61,7 @@ export class MemberLeftEvent {
   user!: UserSnapshot;
 }
 
-@ObjectType('UserTyping')
+@ObjectType('UserTyping', { simpleResolvers: true })
 export class UserTypingEvent {
   type!: 'UserTyping';
 
@@ -72,7 +72,7 @@ export class UserTypingEvent {
   user!: UserSnapshot;
 }
 
-@ObjectType('ChannelUpdated')
+@ObjectType('ChannelUpdated', { simpleResolvers: true })
 export class ChannelUpdatedEvent {
   type!: 'ChannelUpdated';
 
@@ -80,7 +80,7 @@ export class ChannelUpdatedEvent {
   channel!: ChannelSnapshot;
 }
 
-@ObjectType('ChannelDeleted', { description: "The last event of a deleted channel's stream; the stream completes after it." })
+@ObjectType('ChannelDeleted', { simpleResolvers: true, description: "The last event of a deleted channel's stream; the stream completes after it." })
 export class ChannelDeletedEvent {
   type!: 'ChannelDeleted';
 
@@ -88,7 +88,7 @@ export class ChannelDeletedEvent {
   channelId!: string;
 }
 
-@ObjectType('MessagesSeen', { description: "A member's read marker moved forward." })
+@ObjectType('MessagesSeen', { simpleResolvers: true, description: "A member's read marker moved forward." })
 export class MessagesSeenEvent {
   type!: 'MessagesSeen';
 

@@ -91,9 +91,9 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
 /**
  * Apollo Server's gateway interface, used only to plug in the executor: the schema is ours
  * and never changes, and every request still goes through Apollo's parsing, validation,
- * plugins and error formatting.
+ * plugins and error formatting. `traced`: tracing is on (main.ts started it).
  */
-export function executorGateway(schema: GraphQLSchema, executor: QueryExecutor): GatewayInterface {
+export function executorGateway(schema: GraphQLSchema, executor: QueryExecutor, { traced }: { traced: boolean }): GatewayInterface {
   return {
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: '' });
@@ -101,11 +101,14 @@ export function executorGateway(schema: GraphQLSchema, executor: QueryExecutor):
     },
     async load() {
       return {
-        // In a span of its own when tracing is on (ops/tracing.ts), for its SQL and Redis spans to nest under.
-        executor: async (request) =>
-          withOperationSpan(request.operation.operation, request.operationName, (request.context as { requestId?: string }).requestId, () =>
-            executor.execute(request.document, request.operationName, undefined, request.context, request.request.variables),
-          ),
+        executor: traced
+          ? // In a span of its own (ops/tracing.ts), for its SQL and Redis spans to nest under.
+            async (request) =>
+              withOperationSpan(request.operation.operation, request.operationName, (request.context as { requestId?: string }).requestId, () =>
+                executor.execute(request.document, request.operationName, undefined, request.context, request.request.variables),
+              )
+          : // Untraced, the span and its context would be no-ops allocated for every request.
+            async (request) => executor.execute(request.document, request.operationName, undefined, request.context, request.request.variables),
       };
     },
     async stop() {},

@@ -21,6 +21,8 @@ function hasBody(req: IncomingMessage): boolean {
 /** `application/json` with no charset or UTF-8: what GraphQL over HTTP sends. */
 function jsonCharset(contentType: string | undefined): 'json' | 'other' | 'bad-charset' {
   if (!contentType) return 'other';
+  // What nearly every client sends, answered without splitting.
+  if (contentType === 'application/json' || contentType === 'application/json; charset=utf-8') return 'json';
   const [type, ...params] = contentType.split(';');
   if (type.trim().toLowerCase() !== 'application/json') return 'other';
   for (const param of params) {

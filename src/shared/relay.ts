@@ -1,7 +1,7 @@
 import { type ClassType, Field, ObjectType } from 'type-graphql';
 import { BadUserInputError } from './errors';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field()
   hasNextPage!: boolean;
@@ -36,7 +36,7 @@ export function connectionOf<T>(edges: Edge<T>[], { hasNextPage, hasPreviousPage
 
 /** `XEdge` and `XConnection` object types for a node type, as in TypeGraphQL's generic-types example. */
 export function connectionTypes<T extends object>(name: string, nodeType: ClassType<T>) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field()
     cursor!: string;
@@ -45,7 +45,7 @@ export function connectionTypes<T extends object>(name: string, nodeType: ClassT
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType {
     @Field(() => [EdgeType])
     edges!: EdgeType[];

@@ -1,0 +1,56 @@
+import { GraphQLScalarType } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+
+const DAY_MS = 86_400_000;
+/** 10000-01-01T00:00:00Z: from there on (and before 1970) Date#toISOString formats it. */
+const YEAR_10000_MS = 253_402_300_800_000;
+
+const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+const three = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/**
+ * Date#toISOString's exact string, computed in JavaScript: V8's own took 0.8 µs a call here,
+ * this about a third of that, and an answer formats one or two per message (the civil date
+ * from the day number is Howard Hinnant's `civil_from_days`). Ours because no package does
+ * only this; test/date-time.test.ts compares it with toISOString over the whole range.
+ */
+export function isoString(date: Date): string {
+  const ms = date.getTime();
+  if (!(ms >= 0 && ms < YEAR_10000_MS)) return date.toISOString();
+  const days = Math.floor(ms / DAY_MS);
+  let rest = ms - days * DAY_MS;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  return `${year < 1000 ? String(year).padStart(4, '0') : year}-${two(month)}-${two(day)}T${two(hours)}:${two(minutes)}:${two(seconds)}.${three(millis)}Z`;
+}
+
+/**
+ * The `DateTime` scalar: graphql-scalars' DateTime (same name, same parsing and checks) whose
+ * serialize returns the ISO string instead of the Date itself. Left a Date, every timestamp
+ * of an answer was formatted inside JSON.stringify through Date#toJSON, which made
+ * serializing a 50-message page cost nearly three times a plain object's.
+ */
+export function dateTimeScalar(): GraphQLScalarType {
+  const config = DateTimeResolver.toConfig();
+  return new GraphQLScalarType({
+    ...config,
+    serialize(value: unknown): string {
+      // The check graphql-scalars makes (an invalid Date is an error), then the string.
+      const serialized = value instanceof Date && !Number.isNaN(value.getTime()) ? value : config.serialize(value);
+      return serialized instanceof Date ? isoString(serialized) : (serialized as string);
+    },
+  });
+}
