@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
@@ -238,6 +238,42 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // Requests whose variables do not coerce, answered before cost or execution (shared/variables.ts).
   const badVariables = new WeakMap<object, GraphQLError[]>();
   const costs = new CostLimiter(schema, config.limits.maxCost, config.limits.maxChannelsPerUser);
+  const metricsHooks = metrics.requestHooks<RequestContext>(contextFacts);
+  const requestListener: GraphQLRequestListener<RequestContext> = {
+    // Unexpected errors are recorded here, where the request's context is known;
+    // formatError then masks them with the recorded errorId.
+    didEncounterErrors: async ({ errors, contextValue, operation }) => {
+      for (const error of errors) {
+        if (!isUnexpected(error)) continue;
+        const scope = { operation: operationName(operation?.operation, error), userId: contextValue.viewer?.userId ?? null, requestId: contextValue.requestId };
+        recordedErrors.set(error, services.errors.record(error.originalError, scope));
+      }
+    },
+    didResolveOperation: async (requestContext) => {
+      metricsHooks.operationResolved(requestContext);
+      const { document, request, operation, operationName, contextValue } = requestContext;
+      // An operationName naming no operation: a client error (Apollo would make it a 500).
+      const resolved = operation ?? resolveOperation(document, request.operationName);
+      if (resolved instanceof GraphQLError) throw resolved;
+      // Subscriptions run over graphql-ws only: over HTTP graphql-js would call the event
+      // resolvers with no event (an internal error).
+      if (resolved.operation === 'subscription') {
+        throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) only.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+      }
+      const variableErrors = checkVariables(schema, resolved, request.variables, { suggestions: config.introspection });
+      if (variableErrors.length > 0) return void badVariables.set(contextValue, variableErrors);
+      const tooExpensive = costs.check(document, request.variables, operationName);
+      if (tooExpensive) throw tooExpensive;
+    },
+    // Bad variables: a few BAD_USER_INPUT errors (none repeats the value), status 400.
+    responseForOperation: async ({ contextValue }) => {
+      const errors = badVariables.get(contextValue);
+      if (!errors) return null;
+      const formatted = errors.map(({ message, locations, extensions }) => ({ message, locations, extensions: { code: extensions.code, field: extensions.field } }));
+      return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors: formatted } } };
+    },
+    willSendResponse: async (requestContext) => metricsHooks.responseWillSend(requestContext),
+  };
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
     gateway: executorGateway(schema, executor, { traced: config.tracing.endpoint !== null }),
@@ -262,41 +298,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       // Cache hints are unused; installed, the plugin wraps every field resolver of the schema.
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
-      metrics.apolloPlugin<RequestContext>(contextFacts),
-      {
-        requestDidStart: async () => ({
-          // Unexpected errors are recorded here, where the request's context is known;
-          // formatError then masks them with the recorded errorId.
-          didEncounterErrors: async ({ errors, contextValue, operation }) => {
-            for (const error of errors) {
-              if (!isUnexpected(error)) continue;
-              const scope = { operation: operationName(operation?.operation, error), userId: contextValue.viewer?.userId ?? null, requestId: contextValue.requestId };
-              recordedErrors.set(error, services.errors.record(error.originalError, scope));
-            }
-          },
-          didResolveOperation: async ({ document, request, operation, operationName, contextValue }) => {
-            // An operationName naming no operation: a client error (Apollo would make it a 500).
-            const resolved = operation ?? resolveOperation(document, request.operationName);
-            if (resolved instanceof GraphQLError) throw resolved;
-            // Subscriptions run over graphql-ws only: over HTTP graphql-js would call the event
-            // resolvers with no event (an internal error).
-            if (resolved.operation === 'subscription') {
-              throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) only.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
-            }
-            const variableErrors = checkVariables(schema, resolved, request.variables, { suggestions: config.introspection });
-            if (variableErrors.length > 0) return void badVariables.set(contextValue, variableErrors);
-            const tooExpensive = costs.check(document, request.variables, operationName);
-            if (tooExpensive) throw tooExpensive;
-          },
-          // Bad variables: a few BAD_USER_INPUT errors (none repeats the value), status 400.
-          responseForOperation: async ({ contextValue }) => {
-            const errors = badVariables.get(contextValue);
-            if (!errors) return null;
-            const formatted = errors.map(({ message, locations, extensions }) => ({ message, locations, extensions: { code: extensions.code, field: extensions.field } }));
-            return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors: formatted } } };
-          },
-        }),
-      },
+      // One listener, made once: it keeps no per-request state, and Apollo runs every listener's
+      // hooks (a promise each) for every request.
+      { requestDidStart: async () => requestListener },
     ],
   });
 
@@ -310,6 +314,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     trustProxy: config.trustProxy,
     maxBodyBytes: config.limits.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
+    traced: config.tracing.endpoint !== null,
   });
   httpServer.on('request', graphqlHttp.listener(expressApp));
   const graphqlRoutes = Router();

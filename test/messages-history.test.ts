@@ -299,6 +299,44 @@ describeWithRedis('messages: the recent-messages cache in Redis', () => {
     expect(page.edges[0].node.body).toBe('newer');
   });
 
+  /** Counts the cache's Redis reads (one `recentRead` round trip each) while `fn` runs. */
+  async function countWindowReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads: number }> {
+    const reads = jest.spyOn(server.app.services.messages.recentCache as unknown as { read(channelId: string): Promise<unknown> }, 'read');
+    try {
+      const result = await fn();
+      return { result, reads: reads.mock.calls.length };
+    } finally {
+      reads.mockRestore();
+    }
+  }
+
+  it('readers of a channel asking at once share one Redis read; one asking after a write completed sees it', async () => {
+    await sendMany(server, [alice], publicId, 10);
+    const cache = server.app.services.messages.recentCache;
+    await history(server.url, alice.token, { channelId: publicId, last: 5 }); // fills the window
+    const { result: answers, reads } = await countWindowReads(() => Promise.all(Array.from({ length: 10 }, () => cache.get(publicId))));
+    expect(reads).toBe(1);
+    expect(new Set(answers.map((answer) => answer.version)).size).toBe(1);
+    expect(answers[0].window?.messages).toHaveLength(10);
+    await cache.invalidate(publicId);
+    expect((await cache.get(publicId)).window).toBeNull();
+  });
+
+  it('a page before a cursor reads the window only when it can lie within it', async () => {
+    const sent = await sendMany(server, [alice], publicId, 130);
+    await history(server.url, alice.token, { channelId: publicId, last: 5 }); // fills the window (the newest 100)
+    // The page before the newest 40 lies within the window: Redis, no messages statement.
+    const near = await countQueries(server.app, () => countWindowReads(() => history(server.url, alice.token, { channelId: publicId, last: 50, before: messageCursor(91) })));
+    expect(near.result.reads).toBe(1);
+    expect(readsMessages(near.queries)).toBe(false);
+    expect(near.result.result.edges.map((edge) => edge.node.id)).toEqual(sent.slice(40, 90).map((message) => message.id));
+    // Deeper, it cannot: PostgreSQL only, no Redis round trip.
+    const deep = await countQueries(server.app, () => countWindowReads(() => history(server.url, alice.token, { channelId: publicId, last: 50, before: messageCursor(60) })));
+    expect(deep.result.reads).toBe(0);
+    expect(readsMessages(deep.queries)).toBe(true);
+    expect(deep.result.result.edges.map((edge) => edge.node.id)).toEqual(sent.slice(9, 59).map((message) => message.id));
+  });
+
   it('falls back to PostgreSQL when Redis fails, without failing the request', async () => {
     await sendMany(server, [alice], publicId, 5);
     const expected = await history(server.url, alice.token, { channelId: publicId, last: 5 });

@@ -28,6 +28,8 @@ export interface GraphqlHttpOptions {
   trustProxy: boolean;
   maxBodyBytes: number;
   allowedOrigins: AllowedOrigins;
+  /** Tracing is on: the HTTP server span gets the request id. */
+  traced: boolean;
 }
 
 /** `/graphql`, `/graphql/`, with or without a query string: what Express's `/graphql` routes match in this case. */
@@ -91,7 +93,7 @@ export class GraphqlHttp {
     const incoming = headerValue(req.headers['x-request-id']);
     const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
-    tagRequest(requestId);
+    if (this.options.traced) tagRequest(requestId);
     const facts: HttpFacts = {};
     this.access(req, res, requestId, facts);
     this.body(req, res, (bodyError) => {

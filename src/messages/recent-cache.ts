@@ -11,6 +11,7 @@ import type { RedisClient as Redis } from '../shared/redis';
 import { slotTag } from '../shared/redis-keys';
 import type { Logger } from '../shared/logger';
 import type { MessageSnapshot } from '../domain/snapshots';
+import { sharedBatchLoader } from '../shared/batch';
 
 /** How many of the newest messages of a channel are kept. */
 export const RECENT_LIMIT = 100;
@@ -203,6 +204,13 @@ const freshVersionBase = () => String(Date.now() * 1000);
 export class RedisRecentCache implements RecentMessagesCache {
   private readonly redis: RecentCommands;
   private readonly memo = new Map<string, { version: string; window: RecentWindow; at: number }>();
+  /**
+   * Readers of one channel that ask in the same turn of the event loop share one round trip
+   * (a busy channel is opened by many at once). Each of them asked before the read went out,
+   * so it is as fresh as their own would have been: a write that completed before a reader
+   * asked is seen by it.
+   */
+  private readonly reads = sharedBatchLoader<string, CachedRecent>((channelIds) => Promise.all(channelIds.map((channelId) => this.read(channelId))));
 
   constructor(
     redis: Redis,
@@ -232,7 +240,11 @@ export class RedisRecentCache implements RecentMessagesCache {
     this.logger.warn({ channelId, operation, err: (error as Error).message }, 'recent-messages cache unavailable');
   }
 
-  async get(channelId: string): Promise<CachedRecent> {
+  get(channelId: string): Promise<CachedRecent> {
+    return this.reads.load(channelId);
+  }
+
+  private async read(channelId: string): Promise<CachedRecent> {
     const [dataKey, versionKey] = this.keys(channelId);
     const now = Date.now();
     let held = this.memo.get(channelId);

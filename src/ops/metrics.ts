@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { getOperationAST } from 'graphql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -145,28 +145,27 @@ export class Metrics {
   }
 
   /**
-   * Apollo plugin: the resolved operation name and the answered error codes (after
-   * formatting) into the request's facts, which the HTTP layer reads when the response ends.
+   * Hooks for the app's Apollo request listener: the resolved operation name and the answered
+   * error codes (after formatting) into the request's facts, which the HTTP layer reads when
+   * the response ends.
    */
-  apolloPlugin<C extends object>(factsOf: (context: C) => RequestFacts | undefined): ApolloServerPlugin<C> {
+  requestHooks<C extends object>(factsOf: (context: C) => RequestFacts | undefined) {
     return {
-      requestDidStart: async () => ({
-        didResolveOperation: async ({ contextValue, operationName, operation }) => {
-          const facts = factsOf(contextValue);
-          if (facts) facts.operation = operationName ?? operation?.name?.value ?? undefined;
-        },
-        willSendResponse: async ({ contextValue, response, request, document }) => {
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          const codes = (errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
-          this.graphqlErrors('http', codes);
-          const facts = factsOf(contextValue);
-          if (facts) {
-            facts.errorCodes = codes;
-            // Parsed but not valid: the name as written.
-            facts.operation ??= request.operationName ?? (document ? getOperationAST(document, undefined)?.name?.value : undefined);
-          }
-        },
-      }),
+      operationResolved: ({ contextValue, operationName, operation }: GraphQLRequestContextDidResolveOperation<C>): void => {
+        const facts = factsOf(contextValue);
+        if (facts) facts.operation = operationName ?? operation?.name?.value ?? undefined;
+      },
+      responseWillSend: ({ contextValue, response, request, document }: GraphQLRequestContextWillSendResponse<C>): void => {
+        const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+        const codes = errors ? errors.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')) : [];
+        this.graphqlErrors('http', codes);
+        const facts = factsOf(contextValue);
+        if (facts) {
+          facts.errorCodes = codes;
+          // Parsed but not valid: the name as written.
+          facts.operation ??= request.operationName ?? (document ? getOperationAST(document, undefined)?.name?.value : undefined);
+        }
+      },
     };
   }
 

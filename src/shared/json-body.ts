@@ -34,6 +34,16 @@ function jsonCharset(contentType: string | undefined): 'json' | 'other' | 'bad-c
   return 'json';
 }
 
+/** The first character that is not JSON whitespace (or any other Unicode space), if any. */
+function firstNonSpace(text: string): string | undefined {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 0x7b || code === 0x5b) return text[i];
+    if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09 && !/\s/.test(text[i])) return text[i];
+  }
+  return undefined;
+}
+
 function decoded(req: IncomingMessage): Readable {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   switch (encoding) {
@@ -84,7 +94,7 @@ export function jsonBody(limitBytes: number) {
         return next(error);
       }
       const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-      const first = /\S/.exec(text)?.[0];
+      const first = firstNonSpace(text);
       if (first === undefined) {
         (req as { body?: unknown }).body = {};
         return next();
