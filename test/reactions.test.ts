@@ -248,7 +248,11 @@ describe('reactions', () => {
       await Promise.all([single, ...many].map((subscription) => subscription.waitFor(subscription === single ? 2 : 1)));
     });
     expect(perEvent(one.queries)).toBeGreaterThan(0);
-    expect(perEvent(four.queries)).toBe(perEvent(one.queries));
+    // Shared: four subscribers cost what one does. On a loaded machine their renders may fall
+    // into two turns of the event loop, so two batches (seen once in a full CI run: 7 vs 5);
+    // rendered one by one, each of the three more would add its own lookups.
+    expect(perEvent(four.queries)).toBeGreaterThanOrEqual(perEvent(one.queries));
+    expect(perEvent(four.queries)).toBeLessThan(2 * perEvent(one.queries));
     // Each still got its own reactedByMe (none of the readers reacted).
     for (const subscription of [single, ...many]) {
       expect(subscription.results.at(-1)!.data!.channelEvents.message.reactions).toEqual([{ emoji: '👍', count: 2, reactedByMe: false, users: [{ id: bob.id }, { id: owner.id }] }]);

@@ -2,9 +2,10 @@
 // written only in the features' `*.queries.ts` modules. MikroORM keeps the schema (entities,
 // migrations); it serves no request.
 import type DataLoader from 'dataloader';
-import { Pool, type PoolClient, type QueryConfig } from 'pg';
+import { Pool, type PoolClient, type QueryConfig, types } from 'pg';
 import { sharedBatchLoader } from './batch';
 import type { Logger } from './logger';
+import { parseTimestamptz, TIMESTAMPTZ_OID } from './pg-timestamps';
 
 export interface SqlSettings {
   databaseUrl: string;
@@ -29,6 +30,13 @@ function queryConfig(text: string, values: readonly unknown[] | undefined, name:
   return config;
 }
 
+/** pg's type parsers, with a faster `timestamptz` (shared/pg-timestamps.ts): this pool's own, pg's global ones untouched. */
+function hotPathTypes(): { getTypeParser: typeof types.getTypeParser } {
+  return {
+    getTypeParser: ((oid: number, format?: string) => (oid === TIMESTAMPTZ_OID && (format ?? 'text') === 'text' ? parseTimestamptz : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser,
+  };
+}
+
 export class SqlPool implements SqlClient {
   private readonly pool: Pool;
   private readonly max: number;
@@ -44,6 +52,7 @@ export class SqlPool implements SqlClient {
       connectionTimeoutMillis: settings.statementTimeoutMs,
       statement_timeout: settings.statementTimeoutMs,
       application_name: 'chat-api',
+      types: hotPathTypes(),
     });
     // An idle connection that breaks (database restart) is dropped by the pool; only log it.
     this.pool.on('error', (error) => settings.logger.warn({ err: error.message }, 'idle PostgreSQL connection failed'));
