@@ -2,7 +2,7 @@
 // 3. History: one channel with many messages (seeded in bulk); messages(last: 50) and paging
 // back from random cursors. Figures: queries/s and p99 for each. Baseline: the same keyset
 // SELECT through `pg` at the same concurrency.
-const { startGenerators, split } = require('../lib/procs');
+const { cpuMs, startGenerators, split } = require('../lib/procs');
 const { Histogram } = require('../lib/histogram');
 const { seedMessages } = require('../lib/db');
 const { figure, target } = require('../lib/report');
@@ -68,7 +68,10 @@ async function run(ctx) {
     for (const [name, op] of [['latest', 'history-latest'], ['paging', 'history-paging']]) {
       ctx.log(`history: ${name}, chat-api`);
       await load(op, p.warmupMs);
+      const cpu0 = cpuMs(ctx.server.pid);
       project[name] = summarize(await load(op, p.durationMs));
+      // The server's own CPU per query (/proc): the rate alone also moves with PostgreSQL, Redis and the generators sharing the cores.
+      project[name].cpuUsPerQuery = project[name].queries > 0 ? ((cpuMs(ctx.server.pid) - cpu0) * 1000) / project[name].queries : null;
     }
   } finally {
     await http.stop();
@@ -110,6 +113,8 @@ async function run(ctx) {
       latestP99,
       pagingQps,
       pagingP99,
+      figure({ key: 'latestCpuUs', label: 'messages(last: 50) server CPU per query', unit: 'µs', project: project.latest.cpuUsPerQuery, baseline: null, better: 'lower' }),
+      figure({ key: 'pagingCpuUs', label: 'paging back server CPU per query', unit: 'µs', project: project.paging.cpuUsPerQuery, baseline: null, better: 'lower' }),
     ],
     notes,
     details: { project, baseline, seedMs, cursorMethod: method },
