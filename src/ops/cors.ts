@@ -27,14 +27,15 @@ export function upgradeAllowed(allowed: AllowedOrigins): (info: { origin?: strin
   return ({ origin, req }) => originAllowed(origin, allowed, req.headers.host);
 }
 
+/** Response headers a browser script may read. */
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
+
 /**
  * CORS for /graphql with the `cors` package: allowed origins get their own origin back (never
  * `*` with a list, so caches vary by Origin), no credentials (bearer tokens, no cookies), and
  * preflights cached for `maxAgeSeconds`. A refused origin gets no Access-Control-* header,
  * so the browser blocks the response.
  */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
-
 export function corsMiddleware(allowed: AllowedOrigins, maxAgeSeconds: number): RequestHandler {
   return cors({
     origin: allowed === '*' ? '*' : (origin, callback) => callback(null, origin !== undefined && allowed.includes(origin) ? origin : false),

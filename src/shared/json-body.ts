@@ -38,7 +38,6 @@ function jsonCharset(contentType: string | undefined): 'json' | 'other' | 'bad-c
 function firstNonSpace(text: string): string | undefined {
   for (let i = 0; i < text.length; i += 1) {
     const code = text.charCodeAt(i);
-    if (code === 0x7b || code === 0x5b) return text[i];
     if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09 && !/\s/.test(text[i])) return text[i];
   }
   return undefined;
