@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { ChannelKind } from '../src/channels/channel.entity';
 import { RedisRecentCache } from '../src/messages/recent-cache';
 import { messageCursor } from '../src/messages/message.types';
+import { listPage } from '../src/messages/message.service';
 import { countQueries, resetState } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
 import { describeWithRedis, startTestApp, stopAllApps, type TestApp, useTestServer } from './helpers/app';
@@ -134,6 +135,21 @@ describe('messages: history', () => {
     const page = await history(server.url, alice.token, { channelId: open });
     expect(page.edges.map((edge) => edge.node.body)).toEqual(['open']);
     expect((await history(server.url, bob.token, { channelId: secret })).edges).toHaveLength(1);
+  });
+
+  it('pages asked for at once are one statement, each answered as if alone', async () => {
+    await sendMany(server, [alice, bob], publicId, 60);
+    const pages = [10, 25, 40, 55, 25].map((before) => ({ forward: false, size: 7, after: null, before }));
+    const alone = [];
+    for (const page of pages) alone.push(await listPage(server.app.services.sql, { channelId: publicId }, page));
+    const together = await countQueries(server.app, () => Promise.all(pages.map((page) => listPage(server.app.services.sql, { channelId: publicId }, page))));
+    expect(together.queries.filter((sql) => /from messages m/.test(sql))).toHaveLength(1);
+    expect(together.result).toEqual(alone);
+    expect(alone[0].edges).toHaveLength(7);
+    expect(alone[0].pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
+    // Forward, from the start: nothing before the first page.
+    const first = await listPage(server.app.services.sql, { channelId: publicId }, { forward: true, size: 5, after: null, before: null });
+    expect(first.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
   });
 
   it('includes tombstones in history', async () => {

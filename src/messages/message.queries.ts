@@ -1,7 +1,7 @@
 // Every SQL statement on the messages tables: messages, votes (and the send_messages function
 // of the migrations), with the conversion of their rows to the snapshots resolvers and events use.
 import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
-import type { SqlClient } from '../shared/sql';
+import type { SqlClient, SqlPool } from '../shared/sql';
 
 export interface MessageRow {
   id: string;
@@ -127,9 +127,15 @@ export async function newestMessages(db: SqlClient, channelId: string, limit: nu
 /** Which messages a keyset page walks: a channel's messages that are not replies, or a thread's replies. */
 export type MessageList = { channelId: string } | { threadRootId: string };
 
-/** The condition on `alias` selecting the list's messages, its one parameter being $1 (each walks its own partial index). */
-function listCondition(list: MessageList, alias: string): string {
-  return 'channelId' in list ? `${alias}.channel_id = $1 and ${alias}.thread_root_id is null` : `${alias}.thread_root_id = $1`;
+/** The condition on `alias` selecting the list's messages of key `k` (each walks its own partial index). */
+function listCondition(kind: 'channel' | 'thread', alias: string): string {
+  return kind === 'channel' ? `${alias}.channel_id = k.list_id and ${alias}.thread_root_id is null` : `${alias}.thread_root_id = k.list_id`;
+}
+
+/** One page of a list, as messagePage answers it. */
+export interface ListPage {
+  messages: MessageSnapshot[];
+  beyondStart: boolean;
 }
 
 /**
@@ -137,34 +143,48 @@ function listCondition(list: MessageList, alias: string): string {
  * exclusive bounds, and whether the list holds a message on the far side of the page's
  * starting cursor (seq <= after going forward, seq >= before going back): pageInfo stays
  * exact although the list's seqs have gaps (replies and top-level messages share one
- * sequence). One statement; one prepared statement per list kind and shape of the keyset.
+ * sequence). The pages that concurrent requests ask for in one turn of the event loop are one
+ * statement (a lateral keyset scan per page; the same page asked twice is read once), one
+ * prepared statement per list kind and order.
  */
-export async function messagePage(
-  db: SqlClient,
-  list: MessageList,
-  { after, before, order, limit }: { after: number | null; before: number | null; order: 'asc' | 'desc'; limit: number },
-): Promise<{ messages: MessageSnapshot[]; beyondStart: boolean }> {
-  const values: unknown[] = ['channelId' in list ? list.channelId : list.threadRootId];
-  const conditions = [listCondition(list, 'm')];
-  const afterParam = after !== null ? `$${values.push(after)}` : null;
-  const beforeParam = before !== null ? `$${values.push(before)}` : null;
-  if (afterParam) conditions.push(`m.seq > ${afterParam}`);
-  if (beforeParam) conditions.push(`m.seq < ${beforeParam}`);
-  const limitParam = `$${values.push(limit)}`;
-  const start = order === 'asc' ? (afterParam ? `x.seq <= ${afterParam}` : null) : beforeParam ? `x.seq >= ${beforeParam}` : null;
-  const beyond = start ? `exists (select 1 from messages x where ${listCondition(list, 'x')} and ${start})` : 'false';
-  const rows = await db.query<AuthoredMessageRow & { beyond_start: boolean }>(
-    `select b.beyond_start, p.* from (select ${beyond} as beyond_start) b
+export function messagePage(db: SqlPool, list: MessageList, { after, before, order, limit }: { after: number | null; before: number | null; order: 'asc' | 'desc'; limit: number }): Promise<ListPage> {
+  const kind = 'channelId' in list ? 'channel' : 'thread';
+  const pages = db.batchLoader<string, ListPage>(`messages_page_${kind}_${order}`, (keys) => messagePages(db, kind, order, keys));
+  return pages.load(`${'channelId' in list ? list.channelId : list.threadRootId}|${after ?? 0}|${before ?? NO_BOUND}|${limit}`);
+}
+
+/** The pages of messagePage, for keys `listId|after|before|limit` (no bound: 0 and NO_BOUND). */
+async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'asc' | 'desc', keys: readonly string[]): Promise<ListPage[]> {
+  const parsed = keys.map((key) => key.split('|'));
+  // A message on the far side of the starting cursor (none when there is no cursor: 0 and
+  // NO_BOUND lie beyond every seq). A scalar subquery with ORDER BY and LIMIT: as EXISTS the
+  // planner chose a sequential scan for it (17 ms for a cursor near the newest message).
+  // OFFSET 0 keeps it once per page (pulled up, it ran once per row).
+  const beyond =
+    order === 'asc'
+      ? `(select x.seq from messages x where ${listCondition(kind, 'x')} and x.seq <= k.after_seq order by x.seq desc limit 1) is not null`
+      : `(select x.seq from messages x where ${listCondition(kind, 'x')} and x.seq >= k.before_seq order by x.seq limit 1) is not null`;
+  const rows = await db.query<AuthoredMessageRow & { ord: string; beyond_start: boolean }>(
+    `select k.ord, b.beyond_start, p.*
+       from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[]) with ordinality as k(list_id, after_seq, before_seq, lim, ord)
+       cross join lateral (select ${beyond} as beyond_start offset 0) b
        left join lateral (
          select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
            from messages m join users u on u.id = m.author_id
-          where ${conditions.join(' and ')} order by m.seq ${order} limit ${limitParam}
+          where ${listCondition(kind, 'm')} and m.seq > k.after_seq and m.seq < k.before_seq
+          order by m.seq ${order} limit k.lim
        ) p on true
-      order by p.seq ${order}`,
-    values,
-    `messages_page_${'channelId' in list ? 'channel' : 'thread'}_${order}${after !== null ? '_after' : ''}${before !== null ? '_before' : ''}`,
+      order by k.ord, p.seq ${order}`,
+    [parsed.map((key) => key[0]), parsed.map((key) => key[1]), parsed.map((key) => key[2]), parsed.map((key) => Number(key[3]))],
+    `messages_pages_${kind}_${order}`,
   );
-  return { messages: rows.filter((row) => row.id !== null).map(authoredSnapshot), beyondStart: rows[0]?.beyond_start ?? false };
+  const pages: ListPage[] = keys.map(() => ({ messages: [], beyondStart: false }));
+  for (const row of rows) {
+    const page = pages[Number(row.ord) - 1];
+    page.beyondStart = row.beyond_start;
+    if (row.id !== null) page.messages.push(authoredSnapshot(row));
+  }
+  return pages;
 }
 
 /** Larger than any seq: "no upper bound" in the batched replay statement. */

@@ -430,7 +430,7 @@ export function parseHistoryArgs(args: HistoryArgs): ParsedPage {
  * statement, oldest first, with exact pageInfo: one row past the page says whether more follow
  * in its direction, and the statement says whether any precede its starting cursor.
  */
-export async function listPage(sql: SqlClient, list: queries.MessageList, { forward, size, after, before }: ParsedPage): Promise<Connection<MessageSnapshot>> {
+export async function listPage(sql: SqlPool, list: queries.MessageList, { forward, size, after, before }: ParsedPage): Promise<Connection<MessageSnapshot>> {
   const { messages, beyondStart } = await queries.messagePage(sql, list, { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 });
   const hasMore = messages.length > size;
   const page = messages.slice(0, size);
