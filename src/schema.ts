@@ -42,26 +42,10 @@ export const resolverClasses = [
 ] as const;
 
 /** One instance of every resolver class, built with its collaborators by the composition root (app.ts). */
-export type ResolverInstances = [
-  AccountResolver,
-  BlockResolver,
-  ActivityChannelResolver,
-  ChannelResolver,
-  MessageResolver,
-  ReportResolver,
-  ThreadResolver,
-  MessageThreadResolver,
-  RealtimeResolver,
-  SearchResolver,
-  ReactionResolver,
-  ReactionGroupResolver,
-  PinResolver,
-  PinChannelResolver,
-  AttentionResolver,
-  MessageAttentionResolver,
-  ChannelAttentionResolver,
-  UserAttentionResolver,
-];
+export type ResolverInstances = InstancesOf<typeof resolverClasses>;
+
+/** A tuple of classes to the tuple of their instances (generic, so the tuple maps element by element). */
+type InstancesOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends abstract new (...args: never[]) => infer I ? I : never };
 
 /** A container per app instance, so two apps in one process never share resolver state. */
 function containerFor(resolvers: ResolverInstances | undefined): ContainerType {

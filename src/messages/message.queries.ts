@@ -148,9 +148,9 @@ export interface ListPage {
  * prepared statement per list kind and order.
  */
 export function messagePage(db: SqlPool, list: MessageList, { after, before, order, limit }: { after: number | null; before: number | null; order: 'asc' | 'desc'; limit: number }): Promise<ListPage> {
-  const kind = 'channelId' in list ? 'channel' : 'thread';
+  const [kind, listId] = 'channelId' in list ? (['channel', list.channelId] as const) : (['thread', list.threadRootId] as const);
   const pages = db.batchLoader<string, ListPage>(`messages_page_${kind}_${order}`, (keys) => messagePages(db, kind, order, keys));
-  return pages.load(`${'channelId' in list ? list.channelId : list.threadRootId}|${after ?? 0}|${before ?? NO_BOUND}|${limit}`);
+  return pages.load(`${listId}|${after ?? 0}|${before ?? NO_BOUND}|${limit}`);
 }
 
 /** The pages of messagePage, for keys `listId|after|before|limit` (no bound: 0 and NO_BOUND). */
@@ -187,7 +187,7 @@ async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'a
   return pages;
 }
 
-/** Larger than any seq: "no upper bound" in the batched replay statement. */
+/** Larger than any seq: "no upper bound" in the batched page and replay statements. */
 const NO_BOUND = '9223372036854775807';
 
 /**

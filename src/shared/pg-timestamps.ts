@@ -5,6 +5,8 @@ export const TIMESTAMPTZ_OID = 1184;
 const parsePostgresDate = types.getTypeParser(TIMESTAMPTZ_OID, 'text') as (text: string) => Date | number | null;
 
 const ZERO = 48;
+/** Seconds in an offset's minutes and seconds fields, after its hours. */
+const OFFSET_UNITS = [60, 1] as const;
 
 /** Two ASCII digits at `at` as a number, or -1. */
 function twoDigits(text: string, at: number): number {
@@ -54,7 +56,7 @@ export function parseTimestamptz(text: string): Date | number | null {
   if (offsetHours < 0) return parsePostgresDate(text);
   let offsetSeconds = offsetHours * 3600;
   at += 3;
-  for (const unit of [60, 1]) {
+  for (const unit of OFFSET_UNITS) {
     if (at === length) break;
     const part = text.charCodeAt(at) === 58 ? twoDigits(text, at + 1) : -1;
     if (part < 0) return parsePostgresDate(text);
