@@ -25,6 +25,7 @@ import { ActionThrottle, RateLimiter } from './shared/rate-limit';
 import { PasswordHasher } from './accounts/passwords';
 import { SessionService } from './accounts/session.service';
 import { UserDirectory } from './accounts/user.loader';
+import { PROFILE_CACHE_ENTRIES, ProfileCache } from './accounts/profile-cache';
 import { AccountService } from './accounts/account.service';
 import { AccountResolver } from './accounts/account.resolver';
 import { BlockResolver } from './accounts/block.resolver';
@@ -84,6 +85,8 @@ export interface AppServices {
   errors: ErrorRecorder;
   passwords: PasswordHasher;
   sessions: SessionService;
+  /** This instance's copy of user profiles, dropped on change through the bus. */
+  profiles: ProfileCache;
   accounts: AccountService;
   channels: ChannelService;
   messages: MessageService;
@@ -107,7 +110,9 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
   const throttle = new ActionThrottle(limiter, config.rateLimits);
   const passwords = new PasswordHasher(config.auth);
   const sessions = new SessionService(sql, config.auth);
-  const users = new UserDirectory(sql);
+  // Profiles change rarely and render everywhere (authors of every page): each instance keeps a copy, dropped on change through the bus.
+  const profiles = new ProfileCache(bus, logger, { ttlMs: config.profileCacheTtlMs, maxEntries: PROFILE_CACHE_ENTRIES });
+  const users = new UserDirectory(sql, profiles);
   const access = new ChannelAccessControl(sql);
   const channelLoaders = new ChannelLoaders(sql, access, users);
   const blocks = new BlockService(sql);
@@ -164,7 +169,7 @@ function compose(infra: Infrastructure): { services: AppServices; resolvers: Res
     new ChannelAttentionResolver(attention),
     new UserAttentionResolver(attention),
   ];
-  return { services: { ...infra, errors, passwords, sessions, accounts, channels, messages, threads, attention, realtime }, resolvers };
+  return { services: { ...infra, errors, passwords, sessions, profiles, accounts, channels, messages, threads, attention, realtime }, resolvers };
 }
 
 export interface App {
@@ -345,6 +350,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       await orm.connect();
       if (options.migrate !== false) await migrateWithLock(orm, databaseUrl, logger);
       if (redis) await connectRedis(redis);
+      await services.profiles.start();
       await ws.start();
       await apollo.start();
       started = true;
@@ -384,6 +390,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         await services.attention.close();
         await services.errors.flush();
         await metricsServer?.close();
+        services.profiles.stop();
         await bus.close();
         if (redis) await redis.close();
         await orm.close(true);

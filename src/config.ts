@@ -45,6 +45,8 @@ export interface Config {
   corsMaxAgeSeconds: number;
   /** MessagesSeen of one member and channel go out at most once per this many ms (read receipts, src/attention). */
   readReceiptWindowMs: number;
+  /** How long an instance uses its copy of a user profile (src/accounts/profile-cache.ts); 0: no copy. */
+  profileCacheTtlMs: number;
   /** OpenTelemetry tracing (standard OTEL_* variables); off unless `endpoint` is set. */
   tracing: {
     /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL (OTLP over HTTP; traces go to <endpoint>/v1/traces). */
@@ -291,6 +293,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowedOrigins: readOrigins(env, 'ALLOWED_ORIGINS', production),
     corsMaxAgeSeconds: readInt(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400),
     readReceiptWindowMs: readInt(env, 'READ_RECEIPT_WINDOW_MS', 250, 10, 60_000),
+    profileCacheTtlMs: readInt(env, 'PROFILE_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     tracing: {
       endpoint: readOptionalUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']) ?? null,
       headers: readHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'),

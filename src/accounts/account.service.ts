@@ -261,6 +261,7 @@ export class AccountService {
     if (input.bio !== undefined && input.bio !== null) changes.bio = validateBio(input.bio);
     const user = await queries.updateProfile(this.sql, viewer.userId, changes);
     if (!user) throw new UnauthenticatedError();
+    await this.deps.users.changed(user.id);
     return user;
   }
 

@@ -1,6 +1,7 @@
 // One topic per channel and one per user: a subscriber only ever receives what is meant for it.
-// Plus one instance-level control topic: session revocations, which every instance checks
-// against its own index of open sockets (one lookup per event; revocations are rare).
+// Plus two instance-level control topics: session revocations, which every instance checks
+// against its own index of open sockets, and profile changes, which every instance drops from
+// its copy of profiles (one lookup per event; both are rare).
 import type { ChannelSnapshot, MessageSnapshot, NotificationSnapshot, UserSnapshot } from './snapshots';
 
 export const Topic = {
@@ -12,6 +13,8 @@ export const Topic = {
   notifications: (userId: string) => `notifications:${userId}`,
   /** Revoked sessions, for every instance (it closes its sockets opened with them). */
   sessions: () => 'sessions',
+  /** Changed user profiles, for every instance (it drops its copy of them). */
+  profiles: () => 'profiles',
 } as const;
 
 /** Events on a channel's topic; every payload is self-contained (no database read per subscriber). */
@@ -46,3 +49,8 @@ export type NotificationTopicEvent = { type: 'NotificationCreated'; notification
 export type SessionTopicEvent =
   /** Sessions revoked (logout, password change): sockets opened with them close. */
   { type: 'SessionsRevoked'; userId: string; sessionIds: string[] };
+
+/** Events on the profiles topic. */
+export type ProfileTopicEvent =
+  /** The user's profile (display name, bio) changed: instances read it again. */
+  { type: 'ProfileChanged'; userId: string };
