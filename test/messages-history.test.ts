@@ -152,6 +152,36 @@ describe('messages: history', () => {
     expect(first.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
   });
 
+  it("a page deep in history reads its messages alone: their authors are the instance's copy of profiles", async () => {
+    const sent = await sendMany(server, [alice, bob], publicId, 150);
+    const before = messageCursor(60);
+    const first = await history(server.url, alice.token, { channelId: publicId, last: 20, before });
+    const again = await countQueries(server.app, () => history(server.url, alice.token, { channelId: publicId, last: 20, before }));
+    expect(again.result).toEqual(first);
+    expect(again.result.edges.map((edge) => [edge.node.id, edge.node.author.id])).toEqual(sent.slice(39, 59).map((message) => [message.id, message.author.id]));
+    const pageStatements = again.queries.filter((sql) => /from messages m/.test(sql));
+    expect(pageStatements).toHaveLength(1);
+    expect(again.queries.filter((sql) => /\busers\b/.test(sql) && !/sessions/.test(sql))).toEqual([]);
+  });
+
+  it("answers a page's message reached by another path than edges.node.author with its author (a thread's root)", async () => {
+    const THREAD_SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }';
+    const root = await sendMessage(server.url, alice.token, publicId, 'root');
+    await gqlOk(server.url, THREAD_SEND, { input: { channelId: publicId, body: 'reply', threadId: root.id } }, { token: bob.token });
+    const ROOT_AUTHOR = 'query($channelId: ID!, $before: String) { messages(channelId: $channelId, last: 5, before: $before) { edges { node { id thread { root { id author { username } } } } } } }';
+    await history(server.url, alice.token, { channelId: publicId, last: 5 }); // the window, filled
+    for (const before of [null, messageCursor(100)]) {
+      const data = await gqlOk<{ messages: { edges: Array<{ node: { id: string; thread: { root: { id: string; author: { username: string } } } | null } }> } }>(
+        server.url,
+        ROOT_AUTHOR,
+        { channelId: publicId, before },
+        { token: bob.token },
+      );
+      const node = data.messages.edges.find((edge) => edge.node.id === root.id)!.node;
+      expect(node.thread).toEqual({ root: { id: root.id, author: { username: alice.username } } });
+    }
+  });
+
   it('includes tombstones in history', async () => {
     const [first, second, third] = await sendMany(server, [alice], publicId, 3);
     await gqlOk(server.url, DELETE, { id: second.id }, { token: alice.token });

@@ -5,7 +5,7 @@ import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
 import { eventUser } from '../domain/snapshots';
 import { Topic } from '../domain/topics';
 import * as messageQueries from '../messages/message.queries';
-import { type HistoryArgs, listPage, parseHistoryArgs } from '../messages/message.service';
+import { type HistoryArgs, listPage, parseHistoryArgs, withPageAuthors } from '../messages/message.service';
 import type { EventBus } from '../realtime/event-bus';
 import { type RequestScope, requireViewer } from '../shared/context';
 import { BadUserInputError, NotFoundError } from '../shared/errors';
@@ -85,7 +85,7 @@ export class ThreadService {
     const { message, access } = await this.requireVisibleMessage(viewerId, messageId);
     // Every reply is of the root's channel: Message.channel needs no query.
     this.deps.channelLoaders.prime(scope, access);
-    return listPage(this.deps.sql, { threadRootId: message.threadRootId ?? message.id }, page);
+    return withPageAuthors(this.deps.users, scope, await listPage(this.deps.sql, { threadRootId: message.threadRootId ?? message.id }, page));
   }
 
   /** The threads the viewer follows, the one with the newest reply first. */

@@ -139,7 +139,8 @@ export interface ListPage {
 }
 
 /**
- * A keyset page of a list of messages with their authors, in `order` of seq, between the
+ * A keyset page of a list of messages (without authors: the caller has them from the
+ * profiles it holds, see UserDirectory), in `order` of seq, between the
  * exclusive bounds, and whether the list holds a message on the far side of the page's
  * starting cursor (seq <= after going forward, seq >= before going back): pageInfo stays
  * exact although the list's seqs have gaps (replies and top-level messages share one
@@ -164,13 +165,13 @@ async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'a
     order === 'asc'
       ? `(select x.seq from messages x where ${listCondition(kind, 'x')} and x.seq <= k.after_seq order by x.seq desc limit 1) is not null`
       : `(select x.seq from messages x where ${listCondition(kind, 'x')} and x.seq >= k.before_seq order by x.seq limit 1) is not null`;
-  const rows = await db.query<AuthoredMessageRow & { ord: string; beyond_start: boolean }>(
+  const rows = await db.query<MessageRow & { ord: string; beyond_start: boolean }>(
     `select k.ord, b.beyond_start, p.*
        from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[]) with ordinality as k(list_id, after_seq, before_seq, lim, ord)
        cross join lateral (select ${beyond} as beyond_start offset 0) b
        left join lateral (
-         select ${MESSAGE_COLUMNS}, ${AUTHOR_COLUMNS}
-           from messages m join users u on u.id = m.author_id
+         select ${MESSAGE_COLUMNS}
+           from messages m
           where ${listCondition(kind, 'm')} and m.seq > k.after_seq and m.seq < k.before_seq
           order by m.seq ${order} limit k.lim
        ) p on true
@@ -182,7 +183,7 @@ async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'a
   for (const row of rows) {
     const page = pages[Number(row.ord) - 1];
     page.beyondStart = row.beyond_start;
-    if (row.id !== null) page.messages.push(authoredSnapshot(row));
+    if (row.id !== null) page.messages.push(messageRowSnapshot(row));
   }
   return pages;
 }

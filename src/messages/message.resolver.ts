@@ -1,5 +1,4 @@
-import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext, Viewer } from '../shared/context';
 import { CurrentUser } from '../shared/current-user';
 import { NotFoundError } from '../shared/errors';
@@ -10,10 +9,7 @@ import { ListCap } from '../shared/list-cap';
 import type { MessageService } from './message.service';
 import { MessageConnection, MessageEditType, MessageType, SendMessageInput, VoteValue } from './message.types';
 import type { MessageSnapshot } from '../domain/snapshots';
-import { selects } from '../shared/selection';
 import { PerViewer, ViewerAccessCheck } from '../shared/viewer-field';
-
-const AUTHOR_PATH = ['edges', 'node', 'author'];
 
 @ArgsType()
 class MessagesArgs {
@@ -48,11 +44,9 @@ export class MessageResolver {
     @CurrentUser() _viewer: Viewer,
     @Args() args: MessagesArgs,
     @Ctx() ctx: RequestContext,
-    @Info() info: GraphQLResolveInfo,
   ): Promise<InstanceType<typeof MessageConnection>> {
     const { channelId, first, after, last, before } = args;
-    // `author` is a plain field: the page comes with its authors when they are asked for.
-    return this.service.history(ctx, channelId, { first, after, last, before }, { authors: selects(info, AUTHOR_PATH) });
+    return this.service.history(ctx, channelId, { first, after, last, before });
   }
 
   @Mutation(() => MessageType)

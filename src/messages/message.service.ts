@@ -281,7 +281,7 @@ export class MessageService implements MessageLog {
    * `last`/`before` pages back from the newest; with neither, the newest 20. Pages of the
    * newest messages come from the recent-messages cache when it is warm.
    */
-  async history(scope: RequestScope, channelId: string, args: HistoryArgs, { authors = true } = {}): Promise<Connection<MessageSnapshot>> {
+  async history(scope: RequestScope, channelId: string, args: HistoryArgs): Promise<Connection<MessageSnapshot>> {
     const viewerId = requireViewer(scope).userId;
     const page = parseHistoryArgs(args);
 
@@ -300,16 +300,12 @@ export class MessageService implements MessageLog {
 
     if (latest && (page.before === null || page.before - 1 - page.size >= channel.lastSeq - RECENT_LIMIT)) {
       const cached = await this.historyFromCache(channel, page.size, page.before, cachedRead);
-      // Cached messages carry no author (profiles change): the page's authors are read at once.
-      if (cached) return authors ? this.withAuthors(scope, cached) : cached;
+      if (cached) return withPageAuthors(this.deps.users, scope, cached);
     }
-    return listPage(this.sql, { channelId: channel.id }, page);
-  }
-
-  private async withAuthors(scope: RequestScope, page: Connection<MessageSnapshot>): Promise<Connection<MessageSnapshot>> {
-    const found = await this.deps.users.loadMany(scope, [...new Set(page.edges.map((edge) => edge.node.authorId))]);
-    const byId = new Map(found.map((author) => [author.id, author]));
-    return { pageInfo: page.pageInfo, edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: withAuthor(edge.node, byId.get(edge.node.authorId)) })) };
+    // Every page comes with its authors (from the profiles this instance holds), asked for or
+    // not: Message.author is a plain field, and a page's message can be reached by other paths
+    // (a thread's root) than the one a selection check would look at.
+    return withPageAuthors(this.deps.users, scope, await listPage(this.sql, { channelId: channel.id }, page));
   }
 
   /** The newest messages as the cache (filling it when cold) answers them, or null when it cannot. */
@@ -426,9 +422,21 @@ export function parseHistoryArgs(args: HistoryArgs): ParsedPage {
 }
 
 /**
- * A page of a channel's history or of a thread, read from PostgreSQL with its authors in one
- * statement, oldest first, with exact pageInfo: one row past the page says whether more follow
- * in its direction, and the statement says whether any precede its starting cursor.
+ * The page with its authors. Pages come without them (cached windows and keyset pages alike:
+ * profiles change, and every instance holds the ones it renders, see UserDirectory), so a
+ * page's authors cost no statement once known.
+ */
+export async function withPageAuthors(users: UserDirectory, scope: RequestScope, page: Connection<MessageSnapshot>): Promise<Connection<MessageSnapshot>> {
+  const found = await users.loadMany(scope, [...new Set(page.edges.map((edge) => edge.node.authorId))]);
+  const byId = new Map(found.map((author) => [author.id, author]));
+  return { pageInfo: page.pageInfo, edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: withAuthor(edge.node, byId.get(edge.node.authorId)) })) };
+}
+
+/**
+ * A page of a channel's history or of a thread, read from PostgreSQL in one statement (without
+ * authors: withPageAuthors adds them), oldest first, with exact pageInfo: one row past the page
+ * says whether more follow in its direction, and the statement says whether any precede its
+ * starting cursor.
  */
 export async function listPage(sql: SqlPool, list: queries.MessageList, { forward, size, after, before }: ParsedPage): Promise<Connection<MessageSnapshot>> {
   const { messages, beyondStart } = await queries.messagePage(sql, list, { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 });
