@@ -405,3 +405,34 @@ describeWithRedis('messages: the recent-messages cache in Redis', () => {
     }
   });
 });
+
+describe('messages: keyset pages are planned once per connection', () => {
+  afterAll(() => stopAllApps());
+
+  it('runs pages on connections with force_generic_plan (DB_POOL_MAX=5 keeps one), and answers with one connection in all', async () => {
+    const server = await startTestApp({ DB_POOL_MAX: '5' });
+    await resetState(server.app);
+    const alice = await createUser(server.app);
+    const publicId = await publicChannelId(server.app);
+    // Deeper than the newest 100 (those come from the recent-messages window).
+    const sent = await sendMany(server, [alice], publicId, 130);
+    for (let before = 20; before < 28; before += 1) {
+      const page = await history(server.url, alice.token, { channelId: publicId, last: 5, before: messageCursor(before) });
+      expect(page.edges.map((edge) => edge.node.id)).toEqual(sent.slice(before - 6, before - 1).map((message) => message.id));
+    }
+    const { sql } = server.app.services;
+    expect(await sql.plannedOnce.query('show plan_cache_mode')).toEqual([{ plan_cache_mode: 'force_generic_plan' }]);
+    const plans = await sql.plannedOnce.query<{ name: string; generic_plans: string; custom_plans: string }>(
+      "select name, generic_plans, custom_plans from pg_prepared_statements where name like 'messages_pages%'",
+    );
+    expect(plans).toEqual([{ name: 'messages_pages_channel_desc', generic_plans: expect.any(String), custom_plans: '0' }]);
+    expect(Number(plans[0].generic_plans)).toBe(8);
+    // The request pool keeps "auto" for everything else.
+    expect(await sql.query('show plan_cache_mode')).toEqual([{ plan_cache_mode: 'auto' }]);
+
+    const single = await startTestApp({ DB_POOL_MAX: '1' });
+    expect(single.app.services.sql.plannedOnce).toBe(single.app.services.sql);
+    const page = await history(single.url, alice.token, { channelId: publicId, last: 5, before: messageCursor(30) });
+    expect(page.edges.map((edge) => edge.node.id)).toEqual(sent.slice(24, 29).map((message) => message.id));
+  });
+});

@@ -146,11 +146,11 @@ export interface ListPage {
  * exact although the list's seqs have gaps (replies and top-level messages share one
  * sequence). The pages that concurrent requests ask for in one turn of the event loop are one
  * statement (a lateral keyset scan per page; the same page asked twice is read once), one
- * prepared statement per list kind and order.
+ * prepared statement per list kind and order, planned once per connection (SqlPool.plannedOnce).
  */
 export function messagePage(db: SqlPool, list: MessageList, { after, before, order, limit }: { after: number | null; before: number | null; order: 'asc' | 'desc'; limit: number }): Promise<ListPage> {
   const [kind, listId] = 'channelId' in list ? (['channel', list.channelId] as const) : (['thread', list.threadRootId] as const);
-  const pages = db.batchLoader<string, ListPage>(`messages_page_${kind}_${order}`, (keys) => messagePages(db, kind, order, keys));
+  const pages = db.batchLoader<string, ListPage>(`messages_page_${kind}_${order}`, (keys) => messagePages(db.plannedOnce, kind, order, keys));
   return pages.load(`${listId}|${after ?? 0}|${before ?? NO_BOUND}|${limit}`);
 }
 
