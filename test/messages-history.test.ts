@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ChannelKind } from '../src/channels/channel.entity';
 import { RedisRecentCache } from '../src/messages/recent-cache';
 import { messageCursor } from '../src/messages/message.types';
 import { listPage } from '../src/messages/message.service';
+import { createRequestContext } from '../src/shared/context';
+import { UPDATE_PROFILE } from './helpers/accounts';
 import { countQueries, resetState } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
 import { describeWithRedis, startTestApp, stopAllApps, type TestApp, useTestServer } from './helpers/app';
@@ -179,6 +182,28 @@ describe('messages: history', () => {
       );
       const node = data.messages.edges.find((edge) => edge.node.id === root.id)!.node;
       expect(node.thread).toEqual({ root: { id: root.id, author: { username: alice.username } } });
+    }
+  });
+
+  it("a window page's edges are made once per message and author, and again when an author's profile changes", async () => {
+    await sendMany(server, [alice, bob], publicId, 30);
+    const scope = () => createRequestContext({ requestId: null, transport: 'http' as const, viewer: { userId: alice.id, sessionId: randomUUID() }, ip: null, userAgent: null });
+    const { messages } = server.app.services;
+    await messages.history(scope(), publicId, { last: 10 }); // fills the window
+    const first = await messages.history(scope(), publicId, { last: 10 });
+    const second = await messages.history(scope(), publicId, { last: 10 });
+    expect(second.edges).toHaveLength(10);
+    second.edges.forEach((edge, index) => expect(edge).toBe(first.edges[index]));
+    await gqlOk(server.url, UPDATE_PROFILE, { input: { displayName: 'Renamed' } }, { token: bob.token });
+    const third = await messages.history(scope(), publicId, { last: 10 });
+    expect(third.edges.map((edge) => edge.node.id)).toEqual(first.edges.map((edge) => edge.node.id));
+    for (const [index, edge] of third.edges.entries()) {
+      if (edge.node.authorId === bob.id) {
+        expect(edge).not.toBe(first.edges[index]);
+        expect(edge.node.author?.displayName).toBe('Renamed');
+      } else {
+        expect(edge).toBe(first.edges[index]);
+      }
     }
   });
 

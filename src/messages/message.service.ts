@@ -15,7 +15,7 @@ import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/erro
 import { isUuid } from '../shared/ids';
 import { checkText, isBlankText } from '../shared/text';
 import type { ActionThrottle } from '../shared/rate-limit';
-import { type Connection, connectionOf, decodeIntCursor, pageSize } from '../shared/relay';
+import { type Connection, connectionOf, decodeIntCursor, type Edge, pageSize } from '../shared/relay';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import type { MessageLoaders } from './message.loaders';
 import * as queries from './message.queries';
@@ -94,6 +94,8 @@ export class MessageService implements MessageLog {
   readonly recentCache: RecentMessagesCache;
   private readonly sql: SqlPool;
   private readonly batcher: SendBatcher;
+  /** Edges of cached windows' messages, made once (see EdgeMemo). */
+  private readonly windowEdges: EdgeMemo = { plain: new WeakMap(), authored: new WeakMap() };
 
   constructor(private readonly deps: MessageDeps) {
     this.sql = deps.sql;
@@ -300,7 +302,7 @@ export class MessageService implements MessageLog {
 
     if (latest && (page.before === null || page.before - 1 - page.size >= channel.lastSeq - RECENT_LIMIT)) {
       const cached = await this.historyFromCache(channel, page.size, page.before, cachedRead);
-      if (cached) return withPageAuthors(this.deps.users, scope, cached);
+      if (cached) return withPageAuthors(this.deps.users, scope, cached, this.windowEdges.authored);
     }
     // Every page comes with its authors (from the profiles this instance holds), asked for or
     // not: Message.author is a plain field, and a page's message can be reached by other paths
@@ -314,15 +316,13 @@ export class MessageService implements MessageLog {
     // Usable only when it reaches the newest message this request saw committed (a read made
     // before the channel's last_seq was: then a send committed in between makes it unusable).
     if (cached.window && windowMax(cached.window) >= channel.lastSeq) {
-      const page = pageFromWindow(cached.window, size, before);
-      if (page) return page;
-      return null;
+      return pageFromWindow(cached.window, size, before, this.windowEdges);
     }
     // Cold or behind: fill it (the caller asks only for pages among the newest messages).
     const newest = await queries.newestMessages(this.sql, channel.id, RECENT_LIMIT + 1);
     const window: RecentWindow = { older: newest.length > RECENT_LIMIT, messages: newest.slice(0, RECENT_LIMIT).reverse() };
     await this.recentCache.fill(channel.id, cached.version, window);
-    return pageFromWindow(window, size, before);
+    return pageFromWindow(window, size, before, this.windowEdges);
   }
 
   // ---- the message log of the realtime engine ----
@@ -380,7 +380,7 @@ function windowMax(window: RecentWindow): number {
  * exactly: the page, or whether a message precedes it, reaches below the window while older
  * messages exist.
  */
-export function pageFromWindow(window: RecentWindow, size: number, before: number | null): Connection<MessageSnapshot> | null {
+export function pageFromWindow(window: RecentWindow, size: number, before: number | null, edges?: EdgeMemo): Connection<MessageSnapshot> | null {
   const messages = window.messages;
   const max = windowMax(window);
   const min = messages.length > 0 ? messages[0].seq : max + 1;
@@ -391,14 +391,32 @@ export function pageFromWindow(window: RecentWindow, size: number, before: numbe
   if (end < 1) return connection([], false, hasNextPage);
   if (end < min && window.older) return null;
   const candidates = messages.filter((message) => message.seq <= end && !message.threadRootId);
-  if (candidates.length > size) return connection(candidates.slice(candidates.length - size), true, hasNextPage);
+  if (candidates.length > size) return connection(candidates.slice(candidates.length - size), true, hasNextPage, edges);
   if (window.older) return null;
-  return connection(candidates, false, hasNextPage);
+  return connection(candidates, false, hasNextPage, edges);
 }
 
-function connection(nodes: MessageSnapshot[], hasPreviousPage: boolean, hasNextPage: boolean): Connection<MessageSnapshot> {
+/**
+ * Edges kept per message object (weakly): the decoded messages of a cached window are shared
+ * by every reader of its version (recent-cache.ts), so their edges (`plain`: cursor and node)
+ * and their edges with authors (`authored`, by plain edge; valid while the author's profile
+ * object is the same one, see withPageAuthors) are made once, not per request.
+ */
+export interface EdgeMemo {
+  plain: WeakMap<MessageSnapshot, Edge<MessageSnapshot>>;
+  authored: WeakMap<Edge<MessageSnapshot>, Edge<MessageSnapshot>>;
+}
+
+function connection(nodes: MessageSnapshot[], hasPreviousPage: boolean, hasNextPage: boolean, memo?: EdgeMemo): Connection<MessageSnapshot> {
   return connectionOf(
-    nodes.map((node) => ({ cursor: messageCursor(node.seq), node })),
+    nodes.map((node) => {
+      let edge = memo?.plain.get(node);
+      if (!edge) {
+        edge = { cursor: messageCursor(node.seq), node };
+        memo?.plain.set(node, edge);
+      }
+      return edge;
+    }),
     { hasPreviousPage, hasNextPage },
   );
 }
@@ -424,12 +442,27 @@ export function parseHistoryArgs(args: HistoryArgs): ParsedPage {
 /**
  * The page with its authors. Pages come without them (cached windows and keyset pages alike:
  * profiles change, and every instance holds the ones it renders, see UserDirectory), so a
- * page's authors cost no statement once known.
+ * page's authors cost no statement once known. With `authored` (edges of shared window
+ * messages), an edge made before is used again while its author is the very profile object
+ * the directory answers now: a changed or re-read profile is a new object.
  */
-export async function withPageAuthors(users: UserDirectory, scope: RequestScope, page: Connection<MessageSnapshot>): Promise<Connection<MessageSnapshot>> {
+export async function withPageAuthors(
+  users: UserDirectory,
+  scope: RequestScope,
+  page: Connection<MessageSnapshot>,
+  authored?: EdgeMemo['authored'],
+): Promise<Connection<MessageSnapshot>> {
   const found = await users.loadMany(scope, [...new Set(page.edges.map((edge) => edge.node.authorId))]);
   const byId = new Map(found.map((author) => [author.id, author]));
-  return { pageInfo: page.pageInfo, edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: withAuthor(edge.node, byId.get(edge.node.authorId)) })) };
+  const edges = page.edges.map((edge) => {
+    const author = byId.get(edge.node.authorId);
+    const known = authored?.get(edge);
+    if (known && known.node.author === author) return known;
+    const made = { cursor: edge.cursor, node: withAuthor(edge.node, author) };
+    authored?.set(edge, made);
+    return made;
+  });
+  return { pageInfo: page.pageInfo, edges };
 }
 
 /**
