@@ -281,7 +281,7 @@ export function loadConfig(env: Env = process.env): Config {
       nodeEnv === 'test' ? 'silent' : 'info',
     ),
     dataDir: readString(env, 'DATA_DIR', '.data'),
-    dbPoolMax: readInt(env, 'DB_POOL_MAX', 10, 1, 500),
+    dbPoolMax: readInt(env, 'DB_POOL_MAX', 12, 1, 500),
     dbStatementTimeoutMs: readInt(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000),
     trustProxy: readBool(env, 'TRUST_PROXY', false),
