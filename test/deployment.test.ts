@@ -20,6 +20,12 @@ describe('production dependencies', () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
   });
 
+  test('every stage of the image runs the Node major these tests run on', () => {
+    const stages = [...readFileSync(path.join(root, 'Dockerfile'), 'utf8').matchAll(/^FROM node:(\d+)-/gm)].map((match) => match[1]);
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(stages)).toEqual(new Set([process.versions.node.split('.')[0]]));
+  });
+
   test('the production tree (npm ls --omit=dev --omit=optional) has neither', async () => {
     const { stdout } = await promisify(execFile)('npm', ['ls', '--omit=dev', '--omit=optional', '--all', '--parseable'], { cwd: root, maxBuffer: 64 * 1024 * 1024 }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
     const packages = stdout.split('\n').filter(Boolean);
