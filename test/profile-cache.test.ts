@@ -165,4 +165,21 @@ describeWithRedis('profile cache: two instances', () => {
     await waitUntil(async () => (await authorNames(b, alice.token, channelId))[bob.id] === 'Robert', 'the other instance to drop its copy', 3000);
     expect((await gqlOk<{ me: { displayName: string } }>(b.url, ME, {}, { token: bob.token })).me.displayName).toBe('Robert');
   });
+
+  it("answers the viewer's own profile as read with the session, before another instance's change has reached this one", async () => {
+    const [alice, bob] = await Promise.all([createUser(a.app, { displayName: 'Alice' }), createUser(a.app, { displayName: 'Bob' })]);
+    const channelId = await publicChannelId(a.app);
+    await sendMessage(a.url, bob.token, channelId, 'hi');
+    expect((await authorNames(b, alice.token, channelId))[bob.id]).toBe('Bob');
+    // The second instance misses the announcement (as while its Redis subscription is down).
+    b.app.services.profiles.stop();
+    try {
+      await gqlOk(a.url, UPDATE_PROFILE, { input: { displayName: 'Robert' } }, { token: bob.token });
+      expect((await authorNames(b, alice.token, channelId))[bob.id]).toBe('Bob'); // others see its copy until it expires
+      expect((await gqlOk<{ me: { displayName: string } }>(b.url, ME, {}, { token: bob.token })).me.displayName).toBe('Robert');
+      expect((await authorNames(b, bob.token, channelId))[bob.id]).toBe('Robert');
+    } finally {
+      await b.app.services.profiles.start();
+    }
+  });
 });

@@ -34,7 +34,7 @@ export class UserDirectory {
   }
 
   load(scope: RequestScope, userId: string): Promise<UserSnapshot | null> {
-    const known = this.profiles?.get(userId);
+    const known = this.copied(scope, userId);
     return known ? Promise.resolve(known) : this.loader(scope).load(userId);
   }
 
@@ -43,7 +43,7 @@ export class UserDirectory {
     const known: UserSnapshot[] = [];
     let unknown: string[] | null = null;
     for (const id of ids) {
-      const user = this.profiles?.get(id);
+      const user = this.copied(scope, id);
       if (user) known.push(user);
       else (unknown ??= []).push(id);
     }
@@ -51,6 +51,16 @@ export class UserDirectory {
     // The viewer's own row is primed in the request's loader: not a statement either.
     for (const user of await this.loader(scope).loadMany(unknown)) if (user && !(user instanceof Error)) known.push(user);
     return known;
+  }
+
+  /**
+   * This instance's copy of a profile, except the viewer's own: that one came with the
+   * session, read in this request (fresher than a copy another instance's change may not have
+   * reached yet), and is primed in the request's loader.
+   */
+  private copied(scope: RequestScope, userId: string): UserSnapshot | undefined {
+    if (scope.viewerUser && scope.viewerUser.id === userId) return undefined;
+    return this.profiles?.get(userId);
   }
 
   /** After a profile change committed: every instance reads the profile again. */
