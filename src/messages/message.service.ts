@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { UserDirectory } from '../accounts/user.loader';
 import { ActivityAction, recordActivity } from '../accounts/activity';
 import type { ChannelAccess, ChannelAccessControl } from '../channels/access';
@@ -94,6 +95,8 @@ export class MessageService implements MessageLog {
   readonly recentCache: RecentMessagesCache;
   private readonly sql: SqlPool;
   private readonly batcher: SendBatcher;
+  /** The newest last_seq seen per channel (access checks of history): which pages surely lie below the window. */
+  private readonly lastSeqs = new LRUCache<string, number>({ max: 10_000 });
   /** Edges of cached windows' messages, made once (see EdgeMemo). */
   private readonly windowEdges: EdgeMemo = { plain: new WeakMap(), authored: new WeakMap() };
 
@@ -292,22 +295,36 @@ export class MessageService implements MessageLog {
     // has passed (historyFromCache checks it against the channel's last_seq read by that check).
     // A page before a cursor reads it only when it can lie within the window, which the
     // check's last_seq tells: paging deep into history costs no Redis round trip.
+    // A page that cannot come from the window (forward, or deeper than the window as a last_seq
+    // seen before already tells: last_seq only grows) is read from PostgreSQL beside the access
+    // check in the same way, and dropped unread when the check fails.
     const latest = !page.forward && page.after === null;
-    const cachedRead = latest && page.before === null && isUuid(channelId) ? this.recentCache.get(channelId) : null;
+    const valid = isUuid(channelId);
+    const cachedRead = latest && page.before === null && valid ? this.recentCache.get(channelId) : null;
     cachedRead?.catch(() => undefined); // awaited below only when access is granted
+    const pageRead = valid && (!latest || this.surelyBelowWindow(channelId, page)) ? listPage(this.sql, { channelId: channelId.toLowerCase() }, page) : null;
+    pageRead?.catch(() => undefined); // likewise
     const access = await this.deps.access.requireVisible(viewerId, channelId);
     const { channel } = access;
+    if (!(channel.lastSeq <= (this.lastSeqs.get(channel.id) ?? -1))) this.lastSeqs.set(channel.id, channel.lastSeq);
     // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
     this.deps.channelLoaders.prime(scope, access);
 
-    if (latest && (page.before === null || page.before - 1 - page.size >= channel.lastSeq - RECENT_LIMIT)) {
+    if (!pageRead && latest && (page.before === null || page.before - 1 - page.size >= channel.lastSeq - RECENT_LIMIT)) {
       const cached = await this.historyFromCache(channel, page.size, page.before, cachedRead);
       if (cached) return withPageAuthors(this.deps.users, scope, cached, this.windowEdges.authored);
     }
     // Every page comes with its authors (from the profiles this instance holds), asked for or
     // not: Message.author is a plain field, and a page's message can be reached by other paths
     // (a thread's root) than the one a selection check would look at.
-    return withPageAuthors(this.deps.users, scope, await listPage(this.sql, { channelId: channel.id }, page));
+    return withPageAuthors(this.deps.users, scope, await (pageRead ?? listPage(this.sql, { channelId: channel.id }, page)));
+  }
+
+  /** Whether a `before` page lies below the window by the newest last_seq this instance has seen of the channel. */
+  private surelyBelowWindow(channelId: string, page: ParsedPage): boolean {
+    if (page.before === null) return false;
+    const known = this.lastSeqs.get(channelId.toLowerCase());
+    return known !== undefined && page.before - 1 - page.size < known - RECENT_LIMIT;
   }
 
   /** The newest messages as the cache (filling it when cold) answers them, or null when it cannot. */
