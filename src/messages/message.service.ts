@@ -306,7 +306,8 @@ export class MessageService implements MessageLog {
     pageRead?.catch(() => undefined); // likewise
     const access = await this.deps.access.requireVisible(viewerId, channelId);
     const { channel } = access;
-    if (!(channel.lastSeq <= (this.lastSeqs.get(channel.id) ?? -1))) this.lastSeqs.set(channel.id, channel.lastSeq);
+    const seen = this.lastSeqs.get(channel.id);
+    if (seen === undefined || channel.lastSeq > seen) this.lastSeqs.set(channel.id, channel.lastSeq);
     // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
     this.deps.channelLoaders.prime(scope, access);
 
