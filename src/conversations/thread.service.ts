@@ -82,10 +82,16 @@ export class ThreadService {
   async replies(scope: RequestScope, messageId: string, args: HistoryArgs): Promise<Connection<MessageSnapshot>> {
     const viewerId = requireViewer(scope).userId;
     const page = parseHistoryArgs(args);
+    // Clients name the root (it is what carries `thread`): its page is read beside the lookup
+    // and access check of the message, and dropped unread when they fail or name a reply.
+    const guessedRootId = isUuid(messageId) ? messageId.toLowerCase() : null;
+    const guessed = guessedRootId ? listPage(this.deps.sql, { threadRootId: guessedRootId }, page) : null;
+    guessed?.catch(() => undefined);
     const { message, access } = await this.requireVisibleMessage(viewerId, messageId);
     // Every reply is of the root's channel: Message.channel needs no query.
     this.deps.channelLoaders.prime(scope, access);
-    return withPageAuthors(this.deps.users, scope, await listPage(this.deps.sql, { threadRootId: message.threadRootId ?? message.id }, page));
+    const rootId = message.threadRootId ?? message.id;
+    return withPageAuthors(this.deps.users, scope, await (guessed && rootId === guessedRootId ? guessed : listPage(this.deps.sql, { threadRootId: rootId }, page)));
   }
 
   /** The threads the viewer follows, the one with the newest reply first. */
