@@ -390,7 +390,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
         await services.attention.close();
         await services.errors.flush();
         await metricsServer?.close();
-        services.profiles.stop();
+        // Closing the bus ends every subscription (the profiles topic's too): an unsubscribe sent
+        // just before it raced the close ("Connection is closed", unhandled).
         await bus.close();
         if (redis) await redis.close();
         await orm.close(true);
