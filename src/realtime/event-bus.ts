@@ -278,7 +278,7 @@ export function createRedisEventBus(publisher: RedisClient, subscriber: RedisCli
       ? new ShardedPubSub(publisher as Cluster, subscriber as Cluster)
       : new RedisPubSub({
           publisher: publisher as Exclude<RedisClient, Cluster>,
-          subscriber: subscriber as Exclude<RedisClient, Cluster>,
+          subscriber: withHandledUnsubscribes(subscriber as Exclude<RedisClient, Cluster>),
           serializer: encodeEvent,
           deserializer: (source) => decodeEvent(source),
         });
@@ -294,6 +294,26 @@ export function createRedisEventBus(publisher: RedisClient, subscriber: RedisCli
   };
   const broker = { connected: () => subscriber.status === 'ready', subscribeTimeoutMs };
   return new EngineEventBus(engine, prefix, logger, true, false, async () => undefined, watchRestored, broker);
+}
+
+/**
+ * graphql-redis-subscriptions sends UNSUBSCRIBE and PUNSUBSCRIBE without a handler. Queued while
+ * the subscriber reconnects and flushed when the app stops meanwhile ("Connection is closed"),
+ * they rejected unhandled; a failed unsubscribe needs nothing done (the connection is gone).
+ */
+function withHandledUnsubscribes(subscriber: Exclude<RedisClient, Cluster>): Exclude<RedisClient, Cluster> {
+  for (const name of ['unsubscribe', 'punsubscribe'] as const) {
+    const send = subscriber[name].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
+    Object.defineProperty(subscriber, name, {
+      configurable: true,
+      value: (...channels: string[]) => {
+        const sent = send(...channels);
+        sent.catch(() => undefined);
+        return sent;
+      },
+    });
+  }
+  return subscriber;
 }
 
 /**
