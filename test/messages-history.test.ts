@@ -5,11 +5,10 @@ import { RedisRecentCache } from '../src/messages/recent-cache';
 import { messageCursor } from '../src/messages/message.types';
 import { listPage } from '../src/messages/message.service';
 import { createRequestContext } from '../src/shared/context';
-import { Client } from 'pg';
-import { UPDATE_PROFILE, waitUntil } from './helpers/accounts';
-import { countQueries, resetState } from './helpers/db';
+import { UPDATE_PROFILE } from './helpers/accounts';
+import { countQueries, resetState, sentBesideAccessCheck } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { describeWithRedis, startTestApp, stopAllApps, type TestApp, useTestServer, workerDatabaseUrl } from './helpers/app';
+import { describeWithRedis, startTestApp, stopAllApps, type TestApp, useTestServer } from './helpers/app';
 import { createUser, type TestUser } from './helpers/factories';
 import { disposeAllWsClients } from './helpers/ws';
 import { createChannelDirectly, DELETE, EDIT, history, HISTORY, publicChannelId, sendMessage, type TestMessage, type TestPage, VOTE } from './helpers/messages';
@@ -412,25 +411,9 @@ describeWithRedis('messages: the recent-messages cache in Redis', () => {
   it('a page below the window (by a last_seq seen before) is read beside the access check, and dropped when it fails', async () => {
     const sent = await sendMany(server, [alice], publicId, 150);
     await history(server.url, alice.token, { channelId: publicId, last: 5 }); // this instance sees last_seq 150
-    const statements: string[] = [];
-    const stopListening = server.app.services.sql.onQuery((text) => statements.push(text));
-    // Hold the access check (it reads channels) behind a lock: the page must not wait for it.
-    const locker = new Client({ connectionString: workerDatabaseUrl() });
-    await locker.connect();
-    try {
-      await locker.query('begin');
-      await locker.query('lock table channels in access exclusive mode');
-      let settled = false;
-      const pending = history(server.url, alice.token, { channelId: publicId, last: 10, before: messageCursor(40) }).finally(() => (settled = true));
-      await waitUntil(() => statements.some((text) => /from messages m/.test(text)), 'the page statement, while the access check waits');
-      expect(settled).toBe(false);
-      await locker.query('commit');
-      expect((await pending).edges.map((edge) => edge.node.id)).toEqual(sent.slice(29, 39).map((message) => message.id));
-    } finally {
-      await locker.query('rollback').catch(() => undefined);
-      await locker.end();
-      stopListening();
-    }
+    // Held behind a lock, the access check must not delay the page statement.
+    const page = await sentBesideAccessCheck(server.app, /from messages m/, () => history(server.url, alice.token, { channelId: publicId, last: 10, before: messageCursor(40) }));
+    expect(page.edges.map((edge) => edge.node.id)).toEqual(sent.slice(29, 39).map((message) => message.id));
     // Read for a channel the viewer may not see, the page is never answered.
     const bob = await createUser(server.app);
     const secret = await createChannelDirectly(server.app, { kind: ChannelKind.PRIVATE, ownerId: bob.id });

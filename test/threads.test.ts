@@ -2,9 +2,8 @@
 // them, threadReplies paging, thread summaries, following, read markers, myThreads, bad input,
 // deleted roots, timeouts, and replies on channelEvents (live and replayed).
 import { ChannelKind } from '../src/channels/channel.entity';
-import { Client } from 'pg';
-import { useTestServer, type TestApp, workerDatabaseUrl } from './helpers/app';
-import { countQueries } from './helpers/db';
+import { useTestServer, type TestApp } from './helpers/app';
+import { countQueries, sentBesideAccessCheck } from './helpers/db';
 import { createUser, type TestUser } from './helpers/factories';
 import { gql, gqlOk, type GraphQLResponse } from './helpers/graphql';
 import { createChannelDirectly, publicChannelId } from './helpers/messages';
@@ -191,25 +190,9 @@ describe('threads', () => {
     const root = await send(alice, 'root');
     const replyIds: string[] = [];
     for (let i = 0; i < 4; i += 1) replyIds.push((await send(bob, `reply ${i}`, root.id)).id);
-    const statements: string[] = [];
-    const stopListening = server.app.services.sql.onQuery((text) => statements.push(text));
-    // Hold the access check (it reads channels) behind a lock: the page must not wait for it.
-    const locker = new Client({ connectionString: workerDatabaseUrl() });
-    await locker.connect();
-    try {
-      await locker.query('begin');
-      await locker.query('lock table channels in access exclusive mode');
-      let settled = false;
-      const pending = page(REPLIES, bob, { m: root.id, first: 10 }).finally(() => (settled = true));
-      await waitUntil(() => statements.some((text) => /thread_root_id = k\.list_id/.test(text)), 'the page statement, while the access check waits');
-      expect(settled).toBe(false);
-      await locker.query('commit');
-      expect((await pending).edges.map((edge) => edge.node.id)).toEqual(replyIds);
-    } finally {
-      await locker.query('rollback').catch(() => undefined);
-      await locker.end();
-      stopListening();
-    }
+    // Held behind a lock, the access check must not delay the page statement.
+    const replies = await sentBesideAccessCheck(server.app, /thread_root_id = k\.list_id/, () => page(REPLIES, bob, { m: root.id, first: 10 }));
+    expect(replies.edges.map((edge) => edge.node.id)).toEqual(replyIds);
     // Named by a reply, the same thread (its root's page, read after the lookup).
     expect((await page(REPLIES, carol, { m: replyIds[2], first: 10 })).edges.map((edge) => edge.node.id)).toEqual(replyIds);
   });

@@ -1,5 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
 import type { App } from '../../src/app';
+import { workerDatabaseUrl } from './app';
 import { DEFAULT_CHANNEL_NAME } from '../../src/channels/channel.entity';
 
 /** Empties every table (keeping the migrations table) and recreates the `public` channel. */
@@ -49,6 +51,36 @@ export async function countQueries<T>(app: App, fn: () => Promise<T>): Promise<{
     return { result, queries };
   } finally {
     knex.off('query', listener);
+    stopListening();
+  }
+}
+
+/**
+ * Runs `request` with the channels table locked (the access check reads it) and waits until a
+ * statement matching `statement` has gone out while the request is still pending: the read
+ * does not wait for the access check. Then unlocks and answers the request's result.
+ */
+export async function sentBesideAccessCheck<T>(app: App, statement: RegExp, request: () => Promise<T>): Promise<T> {
+  const statements: string[] = [];
+  const stopListening = app.services.sql.onQuery((text) => statements.push(text));
+  const locker = new Client({ connectionString: workerDatabaseUrl() });
+  await locker.connect();
+  try {
+    await locker.query('begin');
+    await locker.query('lock table channels in access exclusive mode');
+    let settled = false;
+    const pending = request().finally(() => (settled = true));
+    const deadline = Date.now() + 5000;
+    while (!statements.some((text) => statement.test(text))) {
+      if (Date.now() > deadline) throw new Error(`no statement matching ${statement} while the access check waited`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    if (settled) throw new Error('the request was answered while the access check was held');
+    await locker.query('commit');
+    return await pending;
+  } finally {
+    await locker.query('rollback').catch(() => undefined);
+    await locker.end();
     stopListening();
   }
 }
