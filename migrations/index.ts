@@ -14,6 +14,7 @@ import { Migration20261202120000 } from './Migration20261202120000';
 import { Migration20261202130000 } from './Migration20261202130000';
 import { Migration20261202150000 } from './Migration20261202150000';
 import { Migration20261202160000 } from './Migration20261202160000';
+import { Migration20261203090000 } from './Migration20261203090000';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122094531', class: Migration20261122094531 },
@@ -29,4 +30,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202130000', class: Migration20261202130000 },
   { name: 'Migration20261202150000', class: Migration20261202150000 },
   { name: 'Migration20261202160000', class: Migration20261202160000 },
+  { name: 'Migration20261203090000', class: Migration20261203090000 },
 ];

@@ -38,4 +38,47 @@ describe('sendMessage group commit', () => {
     const history = await gqlOk(server.url, 'query ($c: ID!) { messages(channelId: $c, last: 20) { edges { node { id } } } }', { c: channelId }, { token: alice.token });
     expect(history.messages.edges).toHaveLength(1);
   });
+
+  it('looks a batch’s idempotency keys up one by one: a send into a long channel reads no other message’s key', async () => {
+    const alice = await createUser(server.app);
+    const channelId = await publicChannelId(server.app);
+    await sendMessage(server.url, alice.token, channelId, 'joins the channel');
+    const { sql } = server.app.services;
+    const seeded = 3000;
+    // Statistics from before the channel grew (as for any channel busier since the last ANALYZE).
+    await sql.query('analyze messages');
+    // A long channel: Alice's messages, every tenth with a key.
+    await sql.query(
+      `insert into messages (id, channel_id, seq, author_id, body, client_message_id)
+       select gen_random_uuid(), $1, 1 + g, $2, 'seeded', case when g % 10 = 0 then 'seeded-' || g end from generate_series(1, $3::int) g`,
+      [channelId, alice.id, seeded],
+    );
+    await sql.query('update channels set last_seq = last_seq + $2 where id = $1', [channelId, seeded]);
+    // Through the API: a seeded key is still found (the first message answers, nothing stored).
+    const repeated = await sendMessage(server.url, alice.token, channelId, 'again', 'seeded-20');
+    const [first] = await sql.query<{ id: string }>(`select id from messages where channel_id = $1 and client_message_id = 'seeded-20'`, [channelId]);
+    expect(repeated.id).toBe(first.id);
+
+    // The statement itself, in a transaction rolled back: how many entries of the key index it
+    // read, with the plan a busy connection settles on (generic, after its first five calls).
+    const rollback = new Error('rollback');
+    const outcome = await sql
+      .transaction(async (tx) => {
+        await tx.query('set local plan_cache_mode = force_generic_plan');
+        const rows = await tx.query<{ status: string; id: string }>(
+          `select status, id from send_messages($1, array[gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid()], array[$2, $2, $2, $2]::uuid[],
+             array['no key', 'new key', 'seeded key', 'new key again'], array[null, 'fresh', 'seeded-30', 'fresh'], array[null, null, null, null]::uuid[])`,
+          [channelId, alice.id],
+        );
+        const [read] = await tx.query<{ entries: string }>(`select pg_stat_get_xact_tuples_returned('messages_channel_id_author_id_client_message_id_unique'::regclass) as entries`);
+        throw Object.assign(rollback, { rows, entries: Number(read.entries) });
+      })
+      .catch((error: unknown) => error as Error & { rows: { status: string; id: string }[]; entries: number });
+    expect(outcome).toBe(rollback);
+    expect(outcome.rows.map((row) => row.status)).toEqual(['created', 'created', 'repeat', 'repeat']);
+    expect(outcome.rows[3].id).toBe(outcome.rows[1].id);
+    // A few lookups (the keys, the insert's conflict checks), not the channel's 3,000 entries
+    // (the join it replaced read every one of them, twice).
+    expect(outcome.entries).toBeLessThan(50);
+  });
 });
