@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { dateTimeScalar, isoString } from '../src/shared/date-time';
+import { dateTimeScalar, IsoDate, isoString } from '../src/shared/date-time';
+import { decodeCachedMessage, encodeCachedMessage } from '../src/messages/recent-cache';
 
 describe('DateTime', () => {
   test('isoString is Date#toISOString for every representable instant', () => {
@@ -22,5 +23,25 @@ describe('DateTime', () => {
     expect(() => scalar.serialize(new Date(Number.NaN))).toThrow(/invalid Date/);
     expect(() => scalar.serialize({})).toThrow();
     expect(scalar.parseValue('2026-12-02T01:06:28.712Z')).toEqual(when);
+  });
+
+  test('a cached message decodes into Dates formatted once, which the scalar answers as they are', () => {
+    const createdAt = new Date('2026-12-02T01:06:28.712Z');
+    const editedAt = new Date(Date.UTC(2026, 11, 2, 7, 0, 0, 5));
+    const text = encodeCachedMessage({ id: 'm', channelId: 'c', seq: 1, authorId: 'a', body: 'hi', createdAt, editedAt, deleted: false, upvotes: 0, downvotes: 0, threadRootId: null, version: 0 });
+    const decoded = decodeCachedMessage(text);
+    expect(decoded.createdAt).toBeInstanceOf(IsoDate);
+    expect((decoded.createdAt as IsoDate).iso).toBe('2026-12-02T01:06:28.712Z');
+    expect(decoded.createdAt.getTime()).toBe(createdAt.getTime());
+    expect((decoded.editedAt as IsoDate).iso).toBe('2026-12-02T07:00:00.005Z');
+    const scalar = dateTimeScalar();
+    // The scalar answers the kept text: a Date whose text says otherwise is answered by its text.
+    const kept = new IsoDate('2026-12-02T01:06:28.712Z');
+    Object.defineProperty(kept, 'iso', { value: 'kept' });
+    expect(scalar.serialize(kept)).toBe('kept');
+    // Any text the Date parses is kept in toISOString's form; an invalid one is still refused.
+    expect(new IsoDate('2026-12-02T02:06:28.712+01:00').iso).toBe('2026-12-02T01:06:28.712Z');
+    fc.assert(fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => new IsoDate(new Date(ms).toISOString()).iso === new Date(ms).toISOString()), { numRuns: 2_000 });
+    expect(() => scalar.serialize(new IsoDate('not a date'))).toThrow(/invalid Date/);
   });
 });

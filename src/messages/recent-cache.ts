@@ -12,6 +12,7 @@ import { slotTag } from '../shared/redis-keys';
 import type { Logger } from '../shared/logger';
 import type { MessageSnapshot } from '../domain/snapshots';
 import { sharedBatchLoader } from '../shared/batch';
+import { IsoDate } from '../shared/date-time';
 
 /** How many of the newest messages of a channel are kept. */
 export const RECENT_LIMIT = 100;
@@ -58,9 +59,9 @@ export function encodeCachedMessage(message: MessageSnapshot): string {
   return JSON.stringify(stripAuthor(message));
 }
 
-/** A date as cached: an ISO string. */
+/** A date as cached: an ISO string; decoded into a Date that keeps its answer form. */
 function cachedDate(value: unknown): Date | null {
-  return typeof value === 'string' ? new Date(value) : null;
+  return typeof value === 'string' ? new IsoDate(value) : null;
 }
 
 export function decodeCachedMessage(text: string): MessageSnapshot {
