@@ -12,6 +12,8 @@ import type { Logger } from '../shared/logger';
 import { tagRequest } from '../shared/spans';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+/** Past this, an answer is written as a Buffer (see execute). */
+const LONG_ANSWER_CHARS = 4096;
 
 /** A node:http request as the handlers below see it: `body` set by the JSON parser. */
 type Request = http.IncomingMessage & { body?: unknown };
@@ -119,8 +121,14 @@ export class GraphqlHttp {
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      res.setHeader('content-length', Buffer.byteLength(response.body.string));
-      res.end(response.body.string);
+      const text = response.body.string;
+      // A long answer is encoded once into a Buffer (outside the JavaScript heap): handed a
+      // string, node:http joins it to the header text and copies it again to write it, three
+      // copies of a 15 KB history page in the young generation. A short one stays a string
+      // (one write of header and body together).
+      const body = text.length > LONG_ANSWER_CHARS ? Buffer.from(text, 'utf8') : text;
+      res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+      res.end(body);
       return;
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
