@@ -252,8 +252,10 @@ describe('reactions', () => {
     expect(perEvent(one.queries)).toBeGreaterThan(0);
     // Shared: four subscribers cost what one does. On a loaded machine their renders may fall
     // into two turns of the event loop, so two batches (seen once in a full CI run: 7 vs 5);
-    // rendered one by one, each of the three more would add its own lookups.
-    expect(perEvent(four.queries)).toBeGreaterThanOrEqual(perEvent(one.queries));
+    // rendered one by one, each of the three more would add its own lookups. Either run may also
+    // share a batch with the mutation's own answer (it selects the same fields), one statement
+    // fewer than the other run (seen twice in full runs: 5 vs 6), so the floor is only non-zero.
+    expect(perEvent(four.queries)).toBeGreaterThan(0);
     expect(perEvent(four.queries)).toBeLessThan(2 * perEvent(one.queries));
     // Each still got its own reactedByMe (none of the readers reacted).
     for (const subscription of [single, ...many]) {
