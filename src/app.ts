@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { GraphQLError } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -19,7 +19,7 @@ import { WsGateway } from './realtime/ws-server';
 import { RealtimeService } from './realtime/realtime.service';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import type { RequestContext } from './shared/context';
-import { formatError, isUnexpected, operationName } from './shared/errors';
+import { formatError, isUnexpected, operationName, withoutSuggestions } from './shared/errors';
 import { answerUnparsableRequests, clientIp } from './shared/http';
 import { ActionThrottle, RateLimiter } from './shared/rate-limit';
 import { PasswordHasher } from './accounts/passwords';
@@ -278,6 +278,17 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors: formatted } } };
     },
     willSendResponse: async (requestContext) => metricsHooks.responseWillSend(requestContext),
+    // No "Did you mean ...?" where introspection is off (production), as Apollo's
+    // hideSchemaDetailsFromClientErrors does, here: that option installs a plugin of its own,
+    // a second listener whose every hook Apollo awaits on every request for this one, which
+    // runs only when a document is validated (not cached yet).
+    ...(config.introspection
+      ? {}
+      : {
+          validationDidStart: async () => async (errors?: readonly Error[]) => {
+            for (const error of errors ?? []) error.message = withoutSuggestions(error.message);
+          },
+        }),
   };
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
@@ -292,8 +303,6 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     // validation, cost once the variables are known.
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: limitValidationRules(config.limits),
-    // No "Did you mean ...?" field suggestions where introspection is off (production).
-    hideSchemaDetailsFromClientErrors: !config.introspection,
     formatError: (formatted, error) =>
       formatError(formatted, error, (unexpected) => (error instanceof Object && recordedErrors.get(error)) || services.errors.record(unexpected, { operation: 'request' })),
     plugins: [
@@ -302,6 +311,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       ApolloServerPluginLandingPageDisabled(),
       // Cache hints are unused; installed, the plugin wraps every field resolver of the schema.
       ApolloServerPluginCacheControlDisabled(),
+      // Never a federation subgraph: installed implicitly, it is called (to do nothing) on every request.
+      ApolloServerPluginInlineTraceDisabled(),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       // One listener, made once: it keeps no per-request state, and Apollo runs every listener's
       // hooks (a promise each) for every request.

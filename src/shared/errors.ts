@@ -192,3 +192,8 @@ export function isUnexpected(error: GraphQLError): boolean {
   if (!original || original instanceof GraphQLError) return false;
   return !isConnectionFailure(original);
 }
+
+/** A graphql-js message without its "Did you mean ...?": where introspection is off, errors name no field or type the client did not. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean(.+?)\?$/, '');
+}

@@ -22,6 +22,7 @@ import { LRUCache } from 'lru-cache';
 import { DEFAULT_PAGE_SIZE } from './relay';
 import { pageArgumentError } from './page-arguments';
 import { listCapOf } from './list-cap';
+import { withoutSuggestions } from './errors';
 
 /** Limits every GraphQL document meets before any resolver or SQL runs, over HTTP and graphql-ws alike. */
 export interface QueryLimits {
@@ -211,7 +212,7 @@ export class DocumentCache {
     try {
       const document = parse(query, { maxTokens: this.limits.maxTokens });
       const errors = validate(this.schema, document, this.rules);
-      if (this.hideSchema) for (const error of errors) error.message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
+      if (this.hideSchema) for (const error of errors) error.message = withoutSuggestions(error.message);
       prepared = errors.length > 0 ? { errors } : { document };
     } catch (error) {
       prepared = { errors: [error instanceof GraphQLError ? error : new GraphQLError('Could not parse the query.')] };

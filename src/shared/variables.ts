@@ -10,6 +10,7 @@ import {
   typeFromAST,
   type VariableDefinitionNode,
 } from 'graphql';
+import { withoutSuggestions } from './errors';
 
 /** Coercion errors reported per request: the first few tell the client what to fix, more only amplify. */
 export const MAX_VARIABLE_ERRORS = 3;
@@ -78,7 +79,7 @@ export function checkVariables(
         const named = /^Field "([^"]*)" (?:of required type|is not defined by type)/.exec(error.message)?.[1];
         // (An empty key names nothing a client can point at: the variable stands in for it.)
         const field = named || [...path].reverse().find((key): key is string => typeof key === 'string' && key !== '') || name;
-        const reason = options.suggestions ? error.message : error.message.replace(/ ?Did you mean(.+?)\?$/, '');
+        const reason = options.suggestions ? error.message : withoutSuggestions(error.message);
         report(definition, `Variable "$${name}" got invalid value${at}; ${cut(reason, MAX_REASON_CHARS)}`, field);
       });
     }
