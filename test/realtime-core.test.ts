@@ -10,11 +10,11 @@ import { ServerCloseCode } from '../src/realtime/close-code';
 import { EventRenderer, RenderedResult, serialize } from '../src/realtime/delivery';
 import { EventStream, MAX_QUEUED_EVENTS } from '../src/realtime/event-stream';
 import { ProtocolViolation } from '../src/realtime/protocol';
-import { serveGraphqlWs } from '../src/realtime/ws-transport';
+import { serveGraphqlWs, TextFrameHeaders } from '../src/realtime/ws-transport';
 import { ResyncRequiredError } from '../src/shared/errors';
 import { QueryExecutor } from '../src/shared/jit';
 import { createLogger } from '../src/shared/logger';
-import { Hub, tinySchema, tinyServer } from './helpers/tiny-realtime';
+import { Hub, PartsSocket, tinySchema, tinyServer } from './helpers/tiny-realtime';
 import { retryingClient } from './helpers/ws';
 
 const TICKS = 'subscription { ticks { n } }';
@@ -281,6 +281,24 @@ describe('protocol core', () => {
       }
     });
 
+    it('writes a shared event in parts where the transport can: each subscription its own prefix, every subscriber the same payload bytes', async () => {
+      const tiny = tinyServer();
+      const ids = ['1', 'two', 'x"y'];
+      const sockets = (await Promise.all(['ann', 'bob', 'cid'].map((viewer) => tiny.connected(viewer, true)))) as PartsSocket[];
+      for (const [index, socket] of sockets.entries()) await socket.receive(subscribe(ids[index], TICKS));
+      tiny.hub.publish({ n: 1 });
+      tiny.hub.publish({ n: 2 });
+      expect(tiny.hub.executions).toBe(2);
+      for (const [index, socket] of sockets.entries()) {
+        expect(socket.frames).toEqual([1, 2].map((n) => ({ id: ids[index], type: 'next', payload: { data: { ticks: { n } } } })));
+        // The subscription's prefix is made once, for both events.
+        expect(socket.parts[1][0]).toBe(socket.parts[0][0]);
+      }
+      // One payload per event, the same Buffer for all three (not a copy per subscription id).
+      for (const event of [0, 1]) for (const socket of sockets) expect(socket.parts[event][1]).toBe(sockets[0].parts[event][1]);
+      expect(sockets[0].parts[0][1]).not.toBe(sockets[0].parts[1][1]);
+    });
+
     it('shares an asynchronous result too, in order for each subscriber', async () => {
       const tiny = tinyServer();
       const sockets = await Promise.all(['ann', 'bob'].map((viewer) => tiny.connected(viewer)));
@@ -400,6 +418,57 @@ describe('EventStream', () => {
 });
 
 describe('ws transport', () => {
+  it('writes frames in parts with the header ws itself writes, for every length encoding', () => {
+    // ws's own framing (untyped in @types/ws).
+    const { Sender } = WebSocket as unknown as { Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] } };
+    const headers = new TextFrameHeaders();
+    for (const length of [0, 1, 125, 126, 65_535, 65_536, 70_000, 125, 65_536]) {
+      const data = Buffer.alloc(length, 0x61);
+      const own = Buffer.concat(Sender.frame(data, { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true }));
+      expect(Buffer.concat([headers.for(length), data]).equals(own)).toBe(true);
+    }
+  });
+
+  it('delivers events written in parts over a real socket intact, small and large, in order', async () => {
+    const tiny = tinyServer();
+    const wss = new WebSocketServer({ port: 0 });
+    await once(wss, 'listening');
+    const served = serveGraphqlWs(wss, tiny.server as never, {
+      logger: createLogger({ logLevel: 'silent' } as never),
+      keepAliveMs: 60_000,
+      maxBufferedBytes: 16 * 1024 * 1024,
+      slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
+    });
+    const sockets = await Promise.all(
+      ['a', 'a much longer subscription id'].map(async (id) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, 'graphql-transport-ws');
+        const received: Array<Record<string, any>> = [];
+        socket.on('message', (data) => received.push(JSON.parse(String(data))));
+        await once(socket, 'open');
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { viewer: 'ann' } }));
+        // A subscribe before the ack would be refused (4401).
+        while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        socket.send(JSON.stringify(subscribe(id, 'subscription { ticks { n text } }')));
+        return { id, socket, received };
+      }),
+    );
+    try {
+      const deadline = Date.now() + 5000;
+      while (tiny.hub.streams.size < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      const texts = ['', 'x'.repeat(100), 'y'.repeat(3000), 'z'.repeat(70_000), 'é'.repeat(40_000)];
+      texts.forEach((text, n) => tiny.hub.publish({ n, text }));
+      for (const { id, received } of sockets) {
+        while (received.length < 1 + texts.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(received[0]).toEqual({ type: 'connection_ack' });
+        expect(received.slice(1)).toEqual(texts.map((text, n) => ({ id, type: 'next', payload: { data: { ticks: { n, text } } } })));
+      }
+    } finally {
+      for (const { socket } of sockets) socket.terminate();
+      await served.dispose();
+      wss.close();
+    }
+  });
+
   it('closes a client that stops reading with 1013 SlowConsumer, which the official client retries', async () => {
     const tiny = tinyServer();
     const wss = new WebSocketServer({ port: 0 });

@@ -13,13 +13,30 @@ export interface PreparedOperation {
   shareKey: string | null;
 }
 
+/** What precedes a `next` message's payload for subscription `id` (made once per subscription). */
+export function nextFramePrefix(id: string): Buffer {
+  return Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+}
+
+/** What follows a `next` message's payload. */
+export const NEXT_FRAME_SUFFIX = Buffer.from('}');
+
 /** One event's result as sent: the JSON of graphql-ws's `next` payload, and its frames by subscription id. */
 export class RenderedResult {
   private firstId: string | null = null;
   private firstFrame: Buffer | null = null;
   private otherFrames: Map<string, Buffer> | null = null;
+  private payloadBytes: Buffer | null = null;
 
   constructor(readonly json: string) {}
+
+  /**
+   * The payload's bytes, encoded once for every subscriber: a transport that writes a frame in
+   * parts (ProtocolSocket.sendParts) sends each its own prefix, then these same bytes.
+   */
+  get payload(): Buffer {
+    return (this.payloadBytes ??= Buffer.from(this.json));
+  }
 
   /** The whole `next` message for subscription `id`; subscribers that chose the same id share its bytes. */
   frame(id: string): Buffer {

@@ -16,7 +16,7 @@ import {
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
 import type { QueryExecutor } from '../shared/jit';
 import { isPromise } from '../shared/promises';
-import { type ErrorMasker, type EventContextSource, type EventRenderer, type PreparedOperation, RenderedResult, serialize } from './delivery';
+import { type ErrorMasker, type EventContextSource, type EventRenderer, NEXT_FRAME_SUFFIX, nextFramePrefix, type PreparedOperation, RenderedResult, serialize } from './delivery';
 import { ServerCloseCode } from './close-code';
 import { EventStream, type StreamSink } from './event-stream';
 
@@ -26,6 +26,12 @@ export interface ProtocolSocket {
   readonly protocol: string;
   /** Queues a text frame (the transport drops clients that read too slowly). */
   send(frame: string | Buffer): void;
+  /**
+   * Optional: queues one text frame made of these bytes in order, written without joining
+   * them. A `next` frame goes so: the subscription's own prefix, then a payload that every
+   * subscriber of the event shares (the same bytes for all, whatever their subscription ids).
+   */
+  sendParts?(parts: readonly Buffer[]): void;
   close(code: number, reason: string): void;
 }
 
@@ -257,7 +263,10 @@ export class Connection<S, E = unknown> implements EventContextSource {
 
   /** @internal */
   deliver(subscription: Subscription<S, E>, rendered: RenderedResult): void {
-    if (this.isRegistered(subscription.id, subscription)) this.socket.send(rendered.frame(subscription.id));
+    if (!this.isRegistered(subscription.id, subscription)) return;
+    const { socket } = this;
+    if (socket.sendParts) socket.sendParts([subscription.framePrefix, rendered.payload, NEXT_FRAME_SUFFIX]);
+    else socket.send(rendered.frame(subscription.id));
   }
 
   /** @internal */
@@ -296,6 +305,7 @@ export class Connection<S, E = unknown> implements EventContextSource {
  */
 class Subscription<S, E> implements Operation, StreamSink<unknown> {
   private stopped = false;
+  private prefix: Buffer | null = null;
   /** Results waiting behind one still being computed, in order; null when nothing waits. */
   private backlog: Array<RenderedResult | Promise<RenderedResult> | { end: true; error: unknown }> | null = null;
 
@@ -308,6 +318,11 @@ class Subscription<S, E> implements Operation, StreamSink<unknown> {
 
   start(): void {
     if (!this.stream.drainTo(this)) this.stopped = true;
+  }
+
+  /** The bytes before the payload of this subscription's `next` frames. */
+  get framePrefix(): Buffer {
+    return (this.prefix ??= nextFramePrefix(this.id));
   }
 
   stop(): void {

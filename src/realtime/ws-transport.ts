@@ -64,6 +64,34 @@ class WriteBatch {
   }
 }
 
+/**
+ * The header of an unmasked, final text frame (RFC 6455 5.2) of `length` payload bytes, as
+ * ws writes it, for frames written in parts (WsProtocolSocket.sendParts). The last few are
+ * kept: one event's frames to many sockets mostly share a length.
+ */
+export class TextFrameHeaders {
+  private readonly known = new Map<number, Buffer>();
+
+  for(length: number): Buffer {
+    let header = this.known.get(length);
+    if (header) return header;
+    if (length < 126) header = Buffer.from([0x81, length]);
+    else if (length < 65_536) header = Buffer.from([0x81, 126, length >>> 8, length & 0xff]);
+    else {
+      header = Buffer.alloc(10);
+      header[0] = 0x81;
+      header[1] = 127;
+      header.writeUIntBE(length, 4, 6);
+    }
+    if (this.known.size >= 16) this.known.clear();
+    this.known.set(length, header);
+    return header;
+  }
+}
+
+/** ws's sender state while it writes frames as they come (no compression, no Blob being read): only then may frames go to the TCP socket directly. */
+const SENDER_WRITES_THROUGH = 0;
+
 /** One `ws` socket as the protocol core sees it, with its protocol connection. */
 class WsProtocolSocket<S> implements ProtocolSocket {
   /** Answered the last keep-alive ping. */
@@ -77,6 +105,7 @@ class WsProtocolSocket<S> implements ProtocolSocket {
     readonly ws: WebSocket,
     private readonly options: TransportOptions,
     private readonly writes: WriteBatch,
+    private readonly headers: TextFrameHeaders,
   ) {}
 
   get protocol(): string {
@@ -84,12 +113,46 @@ class WsProtocolSocket<S> implements ProtocolSocket {
   }
 
   send(frame: string | Buffer): void {
+    if (!this.writable()) return;
+    // Not waiting for the kernel: ws queues in order, and the check above bounds the queue.
+    // Always a text frame, also for Buffers.
+    this.ws.send(frame, TEXT_FRAME);
+    if (this.options.stats) this.options.stats.framesSent += 1;
+  }
+
+  /**
+   * One text frame from parts, written as they are: the header, then each part (the shared
+   * payload of an event is the same Buffer for every socket, not a copy per socket joined to
+   * its subscription id). Straight to the TCP socket, corked so the frame leaves in one
+   * system call, when ws itself writes through (as it does without compression); else joined
+   * and sent through ws, behind what it holds.
+   */
+  sendParts(parts: readonly Buffer[]): void {
+    if (!this.writable()) return;
     const { ws } = this;
-    if (ws.readyState !== ws.OPEN) return;
+    const tcp = (ws as unknown as { _socket?: Partial<Corkable> & { write?(chunk: Buffer): boolean } })._socket;
+    const sender = (ws as unknown as { _sender?: { _state?: number } })._sender;
+    if (sender?._state !== SENDER_WRITES_THROUGH || typeof tcp?.write !== 'function' || typeof tcp.cork !== 'function' || typeof tcp.uncork !== 'function') {
+      ws.send(Buffer.concat(parts), TEXT_FRAME);
+    } else {
+      let length = 0;
+      for (const part of parts) length += part.length;
+      tcp.cork();
+      tcp.write(this.headers.for(length));
+      for (const part of parts) tcp.write(part);
+      tcp.uncork();
+    }
+    if (this.options.stats) this.options.stats.framesSent += 1;
+  }
+
+  /** Open and reading fast enough (a slow reader is closed here); then the write joins this turn's batch. */
+  private writable(): boolean {
+    const { ws } = this;
+    if (ws.readyState !== ws.OPEN) return false;
     if (ws.bufferedAmount > this.options.maxBufferedBytes) {
       ws.close(this.options.slowConsumerCloseCode, 'Client too slow');
       if (this.options.stats) this.options.stats.slowConsumers += 1;
-      return;
+      return false;
     }
     const turn = this.writes.turn;
     if (this.lastTurn !== turn) {
@@ -102,10 +165,7 @@ class WsProtocolSocket<S> implements ProtocolSocket {
         this.writes.cork(tcp as Corkable);
       }
     }
-    // Not waiting for the kernel: ws queues in order, and the check above bounds the queue.
-    // Always a text frame, also for the Buffers that subscribers share (delivery.ts).
-    ws.send(frame, TEXT_FRAME);
-    if (this.options.stats) this.options.stats.framesSent += 1;
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -126,6 +186,7 @@ export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S
   wss.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
   const sockets = new Map<WebSocket, WsProtocolSocket<S>>();
   const writes = new WriteBatch();
+  const headers = new TextFrameHeaders();
 
   // One keep-alive timer for all sockets (not one per socket).
   const keepAlive = setInterval(() => {
@@ -169,7 +230,7 @@ export function serveGraphqlWs<S>(wss: WebSocketServer, server: ProtocolServer<S
 
   wss.on('connection', (ws, request) => {
     ws.on('error', onError);
-    const socket = new WsProtocolSocket<S>(ws, options, writes);
+    const socket = new WsProtocolSocket<S>(ws, options, writes, headers);
     sockets.set(ws, socket);
     ws.on('pong', onPong);
     ws.on('message', onMessage);

@@ -170,6 +170,16 @@ export class FakeSocket implements ProtocolSocket {
   }
 }
 
+/** A FakeSocket whose transport writes frames in parts (ProtocolSocket.sendParts): records the parts of each, and the frame they make. */
+export class PartsSocket extends FakeSocket {
+  readonly parts: Array<readonly Buffer[]> = [];
+
+  sendParts(parts: readonly Buffer[]): void {
+    this.parts.push(parts);
+    this.send(Buffer.concat(parts));
+  }
+}
+
 export interface TinyServer {
   hub: Hub;
   schema: GraphQLSchema;
@@ -179,8 +189,8 @@ export interface TinyServer {
   closes: Array<{ state: TinyState | undefined; code: number }>;
   /** A new connection on a fake socket. */
   connect(protocol?: string): FakeSocket;
-  /** A connection that was acknowledged for `viewer`. */
-  connected(viewer: string): Promise<FakeSocket>;
+  /** A connection that was acknowledged for `viewer` (on a socket written in parts with `inParts`). */
+  connected(viewer: string, inParts?: boolean): Promise<FakeSocket>;
 }
 
 export function tinyServer(options: { initTimeoutMs?: number; shared?: boolean; onConnect?: ProtocolHooks<TinyState, null>['onConnect'] } = {}): TinyServer {
@@ -232,8 +242,12 @@ export function tinyServer(options: { initTimeoutMs?: number; shared?: boolean; 
       socket.connection = server.open(socket, null);
       return socket;
     },
-    async connected(viewer) {
-      const socket = tiny.connect();
+    async connected(viewer, inParts = false) {
+      let socket: FakeSocket;
+      if (inParts) {
+        socket = new PartsSocket();
+        socket.connection = server.open(socket, null);
+      } else socket = tiny.connect();
       await socket.receive({ type: 'connection_init', payload: { viewer } });
       expect(socket.frames).toEqual([{ type: 'connection_ack' }]);
       socket.frames.length = 0;
