@@ -417,6 +417,20 @@ describe('EventStream', () => {
   });
 });
 
+/** A tiny realtime server behind the ws transport on a real `ws` server (a free port). */
+async function servedOverWs(maxBufferedBytes: number) {
+  const tiny = tinyServer();
+  const wss = new WebSocketServer({ port: 0 });
+  await once(wss, 'listening');
+  const served = serveGraphqlWs(wss, tiny.server as never, {
+    logger: createLogger({ logLevel: 'silent' } as never),
+    keepAliveMs: 60_000,
+    maxBufferedBytes,
+    slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
+  });
+  return { tiny, wss, served };
+}
+
 describe('ws transport', () => {
   it('writes frames in parts with the header ws itself writes, for every length encoding', () => {
     // ws's own framing (untyped in @types/ws).
@@ -430,15 +444,7 @@ describe('ws transport', () => {
   });
 
   it('delivers events written in parts over a real socket intact, small and large, in order', async () => {
-    const tiny = tinyServer();
-    const wss = new WebSocketServer({ port: 0 });
-    await once(wss, 'listening');
-    const served = serveGraphqlWs(wss, tiny.server as never, {
-      logger: createLogger({ logLevel: 'silent' } as never),
-      keepAliveMs: 60_000,
-      maxBufferedBytes: 16 * 1024 * 1024,
-      slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
-    });
+    const { tiny, wss, served } = await servedOverWs(16 * 1024 * 1024);
     const sockets = await Promise.all(
       ['a', 'a much longer subscription id'].map(async (id) => {
         const socket = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, 'graphql-transport-ws');
@@ -470,15 +476,7 @@ describe('ws transport', () => {
   });
 
   it('closes a client that stops reading with 1013 SlowConsumer, which the official client retries', async () => {
-    const tiny = tinyServer();
-    const wss = new WebSocketServer({ port: 0 });
-    await once(wss, 'listening');
-    const served = serveGraphqlWs(wss, tiny.server as never, {
-      logger: createLogger({ logLevel: 'silent' } as never),
-      keepAliveMs: 60_000,
-      maxBufferedBytes: 16 * 1024,
-      slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
-    });
+    const { tiny, wss, served } = await servedOverWs(16 * 1024);
     const { client, seen, pauseReading, resumeReading } = retryingClient(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { viewer: 'ann' });
     let failed: unknown = null;
     const dispose = client.subscribe({ query: 'subscription { ticks { n text } }' }, { next: () => undefined, error: (error) => (failed = error), complete: () => undefined });

@@ -127,7 +127,7 @@ export class GraphqlHttp {
       // copies of a 15 KB history page in the young generation. A short one stays a string
       // (one write of header and body together).
       const body = text.length > LONG_ANSWER_CHARS ? Buffer.from(text, 'utf8') : text;
-      res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+      res.setHeader('content-length', Buffer.byteLength(body));
       res.end(body);
       return;
     }

@@ -43,7 +43,7 @@ export class RenderedResult {
     if (id === this.firstId) return this.firstFrame!;
     const known = this.otherFrames?.get(id);
     if (known) return known;
-    const frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${this.json}}`);
+    const frame = Buffer.concat([nextFramePrefix(id), this.payload, NEXT_FRAME_SUFFIX]);
     if (this.firstId === null) {
       this.firstId = id;
       this.firstFrame = frame;
