@@ -2,7 +2,7 @@
 // written only in the features' `*.queries.ts` modules. MikroORM keeps the schema (entities,
 // migrations); it serves no request.
 import type DataLoader from 'dataloader';
-import { Pool, type PoolClient, type QueryConfig, types } from 'pg';
+import { Pool, type PoolClient, Query, type QueryResult, types } from 'pg';
 import { sharedBatchLoader } from './batch';
 import type { Logger } from './logger';
 import { parseTimestamptz, TIMESTAMPTZ_OID } from './pg-timestamps';
@@ -24,10 +24,20 @@ export interface SqlClient {
   query<R>(text: string, values?: readonly unknown[], name?: string): Promise<R[]>;
 }
 
-function queryConfig(text: string, values: readonly unknown[] | undefined, name: string | undefined): QueryConfig {
-  const config: QueryConfig = { text, values: values as unknown[] | undefined };
-  if (name) config.name = name;
-  return config;
+type SubmitWithCallback = (query: Query, callback: (error: Error | null, result: QueryResult) => void) => void;
+
+/**
+ * One statement on a pool or a client, as pg's own Query object: a config object (`{ text,
+ * values, name }`) is copied by pg descriptor by descriptor for every statement
+ * (cloneQueryConfig), 1-3 µs of the ~20 µs of client CPU a statement costs.
+ */
+function submit(target: Pool | PoolClient, text: string, values: readonly unknown[] | undefined, name: string | undefined): Promise<QueryResult> {
+  const query = new Query(text, values as unknown[] | undefined);
+  if (name) (query as { name?: string }).name = name;
+  return new Promise((resolve, reject) => {
+    // The typings know a Submittable only without a callback; pool and client both take one.
+    (target.query as unknown as SubmitWithCallback).call(target, query, (error, result) => (error ? reject(error) : resolve(result)));
+  });
 }
 
 /** pg's type parsers, with a faster `timestamptz` (shared/pg-timestamps.ts): this pool's own, pg's global ones untouched. */
@@ -135,13 +145,13 @@ export class SqlPool implements SqlClient {
 
   private async runOn<R>(pool: Pool, text: string, values: readonly unknown[] | undefined, name: string | undefined): Promise<R[]> {
     this.notify(text);
-    const result = await pool.query(queryConfig(text, values, name));
+    const result = await submit(pool, text, values, name);
     return result.rows as R[];
   }
 
   private async run<R>(client: PoolClient, text: string, values: readonly unknown[] | undefined, name: string | undefined): Promise<R[]> {
     this.notify(text);
-    const result = await client.query(queryConfig(text, values, name));
+    const result = await submit(client, text, values, name);
     return result.rows as R[];
   }
 
