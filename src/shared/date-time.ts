@@ -5,14 +5,16 @@ const DAY_MS = 86_400_000;
 /** 10000-01-01T00:00:00Z: from there on (and before 1970) Date#toISOString formats it. */
 const YEAR_10000_MS = 253_402_300_800_000;
 
-const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
-const three = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+/** The character code of a digit. */
+const ZERO = 48;
+const [DASH, COLON, DOT, T, Z] = ['-', ':', '.', 'T', 'Z'].map((char) => char.charCodeAt(0));
 
 /**
  * Date#toISOString's exact string, computed in JavaScript: V8's own took 0.8 µs a call here,
- * this about a third of that, and an answer formats one or two per message (the civil date
- * from the day number is Howard Hinnant's `civil_from_days`). Ours because no package does
- * only this; test/date-time.test.ts compares it with toISOString over the whole range.
+ * this about a seventh of that (110 ns), and an answer formats one or two per message (the
+ * civil date from the day number is Howard Hinnant's `civil_from_days`). The text is made in
+ * one call from its character codes: joined from padded parts it took 190 ns. Ours because no
+ * package does only this; test/date-time.test.ts compares it with toISOString over the whole range.
  */
 export function isoString(date: Date): string {
   const ms = date.getTime();
@@ -34,7 +36,32 @@ export function isoString(date: Date): string {
   rest -= minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
   const millis = rest - seconds * 1000;
-  return `${year < 1000 ? String(year).padStart(4, '0') : year}-${two(month)}-${two(day)}T${two(hours)}:${two(minutes)}:${two(seconds)}.${three(millis)}Z`;
+  return String.fromCharCode(
+    ZERO + Math.floor(year / 1000),
+    ZERO + (Math.floor(year / 100) % 10),
+    ZERO + (Math.floor(year / 10) % 10),
+    ZERO + (year % 10),
+    DASH,
+    ZERO + Math.floor(month / 10),
+    ZERO + (month % 10),
+    DASH,
+    ZERO + Math.floor(day / 10),
+    ZERO + (day % 10),
+    T,
+    ZERO + Math.floor(hours / 10),
+    ZERO + (hours % 10),
+    COLON,
+    ZERO + Math.floor(minutes / 10),
+    ZERO + (minutes % 10),
+    COLON,
+    ZERO + Math.floor(seconds / 10),
+    ZERO + (seconds % 10),
+    DOT,
+    ZERO + Math.floor(millis / 100),
+    ZERO + (Math.floor(millis / 10) % 10),
+    ZERO + (millis % 10),
+    Z,
+  );
 }
 
 /**
