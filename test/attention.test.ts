@@ -197,6 +197,41 @@ describeWithRedis('attention: mentions, notifications, levels and read receipts'
       expect(await kinds(a)).toEqual([]);
     });
 
+    it('a send without mentions writes its notifications in its own statement: delivered live after it commits, never stored without it', async () => {
+      const [a, b] = await Promise.all([createUser(one.app), createUser(one.app)]);
+      const direct = (await ok(a, OPEN_DIRECT, { u: b.id })).openDirectChannel.id;
+      const socket = connectWs(two.wsUrl, b.token);
+      const stream = socket.subscribe(NOTIFICATION_STREAM);
+      await waitUntil(async () => {
+        const reply = (await one.app.services.redis!.command.pubsub('NUMSUB', `${two.app.services.config.redisKeyPrefix}notifications:${b.id}`)) as [string, number];
+        return Number(reply[1]) > 0;
+      }, 'the subscription');
+      const statements: string[] = [];
+      const stop = one.app.services.sql.onQuery((text) => statements.push(text));
+      const first = await send(a, direct, 'one statement');
+      stop();
+      expect(statements.filter((text) => /send_messages\(/.test(text))).toEqual([expect.stringMatching(/insert into notifications/)]);
+      expect(statements.filter((text) => /insert into notifications/.test(text))).toHaveLength(1);
+      expect((await stream.next()).data.notifications).toMatchObject({ kind: 'MESSAGE', read: false, message: { id: first, body: 'one statement', author: { id: a.id } } });
+
+      // The notification cannot be written: the message is not stored either, and nothing goes out.
+      const sql = one.app.services.sql;
+      await sql.query(`create or replace function test_refuse_notifications() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$`);
+      await sql.query(`create trigger test_refuse_notifications before insert on notifications for each row when (new.channel_id = '${direct}') execute function test_refuse_notifications()`);
+      try {
+        expectError(await call(a, SEND, { c: direct, b: 'lost together' }), 'INTERNAL_SERVER_ERROR');
+      } finally {
+        await sql.query('drop trigger test_refuse_notifications on notifications');
+        await sql.query('drop function test_refuse_notifications()');
+      }
+      const bodies = (await ok(b, MESSAGE, { c: direct })).messages.edges.map((edge: { node: { body: string } }) => edge.node.body);
+      expect(bodies).toEqual(['one statement']);
+      expect(await kinds(b)).toEqual([['MESSAGE', first]]);
+      const after = await send(a, direct, 'and again');
+      expect((await stream.next()).data.notifications.message.id).toBe(after);
+      expect(stream.results).toHaveLength(2);
+    });
+
     it('ALL notifies every message by others, MENTION taking precedence; NONE nothing; per viewer', async () => {
       const { users, channelId } = await room('PUBLIC', 3);
       const [author, all, none] = users;

@@ -208,10 +208,11 @@ describeWithRedis('moderation: roles, bans, timeouts, slow mode, blocks and repo
     for (const [user, code] of [[owner, null], [member, 'RATE_LIMITED'], [other, 'FORBIDDEN']] as const) {
       const { result, queries } = await countQueries(one.app, () => call(user, SEND, { c: channelId, b: 'counted' }));
       expect(errorCode(result) ?? null).toBe(code);
-      // Besides the token's session lookup (every request's), only send_messages, and for a
-      // stored message the statement of its notifications (attention, in the same transaction).
-      const notifications = code === null ? [expect.stringMatching(/insert into notifications/)] : [];
-      expect(queries.filter((sql) => !/ from sessions /.test(sql))).toEqual([expect.stringMatching(/send_messages\(/), ...notifications]);
+      // Besides the token's session lookup (every request's), only the send_messages statement,
+      // which for a message without mentions also writes its notifications (attention's part).
+      const sends = queries.filter((sql) => !/ from sessions /.test(sql));
+      expect(sends).toEqual([expect.stringMatching(/send_messages\(/)]);
+      expect(sends[0]).toMatch(/insert into notifications/);
     }
   });
 

@@ -134,50 +134,81 @@ export interface CreatedNotificationRow {
 const LEVEL = `coalesce(nl.level, case when ch.kind = 'DIRECT' then 'ALL' else 'MENTIONS' end)`;
 
 /**
- * The one set-based statement that creates the notifications of a batch of new messages of
- * one channel. Candidates: users mentioned (by name or @here, stored by storeMentions in
- * this transaction) and, for @channel, every member (MENTION); the followers of the thread a
- * reply is in (THREAD_REPLY); members whose level is ALL (MESSAGE). Each (user, message) keeps its highest kind. Kept only for users who can read
- * the channel (members, or anyone for PUBLIC), never the author, not at level NONE, MESSAGE
- * only at level ALL, and never from an author the user blocked.
+ * The notifications of a batch of new messages of one channel, as common table expressions:
+ * `created` names a relation of the messages (message_id, author_id, thread_root_id), `channel`
+ * the channel id's placeholder; the last one, `notified`, inserts them and returns each as
+ * NotifiedRow (json-ready: times in epoch milliseconds). Candidates: users mentioned (by name
+ * or @here, stored by storeMentions before) and, for @channel, every member (MENTION); the
+ * followers of the thread a reply is in (THREAD_REPLY); members whose level is ALL (MESSAGE).
+ * Each (user, message) keeps its highest kind. Kept only for users who can read the channel
+ * (members, or anyone for PUBLIC), never the author, not at level NONE, MESSAGE only at level
+ * ALL, and never from an author the user blocked.
  */
-export function insertSendNotifications(tx: SqlClient, channelId: string, messages: ReadonlyArray<{ id: string; authorId: string }>): Promise<CreatedNotificationRow[]> {
-  return tx.query<CreatedNotificationRow>(
-    `with sent as (
-       select * from unnest($2::uuid[], $3::uuid[]) as s(message_id, author_id)
-     ), ch as (
-       select kind from channels where id = $1
-     ), candidates as (
-       select s.message_id, s.author_id, mm.user_id, 1 as rank from sent s join message_mentions mm on mm.message_id = s.message_id
+export function sendNotificationsCtes(created: string, channel: string): string {
+  return `notify_ch as (
+       select kind from channels where id = ${channel}
+     ), notify_candidates as (
+       select s.message_id, s.author_id, mm.user_id, 1 as rank from ${created} s join message_mentions mm on mm.message_id = s.message_id
        union all
        select s.message_id, s.author_id, mb.user_id, 1
-         from sent s join message_channel_mentions cm on cm.message_id = s.message_id join memberships mb on mb.channel_id = $1
+         from ${created} s join message_channel_mentions cm on cm.message_id = s.message_id join memberships mb on mb.channel_id = ${channel}
        union all
        select s.message_id, s.author_id, tf.user_id, 2
-         from sent s join messages m on m.id = s.message_id join thread_follows tf on tf.root_id = m.thread_root_id and tf.following
+         from ${created} s join thread_follows tf on tf.root_id = s.thread_root_id and tf.following
        union all
-       select s.message_id, s.author_id, nl.user_id, 3 from sent s cross join notification_levels nl where nl.channel_id = $1 and nl.level = 'ALL'
+       select s.message_id, s.author_id, nl.user_id, 3 from ${created} s cross join notification_levels nl where nl.channel_id = ${channel} and nl.level = 'ALL'
        union all
-       select s.message_id, s.author_id, mb.user_id, 3 from sent s join memberships mb on mb.channel_id = $1
-        where (select kind from channels where id = $1) = 'DIRECT'
-     ), best as (
-       select message_id, author_id, user_id, min(rank) as rank from candidates where user_id <> author_id group by message_id, author_id, user_id
-     )
-     insert into notifications (id, user_id, message_id, channel_id, kind)
-     select gen_random_uuid(), b.user_id, b.message_id, $1, case b.rank when 1 then 'MENTION' when 2 then 'THREAD_REPLY' else 'MESSAGE' end
-       from best b
-       cross join ch
-       left join memberships mb on mb.channel_id = $1 and mb.user_id = b.user_id
-       left join notification_levels nl on nl.channel_id = $1 and nl.user_id = b.user_id
-      where (ch.kind = 'PUBLIC' or mb.user_id is not null)
-        and ${LEVEL} <> 'NONE'
-        and (b.rank < 3 or (${LEVEL} = 'ALL' and mb.user_id is not null))
-        and not exists (select 1 from user_blocks ub where ub.blocker_id = b.user_id and ub.blocked_id = b.author_id)
-     on conflict (message_id, user_id) do nothing
-     returning id, user_id, message_id, kind, created_at`,
-    [channelId, messages.map((one) => one.id), messages.map((one) => one.authorId)],
+       select s.message_id, s.author_id, mb.user_id, 3 from ${created} s join memberships mb on mb.channel_id = ${channel}
+        where (select kind from channels where id = ${channel}) = 'DIRECT'
+     ), notify_best as (
+       select message_id, author_id, user_id, min(rank) as rank from notify_candidates where user_id <> author_id group by message_id, author_id, user_id
+     ), notified as (
+       insert into notifications (id, user_id, message_id, channel_id, kind)
+       select gen_random_uuid(), b.user_id, b.message_id, ${channel}, case b.rank when 1 then 'MENTION' when 2 then 'THREAD_REPLY' else 'MESSAGE' end
+         from notify_best b
+         cross join notify_ch ch
+         left join memberships mb on mb.channel_id = ${channel} and mb.user_id = b.user_id
+         left join notification_levels nl on nl.channel_id = ${channel} and nl.user_id = b.user_id
+        where (ch.kind = 'PUBLIC' or mb.user_id is not null)
+          and ${LEVEL} <> 'NONE'
+          and (b.rank < 3 or (${LEVEL} = 'ALL' and mb.user_id is not null))
+          and not exists (select 1 from user_blocks ub where ub.blocker_id = b.user_id and ub.blocked_id = b.author_id)
+       on conflict (message_id, user_id) do nothing
+       returning id, user_id, message_id, kind, floor(extract(epoch from created_at) * 1000)::bigint as created_ms
+     )`;
+}
+
+/** A notification `notified` (sendNotificationsCtes) created. */
+export interface NotifiedRow {
+  id: string;
+  user_id: string;
+  message_id: string;
+  kind: NotificationKindName;
+  created_ms: number | string;
+}
+
+export function notifiedRow(row: NotifiedRow): CreatedNotificationRow {
+  return { id: row.id, user_id: row.user_id, message_id: row.message_id, kind: row.kind, created_at: new Date(Number(row.created_ms)) };
+}
+
+/**
+ * The notifications of a batch of new messages of one channel, in the transaction that
+ * stored them (after their mentions: see sendNotificationsCtes).
+ */
+export async function insertSendNotifications(
+  tx: SqlClient,
+  channelId: string,
+  messages: ReadonlyArray<{ id: string; authorId: string; threadRootId: string | null }>,
+): Promise<CreatedNotificationRow[]> {
+  const rows = await tx.query<NotifiedRow>(
+    `with sent as (
+       select * from unnest($2::uuid[], $3::uuid[], $4::uuid[]) as s(message_id, author_id, thread_root_id)
+     ), ${sendNotificationsCtes('sent', '$1')}
+     select * from notified`,
+    [channelId, messages.map((one) => one.id), messages.map((one) => one.authorId), messages.map((one) => one.threadRootId)],
     'insert_send_notifications',
   );
+  return rows.map(notifiedRow);
 }
 
 /**

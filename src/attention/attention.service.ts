@@ -4,7 +4,7 @@ import type { ChannelHooks } from '../channels/channel.service';
 import type { ChannelSnapshot, MessageSnapshot, NotificationSnapshot, UserSnapshot } from '../domain/snapshots';
 import { type ChannelTopicEvent, type NotificationTopicEvent, Topic } from '../domain/topics';
 import type { MessageHooks } from '../messages/message.service';
-import type { AfterCommit } from '../messages/send-batcher';
+import type { AfterCommit, SendStatementPart } from '../messages/send-batcher';
 import type { EventBus, Unsubscribe } from '../realtime/event-bus';
 import { EventStream } from '../realtime/event-stream';
 import { type RequestScope, requireViewer } from '../shared/context';
@@ -94,6 +94,23 @@ export class AttentionService implements MessageHooks, ChannelHooks {
     return { mentions, online };
   }
 
+  /**
+   * A batch without mentions: its notifications inside the send statement itself (nothing
+   * has to be stored before them). With mentions: null, and `stored` runs in a transaction.
+   */
+  storedInStatement(_channelId: string, prepared: readonly unknown[]): SendStatementPart | null {
+    if (prepared.some(Boolean)) return null;
+    return {
+      name: 'send_messages_notified',
+      ctes: queries.sendNotificationsCtes,
+      stored: (rows, created) => {
+        if (rows.length === 0) return null;
+        const messages = new Map(created.map((message) => [message.id, message]));
+        return () => this.deliver((rows as queries.NotifiedRow[]).map(queries.notifiedRow), messages);
+      },
+    };
+  }
+
   /** In the send batch's transaction: its mentions, then its notifications in one statement. */
   async stored(tx: SqlClient, channelId: string, created: ReadonlyArray<{ message: MessageSnapshot; prepared: unknown }>): Promise<AfterCommit> {
     const mentioning = created.filter((one) => one.prepared);
@@ -104,7 +121,7 @@ export class AttentionService implements MessageHooks, ChannelHooks {
     const rows = await queries.insertSendNotifications(
       tx,
       channelId,
-      created.map((one) => ({ id: one.message.id, authorId: one.message.authorId })),
+      created.map((one) => ({ id: one.message.id, authorId: one.message.authorId, threadRootId: one.message.threadRootId ?? null })),
     );
     if (rows.length === 0) return null;
     const messages = new Map(created.map((one) => [one.message.id, one.message]));

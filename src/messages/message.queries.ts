@@ -111,6 +111,38 @@ export function sendMessages(
   );
 }
 
+/**
+ * A batch of sends and a hook's writes over its new messages (SendStatementPart) in one
+ * statement: send_messages runs once (a CTE referenced twice is computed once), the part's
+ * data-modifying CTE always runs to completion, and its rows come back on the first row.
+ */
+export async function sendMessagesWith(
+  db: SqlClient,
+  channelId: string,
+  sends: ReadonlyArray<{ id: string; authorId: string; body: string; clientMessageId: string | null; threadRootId: string | null }>,
+  part: { name: string; ctes(created: string, channel: string): string },
+): Promise<{ rows: SendRow[]; partRows: unknown[] }> {
+  const rows = await db.query<SendRow & { part_rows: unknown[] | null }>(
+    `with sent as (
+       select * from send_messages($1, $2, $3, $4, $5, $6) with ordinality
+     ), created as (
+       select id as message_id, author_id, thread_root_id from sent where status = 'created'
+     ), ${part.ctes('created', '$1')}
+     select sent.*, case when sent.ordinality = 1 then (select json_agg(notified) from notified) end as part_rows
+       from sent order by sent.ordinality`,
+    [
+      channelId,
+      sends.map((one) => one.id),
+      sends.map((one) => one.authorId),
+      sends.map((one) => one.body),
+      sends.map((one) => one.clientMessageId),
+      sends.map((one) => one.threadRootId),
+    ],
+    part.name,
+  );
+  return { rows, partRows: rows[0]?.part_rows ?? [] };
+}
+
 // ---- history ----
 
 /** The newest `limit` messages of a channel, newest first, without authors (for the recent cache). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MessageSnapshot } from '../domain/snapshots';
 import { BadUserInputError, ForbiddenError, NotFoundError, RateLimitedError } from '../shared/errors';
 import type { SqlClient, SqlPool } from '../shared/sql';
-import { authoredSnapshot, sendMessages, type SendRow } from './message.queries';
+import { authoredSnapshot, sendMessages, sendMessagesWith, type SendRow } from './message.queries';
 
 export interface SendRequest {
   authorId: string;
@@ -24,6 +24,26 @@ export type AfterCommit = (() => Promise<void>) | null;
  */
 export interface SendHooks {
   stored(tx: SqlClient, channelId: string, created: ReadonlyArray<{ message: MessageSnapshot; prepared: unknown }>): Promise<AfterCommit>;
+  /**
+   * The same writes as `stored`, inside the batch's own statement, when they need nothing
+   * written before them for these sends (`prepared` of each); null when they do. Then the
+   * batch is that one autocommitted statement instead of a transaction of several.
+   */
+  storedInStatement?(channelId: string, prepared: readonly unknown[]): SendStatementPart | null;
+}
+
+/** Writes a hook adds to a batch's send statement (SendHooks.storedInStatement). */
+export interface SendStatementPart {
+  /** Names the statement (prepared once per connection): one name per SQL text. */
+  name: string;
+  /**
+   * Common table expressions over `created` (message_id, author_id, thread_root_id of the
+   * batch's new messages) and the channel id's placeholder `channel`; the last one, `notified`,
+   * returns one row per write (json-ready).
+   */
+  ctes(created: string, channel: string): string;
+  /** After commit, with the rows `notified` returned. */
+  stored(rows: unknown[], created: MessageSnapshot[]): AfterCommit;
 }
 
 interface Pending extends SendRequest {
@@ -146,10 +166,25 @@ export class SendBatcher {
     if (created.length > 0) this.followUp(channelId, created, hooked.afterCommit);
   }
 
-  /** One statement on its own, or, with hooks, the statement and the hooks' writes in one transaction. */
+  /**
+   * One statement on its own; with hooks, the statement and the hooks' writes: in the same
+   * statement when they can be (a batch without mentions: one round trip and no transaction,
+   * 4,680 -> 5,580 sends/s over graphql-ws at 32 clients when it first was), else in one
+   * transaction.
+   */
   private async store(channelId: string, batch: Pending[], setAfterCommit: (after: AfterCommit) => void): Promise<SendRow[]> {
     const hooks = this.hooks;
     if (!hooks) return sendMessages(this.sql, channelId, batch);
+    const part = hooks.storedInStatement?.(
+      channelId,
+      batch.map((one) => one.prepared),
+    );
+    if (part) {
+      const { rows, partRows } = await sendMessagesWith(this.sql, channelId, batch, part);
+      const created = rows.flatMap((row) => (row.status === 'created' ? [authoredSnapshot(row)] : []));
+      if (created.length > 0) setAfterCommit(part.stored(partRows, created));
+      return rows;
+    }
     return this.sql.transaction(async (tx) => {
       const rows = await sendMessages(tx, channelId, batch);
       const created = rows.flatMap((row, index) => (row.status === 'created' ? [{ message: authoredSnapshot(row), prepared: batch[index].prepared }] : []));
