@@ -98,7 +98,7 @@ export class AttentionService implements MessageHooks, ChannelHooks {
    * A batch without mentions: its notifications inside the send statement itself (nothing
    * has to be stored before them). With mentions: null, and `stored` runs in a transaction.
    */
-  storedInStatement(_channelId: string, prepared: readonly unknown[]): SendStatementPart | null {
+  storedInStatement(prepared: readonly unknown[]): SendStatementPart | null {
     if (prepared.some(Boolean)) return null;
     return {
       name: 'send_messages_notified',

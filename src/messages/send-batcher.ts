@@ -29,7 +29,7 @@ export interface SendHooks {
    * written before them for these sends (`prepared` of each); null when they do. Then the
    * batch is that one autocommitted statement instead of a transaction of several.
    */
-  storedInStatement?(channelId: string, prepared: readonly unknown[]): SendStatementPart | null;
+  storedInStatement?(prepared: readonly unknown[]): SendStatementPart | null;
 }
 
 /** Writes a hook adds to a batch's send statement (SendHooks.storedInStatement). */
@@ -175,10 +175,7 @@ export class SendBatcher {
   private async store(channelId: string, batch: Pending[], setAfterCommit: (after: AfterCommit) => void): Promise<SendRow[]> {
     const hooks = this.hooks;
     if (!hooks) return sendMessages(this.sql, channelId, batch);
-    const part = hooks.storedInStatement?.(
-      channelId,
-      batch.map((one) => one.prepared),
-    );
+    const part = hooks.storedInStatement?.(batch.map((one) => one.prepared));
     if (part) {
       const { rows, partRows } = await sendMessagesWith(this.sql, channelId, batch, part);
       const created = rows.flatMap((row) => (row.status === 'created' ? [authoredSnapshot(row)] : []));
