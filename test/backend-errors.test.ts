@@ -60,6 +60,27 @@ describe('backend trouble answers SERVICE_UNAVAILABLE', () => {
     expect((await errorLogRows(app)).length).toBe(before);
   });
 
+  it("a statement's error keeps PostgreSQL's code and has a stack back to the code that ran it", async () => {
+    const sql = app.services.sql;
+    async function readsAMissingTable(): Promise<unknown> {
+      return await sql.query('select * from no_such_table_for_this_test', [], 'missing_table_statement');
+    }
+    async function failsInATransaction(): Promise<unknown> {
+      return await sql.transaction(async (tx) => await tx.query('select 1 / $1::int', [0]));
+    }
+    for (const [run, code, caller] of [
+      [readsAMissingTable, '42P01', 'readsAMissingTable'],
+      [failsInATransaction, '22012', 'failsInATransaction'],
+    ] as const) {
+      const error = (await run().catch((caught: unknown) => caught)) as Error & { code?: string };
+      expect(error).toBeInstanceOf(Error);
+      expect(error.code).toBe(code);
+      expect(error.stack).toContain(caller);
+    }
+    // The pool is still usable.
+    expect(await sql.query<{ one: number }>('select 1 as one')).toEqual([{ one: 1 }]);
+  });
+
   it('setTyping and a new subscription while Redis is down', async () => {
     const before = (await errorLogRows(app)).length;
     const other = await createChannel({ app, url, wsUrl: url.replace(/^http/, 'ws'), port: 0, stop: async () => undefined }, alice.token, `down-${Date.now()}`);

@@ -40,6 +40,16 @@ function submit(target: Pool | PoolClient, text: string, values: readonly unknow
   });
 }
 
+/**
+ * A statement's error with a stack that leads back to the code that ran it (through the
+ * awaits), as pg gives its promise API's errors: created while parsing the server's answer,
+ * its own stack names only pg's socket reader.
+ */
+function withCallerStack(error: unknown): unknown {
+  if (error instanceof Error) Error.captureStackTrace(error, withCallerStack);
+  return error;
+}
+
 /** pg's type parsers, with a faster `timestamptz` (shared/pg-timestamps.ts): this pool's own, pg's global ones untouched. */
 function hotPathTypes(): { getTypeParser: typeof types.getTypeParser } {
   return {
@@ -145,14 +155,20 @@ export class SqlPool implements SqlClient {
 
   private async runOn<R>(pool: Pool, text: string, values: readonly unknown[] | undefined, name: string | undefined): Promise<R[]> {
     this.notify(text);
-    const result = await submit(pool, text, values, name);
-    return result.rows as R[];
+    try {
+      return (await submit(pool, text, values, name)).rows as R[];
+    } catch (error) {
+      throw withCallerStack(error);
+    }
   }
 
   private async run<R>(client: PoolClient, text: string, values: readonly unknown[] | undefined, name: string | undefined): Promise<R[]> {
     this.notify(text);
-    const result = await submit(client, text, values, name);
-    return result.rows as R[];
+    try {
+      return (await submit(client, text, values, name)).rows as R[];
+    } catch (error) {
+      throw withCallerStack(error);
+    }
   }
 
   private notify(text: string): void {
