@@ -91,22 +91,29 @@ export interface SendRow extends AuthoredMessageRow {
   retry_after: number | null;
 }
 
+/** What send_messages takes about a batch of sends: the channel, then one array per field. */
+type BatchedSend = { id: string; authorId: string; body: string; clientMessageId: string | null; threadRootId: string | null };
+
+function sendParameters(channelId: string, sends: readonly BatchedSend[]): unknown[] {
+  return [
+    channelId,
+    sends.map((one) => one.id),
+    sends.map((one) => one.authorId),
+    sends.map((one) => one.body),
+    sends.map((one) => one.clientMessageId),
+    sends.map((one) => one.threadRootId),
+  ];
+}
+
 /** One batch of sends to a channel, in one statement (send_messages in the migrations). */
 export function sendMessages(
   db: SqlClient,
   channelId: string,
-  sends: ReadonlyArray<{ id: string; authorId: string; body: string; clientMessageId: string | null; threadRootId: string | null }>,
+  sends: readonly BatchedSend[],
 ): Promise<SendRow[]> {
   return db.query<SendRow>(
     'select * from send_messages($1, $2, $3, $4, $5, $6)',
-    [
-      channelId,
-      sends.map((one) => one.id),
-      sends.map((one) => one.authorId),
-      sends.map((one) => one.body),
-      sends.map((one) => one.clientMessageId),
-      sends.map((one) => one.threadRootId),
-    ],
+    sendParameters(channelId, sends),
     'send_messages',
   );
 }
@@ -119,7 +126,7 @@ export function sendMessages(
 export async function sendMessagesWith(
   db: SqlClient,
   channelId: string,
-  sends: ReadonlyArray<{ id: string; authorId: string; body: string; clientMessageId: string | null; threadRootId: string | null }>,
+  sends: readonly BatchedSend[],
   part: { name: string; ctes(created: string, channel: string): string },
 ): Promise<{ rows: SendRow[]; partRows: unknown[] }> {
   const rows = await db.query<SendRow & { part_rows: unknown[] | null }>(
@@ -130,14 +137,7 @@ export async function sendMessagesWith(
      ), ${part.ctes('created', '$1')}
      select sent.*, case when sent.ordinality = 1 then (select json_agg(notified) from notified) end as part_rows
        from sent order by sent.ordinality`,
-    [
-      channelId,
-      sends.map((one) => one.id),
-      sends.map((one) => one.authorId),
-      sends.map((one) => one.body),
-      sends.map((one) => one.clientMessageId),
-      sends.map((one) => one.threadRootId),
-    ],
+    sendParameters(channelId, sends),
     part.name,
   );
   return { rows, partRows: rows[0]?.part_rows ?? [] };

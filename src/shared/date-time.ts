@@ -5,13 +5,14 @@ const DAY_MS = 86_400_000;
 /** 10000-01-01T00:00:00Z: from there on (and before 1970) Date#toISOString formats it. */
 const YEAR_10000_MS = 253_402_300_800_000;
 
-/** The character code of a digit. */
-const ZERO = 48;
-const [DASH, COLON, DOT, T, Z] = ['-', ':', '.', 'T', 'Z'].map((char) => char.charCodeAt(0));
+const [ZERO, DASH, COLON, DOT, T, Z] = ['0', '-', ':', '.', 'T', 'Z'].map((char) => char.charCodeAt(0));
+/** The character codes of a number's tens and ones digits (0-99). */
+const tens = (n: number): number => ZERO + Math.floor(n / 10);
+const ones = (n: number): number => ZERO + (n % 10);
 
 /**
  * Date#toISOString's exact string, computed in JavaScript: V8's own took 0.8 µs a call here,
- * this about a seventh of that (110 ns), and an answer formats one or two per message (the
+ * this about a sixth of that (125 ns), and an answer formats one or two per message (the
  * civil date from the day number is Howard Hinnant's `civil_from_days`). The text is made in
  * one call from its character codes: joined from padded parts it took 190 ns. Ours because no
  * package does only this; test/date-time.test.ts compares it with toISOString over the whole range.
@@ -36,31 +37,11 @@ export function isoString(date: Date): string {
   rest -= minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
   const millis = rest - seconds * 1000;
+  const century = Math.floor(year / 100);
   return String.fromCharCode(
-    ZERO + Math.floor(year / 1000),
-    ZERO + (Math.floor(year / 100) % 10),
-    ZERO + (Math.floor(year / 10) % 10),
-    ZERO + (year % 10),
-    DASH,
-    ZERO + Math.floor(month / 10),
-    ZERO + (month % 10),
-    DASH,
-    ZERO + Math.floor(day / 10),
-    ZERO + (day % 10),
-    T,
-    ZERO + Math.floor(hours / 10),
-    ZERO + (hours % 10),
-    COLON,
-    ZERO + Math.floor(minutes / 10),
-    ZERO + (minutes % 10),
-    COLON,
-    ZERO + Math.floor(seconds / 10),
-    ZERO + (seconds % 10),
-    DOT,
-    ZERO + Math.floor(millis / 100),
-    ZERO + (Math.floor(millis / 10) % 10),
-    ZERO + (millis % 10),
-    Z,
+    tens(century), ones(century), tens(year % 100), ones(year % 100), DASH, tens(month), ones(month), DASH, tens(day), ones(day),
+    T, tens(hours), ones(hours), COLON, tens(minutes), ones(minutes), COLON, tens(seconds), ones(seconds),
+    DOT, ZERO + Math.floor(millis / 100), tens(millis % 100), ones(millis % 100), Z,
   );
 }
 
