@@ -104,7 +104,6 @@ export class AttentionService implements MessageHooks, ChannelHooks {
       name: 'send_messages_notified',
       ctes: queries.sendNotificationsCtes,
       stored: (rows, created) => {
-        if (rows.length === 0) return null;
         const messages = new Map(created.map((message) => [message.id, message]));
         return () => this.deliver((rows as queries.NotifiedRow[]).map(queries.notifiedRow), messages);
       },

@@ -42,7 +42,7 @@ export interface SendStatementPart {
    * returns one row per write (json-ready).
    */
   ctes(created: string, channel: string): string;
-  /** After commit, with the rows `notified` returned. */
+  /** When `notified` returned rows: what to do after commit with them and the batch's new messages. */
   stored(rows: unknown[], created: MessageSnapshot[]): AfterCommit;
 }
 
@@ -178,8 +178,8 @@ export class SendBatcher {
     const part = hooks.storedInStatement?.(batch.map((one) => one.prepared));
     if (part) {
       const { rows, partRows } = await sendMessagesWith(this.sql, channelId, batch, part);
-      const created = rows.flatMap((row) => (row.status === 'created' ? [authoredSnapshot(row)] : []));
-      if (created.length > 0) setAfterCommit(part.stored(partRows, created));
+      // Most batches write nothing more (no follower, no one at level ALL): no snapshots to make for it.
+      if (partRows.length > 0) setAfterCommit(part.stored(partRows, rows.flatMap((row) => (row.status === 'created' ? [authoredSnapshot(row)] : []))));
       return rows;
     }
     return this.sql.transaction(async (tx) => {
