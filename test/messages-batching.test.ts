@@ -3,6 +3,7 @@ import { gqlOk } from './helpers/graphql';
 import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
 import { createUser } from './helpers/factories';
 import { publicChannelId, sendMessage } from './helpers/messages';
+import type { SqlClient } from '../src/shared/sql';
 
 // Group commit: sends to one channel that arrive while a batch is committing share the next
 // transaction (one statement: one lock, one multi-row INSERT, one WAL flush), with gapless seqs in order.
@@ -80,5 +81,43 @@ describe('sendMessage group commit', () => {
     // A few lookups (the keys, the insert's conflict checks), not the channel's 3,000 entries
     // (the join it replaced read every one of them, twice).
     expect(outcome.entries).toBeLessThan(50);
+  });
+  it('answers a batch by its ids with a plan made for the table as it is: a connection that planned on a small table scans no messages once it grew', async () => {
+    const alice = await createUser(server.app);
+    const channelId = await publicChannelId(server.app);
+    await sendMessage(server.url, alice.token, channelId, 'joins the channel');
+    const { sql } = server.app.services;
+    const seeded = 3000;
+    const send = (tx: SqlClient) =>
+      tx.query<{ status: string }>(`select status from send_messages($1, array[gen_random_uuid()], array[$2]::uuid[], array['hello'], array[null], array[null]::uuid[])`, [channelId, alice.id]);
+    const seqRead = async (tx: SqlClient) => {
+      const [row] = await tx.query<{ read: string }>(`select pg_stat_get_xact_tuples_returned('messages'::regclass) as read`);
+      return Number(row.read);
+    };
+    // On one connection, in a transaction rolled back: a send planned while the channel held one
+    // message (statistics taken then, and the generic plan a busy connection settles on), then
+    // the channel grows past what those statistics say, then another send.
+    const rollback = new Error('rollback');
+    const outcome = await sql
+      .transaction(async (tx) => {
+        await tx.query('analyze messages');
+        await tx.query('set local plan_cache_mode = force_generic_plan');
+        await send(tx);
+        await tx.query(
+          `insert into messages (id, channel_id, seq, author_id, body)
+           select gen_random_uuid(), $1, 1000 + g, $2, 'seeded' from generate_series(1, $3::int) g`,
+          [channelId, alice.id, seeded],
+        );
+        await tx.query('update channels set last_seq = 1000 + $2 where id = $1', [channelId, seeded]);
+        const before = await seqRead(tx);
+        const rows = await send(tx);
+        throw Object.assign(rollback, { rows, read: (await seqRead(tx)) - before });
+      })
+      .catch((error: unknown) => error as Error & { rows: { status: string }[]; read: number });
+    expect(outcome).toBe(rollback);
+    expect(outcome.rows.map((row) => row.status)).toEqual(['created']);
+    // Rows read by sequential scans of messages during the second send: none (the plan made on
+    // the small table read all 3,000 seeded messages to find the one it had just stored).
+    expect(outcome.read).toBe(0);
   });
 });
