@@ -19,10 +19,10 @@ const full = {
     drainMs: 60_000, // longest wait for a fallen-behind step's backlog before the next step
     maxInFlight: 64,
   },
-  sends: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000 },
+  sends: { clients: 32, generators: 2, warmupMs: 8000, rounds: 2, durationMs: 5000 },
   reactions: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000, subscribers: 2000, probes: 9, probeTimeoutMs: 20_000 },
-  request: { concurrency: 8, rounds: 2, warmupMs: 1000, durationMs: 5000 },
-  history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, rounds: 2, durationMs: 4000 },
+  request: { concurrency: 8, rounds: 2, warmupMs: 3000, durationMs: 5000 },
+  history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 6000, rounds: 2, durationMs: 4000 },
   threads: { messages: 1_000_000, replies: 10_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
   attention: { members: 10_000, sendPairs: 20, notifications: 100_000, concurrency: 8, warmupMs: 1000, durationMs: 5000 },
   search: {
@@ -59,7 +59,7 @@ const quick = {
     drainMs: 5000,
     maxInFlight: 64,
   },
-  sends: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500 },
+  sends: { clients: 32, generators: 2, warmupMs: 300, rounds: 1, durationMs: 1500 },
   reactions: { clients: 32, generators: 2, warmupMs: 300, durationMs: 1500, subscribers: 200, probes: 2, probeTimeoutMs: 10_000 },
   request: { concurrency: 8, rounds: 1, warmupMs: 200, durationMs: 1000 },
   history: { messages: 20_000, cursors: 1000, concurrency: 8, generators: 1, warmupMs: 200, rounds: 1, durationMs: 1000 },
