@@ -29,26 +29,18 @@ async function cleanGinPendingLists(ctx) {
   );
 }
 
-/** Runs a load phase between two reads of the row count and the WAL counters. */
-async function phase(ctx, channelId, runLoad) {
-  await cleanGinPendingLists(ctx);
-  const rows0 = await messageCount(ctx, channelId);
-  const wal0 = await walStats(ctx.db);
-  const parts = await runLoad();
-  const wal1 = await walStats(ctx.db);
-  const rows1 = await messageCount(ctx, channelId);
-  const elapsedMs = Math.max(...parts.map((part) => part.elapsedMs));
-  const committed = rows1 - rows0;
-  const hist = Histogram.mergeAll(parts.map((part) => part.hist));
-  const syncs = wal1.syncs - wal0.syncs;
-  const writes = wal1.writes - wal0.writes;
+/**
+ * A phase's figures from its committed rows, time, latencies and WAL counters; `outcomes` are
+ * the generators' parts (or earlier phases) with their failures.
+ */
+function phaseFigures({ committed, elapsedMs, hist, syncs, writes, outcomes }) {
   return {
     committed,
     perSec: (committed / elapsedMs) * 1000,
     p50: hist.percentile(0.5),
     p99: hist.percentile(0.99),
-    failed: parts.reduce((sum, part) => sum + part.failed, 0),
-    firstError: parts.map((part) => part.firstError).find(Boolean) ?? null,
+    failed: outcomes.reduce((sum, outcome) => sum + outcome.failed, 0),
+    firstError: outcomes.map((outcome) => outcome.firstError).find(Boolean) ?? null,
     walSyncs: syncs,
     walWrites: writes,
     // wal_sync counts fsyncs of the WAL; with fsync off (no syncs) fall back to writes.
@@ -59,27 +51,35 @@ async function phase(ctx, channelId, runLoad) {
   };
 }
 
+/** Runs a load phase between two reads of the row count and the WAL counters. */
+async function phase(ctx, channelId, runLoad) {
+  await cleanGinPendingLists(ctx);
+  const rows0 = await messageCount(ctx, channelId);
+  const wal0 = await walStats(ctx.db);
+  const parts = await runLoad();
+  const wal1 = await walStats(ctx.db);
+  const rows1 = await messageCount(ctx, channelId);
+  return phaseFigures({
+    committed: rows1 - rows0,
+    elapsedMs: Math.max(...parts.map((part) => part.elapsedMs)),
+    hist: Histogram.mergeAll(parts.map((part) => part.hist)),
+    syncs: wal1.syncs - wal0.syncs,
+    writes: wal1.writes - wal0.writes,
+    outcomes: parts,
+  });
+}
+
 /** Rounds of one kind as one phase: their sums, and the percentiles of all their latencies. */
 function combinePhases(phases) {
-  const hist = Histogram.mergeAll(phases.map((ph) => ph.hist));
-  const committed = phases.reduce((sum, ph) => sum + ph.committed, 0);
-  const elapsedMs = phases.reduce((sum, ph) => sum + ph.elapsedMs, 0);
-  const syncs = phases.reduce((sum, ph) => sum + ph.walSyncs, 0);
-  const writes = phases.reduce((sum, ph) => sum + ph.walWrites, 0);
-  return {
-    committed,
-    perSec: (committed / elapsedMs) * 1000,
-    p50: hist.percentile(0.5),
-    p99: hist.percentile(0.99),
-    failed: phases.reduce((sum, ph) => sum + ph.failed, 0),
-    firstError: phases.map((ph) => ph.firstError).find(Boolean) ?? null,
-    walSyncs: syncs,
-    walWrites: writes,
-    perFlush: syncs > 0 ? committed / syncs : writes > 0 ? committed / writes : null,
-    flushCounter: phases[0].flushCounter,
-    elapsedMs,
-    hist,
-  };
+  const sum = (key) => phases.reduce((total, ph) => total + ph[key], 0);
+  return phaseFigures({
+    committed: sum('committed'),
+    elapsedMs: sum('elapsedMs'),
+    hist: Histogram.mergeAll(phases.map((ph) => ph.hist)),
+    syncs: sum('walSyncs'),
+    writes: sum('walWrites'),
+    outcomes: phases,
+  });
 }
 
 async function run(ctx) {
@@ -96,9 +96,10 @@ async function run(ctx) {
   let seqBase = 1;
   // The three ways of sending, each a load of `durationMs` into its channel.
   const loads = {
-    http: { channelId: channel.id, run: (durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: tokenSlices[i], op: 'send', channelId: channel.id, durationMs })) },
-    ws: { channelId: channel.id, run: (durationMs) => ws.all('run', (i) => ({ wsUrl: ctx.server.wsUrl, tokens: tokenSlices[i], channelId: channel.id, durationMs })) },
+    http: { label: 'chat-api over HTTP', channelId: channel.id, run: (durationMs) => http.all('run', (i) => ({ url: ctx.server.url, tokens: tokenSlices[i], op: 'send', channelId: channel.id, durationMs })) },
+    ws: { label: 'chat-api over graphql-ws', channelId: channel.id, run: (durationMs) => ws.all('run', (i) => ({ wsUrl: ctx.server.wsUrl, tokens: tokenSlices[i], channelId: channel.id, durationMs })) },
     raw: {
+      label: 'raw INSERT',
       channelId: rawChannel.id,
       run: (durationMs) => {
         const args = (i) => ({
@@ -120,13 +121,13 @@ async function run(ctx) {
   const rounds = { http: [], ws: [], raw: [] };
   try {
     for (const kind of ['http', 'ws', 'raw']) {
-      ctx.log(`sends: warming up (${kind})`);
+      ctx.log(`sends: warming up (${loads[kind].label})`);
       await loads[kind].run(p.warmupMs);
     }
     // Alternating rounds, so that the three see the same spells of a noisy host.
     for (let round = 1; round <= p.rounds; round += 1) {
       for (const kind of ['http', 'ws', 'raw']) {
-        ctx.log(`sends: round ${round}/${p.rounds}: ${p.clients} clients, ${kind === 'http' ? 'chat-api over HTTP' : kind === 'ws' ? 'chat-api over graphql-ws' : 'raw INSERT'}`);
+        ctx.log(`sends: round ${round}/${p.rounds}: ${p.clients} clients, ${loads[kind].label}`);
         const result = await phase(ctx, loads[kind].channelId, () => loads[kind].run(p.durationMs));
         ctx.log(`sends:   ${Math.round(result.perSec).toLocaleString('en-US')} msg/s, p99 ${result.p99?.toFixed(1)} ms`);
         rounds[kind].push(result);
