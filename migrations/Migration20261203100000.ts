@@ -31,8 +31,7 @@ export class Migration20261203100000 extends Migration {
   }
 
   override async down(): Promise<void> {
-    // create or replace keeps a function's settings unless the new text names them: reset them.
+    // create or replace sets every property it does not name back to its default: no settings.
     this.addSql(SEND_MESSAGES_V5);
-    this.addSql('alter function send_messages(uuid, uuid[], uuid[], text[], text[], uuid[]) reset all');
   }
 }

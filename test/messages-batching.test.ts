@@ -82,6 +82,7 @@ describe('sendMessage group commit', () => {
     // (the join it replaced read every one of them, twice).
     expect(outcome.entries).toBeLessThan(50);
   });
+
   it('looks a batch up by its keys whatever the statistics said: a connection that planned the send on a small table scans no messages once it grew', async () => {
     const alice = await createUser(server.app);
     const channelId = await publicChannelId(server.app);
