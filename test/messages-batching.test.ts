@@ -3,7 +3,21 @@ import { gqlOk } from './helpers/graphql';
 import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
 import { createUser } from './helpers/factories';
 import { publicChannelId, sendMessage } from './helpers/messages';
-import type { SqlClient } from '../src/shared/sql';
+import type { SqlClient, SqlPool } from '../src/shared/sql';
+
+/** Runs `fn` in a transaction that is then rolled back (nothing it wrote stays), and answers what `fn` answered. */
+async function rolledBack<T>(sql: SqlPool, fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+  const rollback = new Error('rollback');
+  let result: T | undefined;
+  const outcome = await sql
+    .transaction(async (tx) => {
+      result = await fn(tx);
+      throw rollback;
+    })
+    .catch((error: unknown) => error);
+  expect(outcome).toBe(rollback);
+  return result as T;
+}
 
 // Group commit: sends to one channel that arrive while a batch is committing share the next
 // transaction (one statement: one lock, one multi-row INSERT, one WAL flush), with gapless seqs in order.
@@ -62,20 +76,16 @@ describe('sendMessage group commit', () => {
 
     // The statement itself, in a transaction rolled back: how many entries of the key index it
     // read, with the plan a busy connection settles on (generic, after its first five calls).
-    const rollback = new Error('rollback');
-    const outcome = await sql
-      .transaction(async (tx) => {
-        await tx.query('set local plan_cache_mode = force_generic_plan');
-        const rows = await tx.query<{ status: string; id: string }>(
-          `select status, id from send_messages($1, array[gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid()], array[$2, $2, $2, $2]::uuid[],
-             array['no key', 'new key', 'seeded key', 'new key again'], array[null, 'fresh', 'seeded-30', 'fresh'], array[null, null, null, null]::uuid[])`,
-          [channelId, alice.id],
-        );
-        const [read] = await tx.query<{ entries: string }>(`select pg_stat_get_xact_tuples_returned('messages_channel_id_author_id_client_message_id_unique'::regclass) as entries`);
-        throw Object.assign(rollback, { rows, entries: Number(read.entries) });
-      })
-      .catch((error: unknown) => error as Error & { rows: { status: string; id: string }[]; entries: number });
-    expect(outcome).toBe(rollback);
+    const outcome = await rolledBack(sql, async (tx) => {
+      await tx.query('set local plan_cache_mode = force_generic_plan');
+      const rows = await tx.query<{ status: string; id: string }>(
+        `select status, id from send_messages($1, array[gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid()], array[$2, $2, $2, $2]::uuid[],
+           array['no key', 'new key', 'seeded key', 'new key again'], array[null, 'fresh', 'seeded-30', 'fresh'], array[null, null, null, null]::uuid[])`,
+        [channelId, alice.id],
+      );
+      const [read] = await tx.query<{ entries: string }>(`select pg_stat_get_xact_tuples_returned('messages_channel_id_author_id_client_message_id_unique'::regclass) as entries`);
+      return { rows, entries: Number(read.entries) };
+    });
     expect(outcome.rows.map((row) => row.status)).toEqual(['created', 'created', 'repeat', 'repeat']);
     expect(outcome.rows[3].id).toBe(outcome.rows[1].id);
     // A few lookups (the keys, the insert's conflict checks), not the channel's 3,000 entries
@@ -98,24 +108,20 @@ describe('sendMessage group commit', () => {
     // On one connection, in a transaction rolled back: a send planned while the channel held one
     // message (statistics taken then, and the generic plan a busy connection settles on), then
     // the channel grows past what those statistics say, then another send.
-    const rollback = new Error('rollback');
-    const outcome = await sql
-      .transaction(async (tx) => {
-        await tx.query('analyze messages');
-        await tx.query('set local plan_cache_mode = force_generic_plan');
-        await send(tx);
-        await tx.query(
-          `insert into messages (id, channel_id, seq, author_id, body)
-           select gen_random_uuid(), $1, 1000 + g, $2, 'seeded' from generate_series(1, $3::int) g`,
-          [channelId, alice.id, seeded],
-        );
-        await tx.query('update channels set last_seq = 1000 + $2 where id = $1', [channelId, seeded]);
-        const before = await seqRead(tx);
-        const rows = await send(tx);
-        throw Object.assign(rollback, { rows, read: (await seqRead(tx)) - before });
-      })
-      .catch((error: unknown) => error as Error & { rows: { status: string }[]; read: number });
-    expect(outcome).toBe(rollback);
+    const outcome = await rolledBack(sql, async (tx) => {
+      await tx.query('analyze messages');
+      await tx.query('set local plan_cache_mode = force_generic_plan');
+      await send(tx);
+      await tx.query(
+        `insert into messages (id, channel_id, seq, author_id, body)
+         select gen_random_uuid(), $1, 1000 + g, $2, 'seeded' from generate_series(1, $3::int) g`,
+        [channelId, alice.id, seeded],
+      );
+      await tx.query('update channels set last_seq = 1000 + $2 where id = $1', [channelId, seeded]);
+      const before = await seqRead(tx);
+      const rows = await send(tx);
+      return { rows, read: (await seqRead(tx)) - before };
+    });
     expect(outcome.rows.map((row) => row.status)).toEqual(['created']);
     // Rows read by sequential scans of messages during the second send: none (the plan made on
     // the small table read all 3,000 seeded messages to find the one it had just stored).
