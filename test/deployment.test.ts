@@ -20,6 +20,16 @@ describe('production dependencies', () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
   });
 
+  test('patches to dependencies apply at every install: patch-package is a production dependency run after install, and each image stage copies patches/ before npm ci', () => {
+    expect(packageJson.dependencies['patch-package']).toBeDefined();
+    expect(packageJson.scripts.postinstall).toBe('patch-package');
+    const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    const installs = dockerfile.split(/^FROM /m).filter((stage) => /RUN npm ci/.test(stage));
+    expect(installs.length).toBeGreaterThanOrEqual(2);
+    for (const stage of installs) expect(stage.indexOf('COPY patches ./patches')).toBeGreaterThanOrEqual(0);
+    for (const stage of installs) expect(stage.indexOf('COPY patches ./patches')).toBeLessThan(stage.indexOf('RUN npm ci'));
+  });
+
   test('every stage of the image runs the Node major these tests run on', () => {
     const stages = [...readFileSync(path.join(root, 'Dockerfile'), 'utf8').matchAll(/^FROM node:(\d+)-/gm)].map((match) => match[1]);
     expect(stages.length).toBeGreaterThanOrEqual(3);

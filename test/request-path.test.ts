@@ -1,3 +1,6 @@
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { buildSchema } from 'graphql';
 import { type TestApp, useTestServer } from './helpers/app';
 import { countQueries } from './helpers/db';
 import { createUser, type TestUser } from './helpers/factories';
@@ -57,6 +60,45 @@ describe('the request path', () => {
       expect(get.status).toBe(200);
       expect(get.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
+    });
+  });
+
+  describe("Apollo's gateway request context (patches/@apollo+server+*.patch)", () => {
+    // The executor (shared/jit.ts) is plugged in as a gateway. Apollo's own context object for
+    // it had get/set accessors in an object literal, whose accessor pair V8 allocates in the old
+    // generation: every request's whole context outlived the young collections (a third of a
+    // megabyte promoted per scavenge under load, three times slower scavenges).
+    it('gives the response status as a prototype accessor that still sets the answer', async () => {
+      let status: PropertyDescriptor | undefined | null = null;
+      const gateway: GatewayInterface = {
+        onSchemaLoadOrUpdate(callback) {
+          callback({ apiSchema: buildSchema('type Query { ok: Boolean }'), coreSupergraphSdl: '' });
+          return () => undefined;
+        },
+        async load() {
+          return {
+            executor: async (request) => {
+              status = Object.getOwnPropertyDescriptor(request.response!.http!, 'status');
+              request.response!.http!.status = 203;
+              return { data: { ok: true } };
+            },
+          };
+        },
+        async stop() {},
+      };
+      const apollo = new ApolloServer({ gateway });
+      await apollo.start();
+      try {
+        const response = await apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: 'POST', headers: new HeaderMap([['content-type', 'application/json']]), search: '', body: { query: '{ ok }' } },
+          context: async () => ({}),
+        });
+        expect(status).toBeUndefined();
+        expect(response.status).toBe(203);
+        expect(response.body.kind === 'complete' && JSON.parse(response.body.string)).toEqual({ data: { ok: true } });
+      } finally {
+        await apollo.stop();
+      }
     });
   });
 

@@ -148,14 +148,25 @@ export function toEventValue(event: ChannelTopicEvent): ChannelEventValue {
   return event.type === 'MessageAdded' ? messageAddedValue(event.message) : event;
 }
 
+/**
+ * A class rather than an object literal with a getter: V8 allocates a literal's accessor pair
+ * in the old generation, so its closure (and the message it holds) outlived every young
+ * collection until the next full one.
+ */
+class AddedMessageValue implements MessageAddedValue {
+  readonly type = 'MessageAdded' as const;
+  readonly cursor: string;
+
+  constructor(readonly message: MessageSnapshot) {
+    this.cursor = messageCursor(message.seq);
+  }
+
+  /** Computed only when a document selects it. */
+  get inboxCursor(): string {
+    return inboxCursor(this.message);
+  }
+}
+
 export function messageAddedValue(message: MessageSnapshot): MessageAddedValue {
-  return {
-    type: 'MessageAdded',
-    cursor: messageCursor(message.seq),
-    message,
-    // Computed only when a document selects it.
-    get inboxCursor() {
-      return inboxCursor(message);
-    },
-  };
+  return new AddedMessageValue(message);
 }
