@@ -7,6 +7,7 @@ import { createUser } from './helpers/factories';
 import { gql } from './helpers/graphql';
 import { usePrivateRedis } from './helpers/processes';
 import { publicChannelId, waitUntil } from './helpers/realtime';
+import { collectGarbage } from './helpers/memory';
 import { sendMessage } from './helpers/messages';
 import { connectWs, disposeAllWsClients, type TestSubscription } from './helpers/ws';
 
@@ -102,6 +103,8 @@ describeWithRedis('inbox cost (issue 14, point 3)', () => {
     const first = connectWs(wsUrl, viewer.token);
     first.subscribe(INBOX);
     await waitUntil(() => app.services.realtime.activeStreams >= 1, 'the first inbox', 20_000);
+    // RSS after full collections: what the streams hold, not garbage of earlier suites in this worker.
+    collectGarbage();
     const before = process.memoryUsage().rss;
 
     const clients = [first, ...Array.from({ length: sockets - 1 }, () => connectWs(wsUrl, viewer.token))];
@@ -109,6 +112,7 @@ describeWithRedis('inbox cost (issue 14, point 3)', () => {
       for (let n = index === 0 ? 1 : 0; n < perSocket; n += 1) client.subscribe(INBOX);
     }
     await waitUntil(() => app.services.realtime.activeStreams >= sockets * perSocket, `${sockets * perSocket} inbox streams`, 120_000);
+    collectGarbage();
     const grownMb = (process.memoryUsage().rss - before) / 1024 / 1024;
     console.log(`inbox cost: ${sockets} sockets x ${perSocket} inbox subscriptions, ${extra + 1} channels: RSS +${grownMb.toFixed(1)} MB`);
     expect(grownMb).toBeLessThan(MAX_RSS_GROWTH_MB);

@@ -3,19 +3,15 @@
 // operations with distinct 60 KB variables and distinct 60 KB query texts (a comment is no
 // token, so the token limit does not stop them); the heap of this process, which hosts the
 // app, must not keep them.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
 import { resetState } from './helpers/db';
+import { collectGarbage } from './helpers/memory';
 import { disposeAllWsClients } from './helpers/ws';
 import { closeRawSockets, type CrashRecorder, errorLogRows, expectHealthy, installCrashRecorder, rawSocket, type RawSocket } from './helpers/security';
 
 /** A full collection, then the heap in use (v8's gc, exposed at run time). */
 function heapAfterGc(): number {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  gc();
-  gc();
+  collectGarbage();
   return process.memoryUsage().heapUsed;
 }
 
