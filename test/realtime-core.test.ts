@@ -2,6 +2,7 @@
 // stream (event-stream.ts) and shared rendering (delivery.ts), on a tiny schema and a fake
 // socket (helpers/tiny-realtime.ts); the ws adapter (ws-transport.ts) on a real `ws` server.
 // No database, Redis or app.
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
@@ -9,9 +10,13 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { ServerCloseCode } from '../src/realtime/close-code';
 import { EventRenderer, RenderedResult, serialize } from '../src/realtime/delivery';
 import { EventStream, MAX_QUEUED_EVENTS } from '../src/realtime/event-stream';
+import { messageAddedValue } from '../src/realtime/event.types';
+import { inboxCursor } from '../src/realtime/inbox';
 import { ProtocolViolation } from '../src/realtime/protocol';
 import { serveGraphqlWs, TextFrameHeaders } from '../src/realtime/ws-transport';
 import { ResyncRequiredError } from '../src/shared/errors';
+import type { MessageSnapshot } from '../src/domain/snapshots';
+import { messageCursor } from '../src/messages/message.types';
 import { QueryExecutor } from '../src/shared/jit';
 import { createLogger } from '../src/shared/logger';
 import { Hub, PartsSocket, tinySchema, tinyServer } from './helpers/tiny-realtime';
@@ -506,5 +511,15 @@ describe('ws transport', () => {
       await client.dispose();
       await served.dispose();
     }
+  });
+});
+
+describe('event values', () => {
+  it('a MessageAdded value computes inboxCursor on its prototype (no accessor literal: V8 keeps those in the old generation)', () => {
+    const message = { id: randomUUID(), channelId: randomUUID(), seq: 7, createdAt: new Date(1_700_000_000_123) } as MessageSnapshot;
+    const value = messageAddedValue(message);
+    expect(Object.getOwnPropertyDescriptor(value, 'inboxCursor')).toBeUndefined();
+    expect(value).toMatchObject({ type: 'MessageAdded', cursor: messageCursor(7), message });
+    expect(value.inboxCursor).toBe(inboxCursor(message));
   });
 });
