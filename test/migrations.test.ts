@@ -79,4 +79,40 @@ describe('migrations', () => {
       await admin.end();
     }
   });
+
+  it('20261203110000: the notification count triggers do nothing for a statement that changed no unread notification, and keep counting', async () => {
+    const db = new Client({ connectionString: workerDatabaseUrl() });
+    await db.connect();
+    // Calls of notification_counts_apply in this transaction so far (track_functions counts them per transaction).
+    const applied = async () => Number((await db.query(`select coalesce(sum(calls), 0) as calls from pg_stat_xact_user_functions where funcname = 'notification_counts_apply'`)).rows[0].calls);
+    const unread = async (userId: string) => (await db.query(`select unread from notification_counts where user_id = $1`, [userId])).rows[0]?.unread ?? 0;
+    try {
+      await db.query('begin');
+      await db.query(`set local track_functions = 'all'`);
+      const user = (await db.query(`insert into users (id, email, username, username_key, display_name, password_hash) values (gen_random_uuid(), 'trig@x.test', 'trig_user', 'trig_user', 'Trig', 'x') returning id`)).rows[0].id as string;
+      const channel = (await db.query(`insert into channels (id, name, kind) values (gen_random_uuid(), 'trig-channel', 'PUBLIC') returning id`)).rows[0].id as string;
+      const message = (await db.query(`insert into messages (id, channel_id, author_id, seq, body) values (gen_random_uuid(), $1, $2, 1, 'hi') returning id`, [channel, user])).rows[0].id as string;
+
+      // What every send without anyone to notify runs: an insert of no rows. And updates and deletes of none.
+      await db.query(`insert into notifications (id, user_id, message_id, channel_id, kind) select gen_random_uuid(), $1, $2, $3, 'MESSAGE' where false`, [user, message, channel]);
+      await db.query(`update notifications set read_at = now() where user_id = $1`, [user]);
+      await db.query(`delete from notifications where user_id = $1`, [user]);
+      expect(await applied()).toBe(0);
+
+      await db.query(`insert into notifications (id, user_id, message_id, channel_id, kind) values (gen_random_uuid(), $1, $2, $3, 'MENTION')`, [user, message, channel]);
+      expect(await applied()).toBe(1);
+      expect(await unread(user)).toBe(1);
+      await db.query(`update notifications set read_at = now() where user_id = $1`, [user]);
+      expect(await applied()).toBe(2);
+      expect(await unread(user)).toBe(0);
+      // Marking read again, and deleting a read notification, change no count.
+      await db.query(`update notifications set read_at = now() where user_id = $1`, [user]);
+      await db.query(`delete from notifications where user_id = $1`, [user]);
+      expect(await applied()).toBe(2);
+      expect(await unread(user)).toBe(0);
+    } finally {
+      await db.query('rollback').catch(() => undefined);
+      await db.end();
+    }
+  });
 });
