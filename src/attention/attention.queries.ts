@@ -143,6 +143,11 @@ const LEVEL = `coalesce(nl.level, case when ch.kind = 'DIRECT' then 'ALL' else '
  * Each (user, message) keeps its highest kind. Kept only for users who can read the channel
  * (members, or anyone for PUBLIC), never the author, not at level NONE, MESSAGE only at level
  * ALL, and never from an author the user blocked.
+ *
+ * The @channel members are read in a lateral subquery per message that mentions the channel
+ * (OFFSET 0 keeps the planner from flattening it): joined plainly, a plan made while
+ * message_channel_mentions had no statistics (autovacuum never analyzes a table that stays
+ * this small) read every member of the channel on every send, mention or not.
  */
 export function sendNotificationsCtes(created: string, channel: string): string {
   return `notify_ch as (
@@ -151,7 +156,8 @@ export function sendNotificationsCtes(created: string, channel: string): string 
        select s.message_id, s.author_id, mm.user_id, 1 as rank from ${created} s join message_mentions mm on mm.message_id = s.message_id
        union all
        select s.message_id, s.author_id, mb.user_id, 1
-         from ${created} s join message_channel_mentions cm on cm.message_id = s.message_id join memberships mb on mb.channel_id = ${channel}
+         from ${created} s join message_channel_mentions cm on cm.message_id = s.message_id
+         cross join lateral (select mb.user_id from memberships mb where mb.channel_id = ${channel} and cm.message_id is not null offset 0) mb
        union all
        select s.message_id, s.author_id, tf.user_id, 2
          from ${created} s join thread_follows tf on tf.root_id = s.thread_root_id and tf.following
