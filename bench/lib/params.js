@@ -18,6 +18,7 @@ const full = {
     probeTimeoutMs: 20_000,
     drainMs: 60_000, // longest wait for a fallen-behind step's backlog before the next step
     maxInFlight: 64,
+    rounds: 2, // alternating: chat-api, raw, chat-api, raw
   },
   sends: { clients: 32, generators: 2, warmupMs: 8000, rounds: 2, durationMs: 5000 },
   reactions: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000, subscribers: 2000, probes: 9, probeTimeoutMs: 20_000 },
