@@ -5,7 +5,7 @@ import { ApolloServer, type GraphQLRequestListener, HeaderMap } from '@apollo/se
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
@@ -63,7 +63,7 @@ import { explorerRoutes } from './explorer/routes';
 import { webClientRoutes } from './web/routes';
 import { CostLimiter, limitValidationRules } from './shared/limits';
 import { GraphqlHttp } from './http/graphql-http';
-import { executorGateway, QueryExecutor } from './shared/jit';
+import { executorGateway, operationRunner, QueryExecutor, type SettledOperation } from './shared/jit';
 import { checkVariables, resolveOperation } from './shared/variables';
 
 export interface CreateAppOptions {
@@ -242,6 +242,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const recordedErrors = new WeakMap<object, string>();
   // Requests whose variables do not coerce, answered before cost or execution (shared/variables.ts).
   const badVariables = new WeakMap<object, GraphQLError[]>();
+  const runOperation = operationRunner(executor, { traced: config.tracing.endpoint !== null });
+  // Operations run in responseForOperation that ended in errors, handed to Apollo's execution step (the gateway) to finish.
+  const settledWithErrors = new WeakMap<object, SettledOperation>();
   const costs = new CostLimiter(schema, config.limits.maxCost, config.limits.maxChannelsPerUser);
   const metricsHooks = metrics.requestHooks<RequestContext>(contextFacts);
   const requestListener: GraphQLRequestListener<RequestContext> = {
@@ -270,12 +273,30 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       const tooExpensive = costs.check(document, request.variables, operationName);
       if (tooExpensive) throw tooExpensive;
     },
-    // Bad variables: a few BAD_USER_INPUT errors (none repeats the value), status 400.
-    responseForOperation: async ({ contextValue }) => {
+    responseForOperation: async ({ contextValue, document, operation, operationName, request }) => {
+      // Bad variables: a few BAD_USER_INPUT errors (none repeats the value), status 400.
       const errors = badVariables.get(contextValue);
-      if (!errors) return null;
-      const formatted = errors.map(({ message, locations, extensions }) => ({ message, locations, extensions: { code: extensions.code, field: extensions.field } }));
-      return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors: formatted } } };
+      if (errors) {
+        const formatted = errors.map(({ message, locations, extensions }) => ({ message, locations, extensions: { code: extensions.code, field: extensions.field } }));
+        return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors: formatted } } };
+      }
+      // The operation runs here. Apollo's own execution step, which runs it otherwise, costs a
+      // request a gateway context, an Accept-header negotiation and two rounds of (unused)
+      // execution hooks: an answer without errors leaves from here. One with errors goes on
+      // through that step, which the gateway answers with this same result (it never runs an
+      // operation twice), so errors are recorded, formatted and masked as always.
+      let result: ExecutionResult;
+      try {
+        result = await runOperation(document, operationName ?? undefined, operation?.operation ?? 'query', contextValue, request.variables);
+      } catch (error) {
+        settledWithErrors.set(contextValue, { error });
+        return null;
+      }
+      if (result.errors && result.errors.length > 0) {
+        settledWithErrors.set(contextValue, { result });
+        return null;
+      }
+      return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: result } };
     },
     willSendResponse: async (requestContext) => metricsHooks.responseWillSend(requestContext),
     // No "Did you mean ...?" where introspection is off (production), as Apollo's
@@ -292,7 +313,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   };
   const apollo = new ApolloServer<RequestContext>({
     // The schema, executed by graphql-jit once a document repeats (shared/jit.ts).
-    gateway: executorGateway(schema, executor, { traced: config.tracing.endpoint !== null }),
+    gateway: executorGateway(schema, runOperation, settledWithErrors),
     introspection: config.introspection,
     csrfPrevention: true,
     // Persisted queries (APQ) in Redis when there is one, so replicas share them; else in-process.

@@ -1,6 +1,7 @@
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { buildSchema } from 'graphql';
+import { buildSchema, GraphQLError, parse } from 'graphql';
+import { executorGateway, type OperationRunner, type SettledOperation } from '../src/shared/jit';
 import { type TestApp, useTestServer } from './helpers/app';
 import { countQueries } from './helpers/db';
 import { createUser, type TestUser } from './helpers/factories';
@@ -99,6 +100,49 @@ describe('the request path', () => {
       } finally {
         await apollo.stop();
       }
+    });
+  });
+
+  describe("operations run before Apollo's execution step (app.ts, responseForOperation)", () => {
+    // An answer without errors leaves from responseForOperation; one with errors goes on through
+    // Apollo's execution step, where the gateway hands back what already ran.
+    const request = (context: object) => ({ context, document: parse('{ ok }'), operationName: null, operation: { operation: 'query' }, request: { variables: {} } }) as never;
+
+    it('the gateway answers with a settled result or error instead of running the operation again', async () => {
+      let runs = 0;
+      const run: OperationRunner = () => {
+        runs += 1;
+        return { data: { ok: true } };
+      };
+      const settled = new WeakMap<object, SettledOperation>();
+      const executor = (await executorGateway(buildSchema('type Query { ok: Boolean }'), run, settled).load({} as never)).executor!;
+      const withErrors = { data: { ok: null }, errors: [new GraphQLError('failed')] };
+      const first = {};
+      settled.set(first, { result: withErrors });
+      expect(await executor(request(first))).toBe(withErrors);
+      const second = {};
+      const thrown = new Error('thrown');
+      settled.set(second, { error: thrown });
+      await expect(executor(request(second))).rejects.toBe(thrown);
+      expect(runs).toBe(0);
+      // Each is handed back once; a request with nothing settled runs.
+      expect(await executor(request(first))).toEqual({ data: { ok: true } });
+      expect(runs).toBe(1);
+    });
+
+    it('runs a mutation whose answer has errors once, and formats the errors as before', async () => {
+      const alice = await createUser(server.app);
+      const channelId = await createChannelDirectly(server.app, { ownerId: alice.id });
+      const body = `sent once ${Date.now()}`;
+      const { errors } = await gql(
+        server.url,
+        'mutation($ok: SendMessageInput!, $bad: SendMessageInput!) { first: sendMessage(input: $ok) { id } second: sendMessage(input: $bad) { id } }',
+        { ok: { channelId, body }, bad: { channelId: '00000000-0000-4000-8000-000000000000', body: 'nowhere' } },
+        { token: alice.token },
+      );
+      expect(errors?.map((error) => [error.extensions?.code, error.message])).toEqual([['NOT_FOUND', expect.any(String)]]);
+      const history = await gqlOk<{ messages: { edges: Array<{ node: { body: string } }> } }>(server.url, 'query($c: ID!) { messages(channelId: $c, last: 10) { edges { node { body } } } }', { c: channelId }, { token: alice.token });
+      expect(history.messages.edges.filter((edge) => edge.node.body === body)).toHaveLength(1);
     });
   });
 

@@ -2,7 +2,7 @@ import { withOperationSpan } from './spans';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { type DocumentNode, execute, type ExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { isPromise } from './promises';
+import { isPromise, type MaybePromise } from './promises';
 
 /** A document is compiled once it has run this many times: compiling costs more than one execution. */
 const COMPILE_AFTER_RUNS = 2;
@@ -88,12 +88,31 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
   return converted;
 }
 
+/** Runs one operation of an HTTP request (the context is the request's). */
+export type OperationRunner = (document: DocumentNode, operationName: string | undefined, kind: string, context: unknown, variables: Record<string, unknown> | undefined) => MaybePromise<ExecutionResult>;
+
+/**
+ * The executor as HTTP requests run it. `traced`: tracing is on (main.ts started it), and each
+ * operation gets a span of its own (ops/tracing.ts) for its SQL and Redis spans to nest under;
+ * untraced, the span and its context would be no-ops allocated for every request.
+ */
+export function operationRunner(executor: QueryExecutor, { traced }: { traced: boolean }): OperationRunner {
+  return traced
+    ? (document, operationName, kind, context, variables) =>
+        withOperationSpan(kind, operationName, (context as { requestId?: string }).requestId, () => executor.execute(document, operationName, undefined, context, variables))
+    : (document, operationName, _kind, context, variables) => executor.execute(document, operationName, undefined, context, variables);
+}
+
+/** An operation already run for a request: its result, or what it threw. */
+export type SettledOperation = { result: ExecutionResult } | { error: unknown };
+
 /**
  * Apollo Server's gateway interface, used only to plug in the executor: the schema is ours
  * and never changes, and every request still goes through Apollo's parsing, validation,
- * plugins and error formatting. `traced`: tracing is on (main.ts started it).
+ * plugins and error formatting. `settled` holds results already computed for a request
+ * (keyed by its context): the gateway answers with them instead of running the operation again.
  */
-export function executorGateway(schema: GraphQLSchema, executor: QueryExecutor, { traced }: { traced: boolean }): GatewayInterface {
+export function executorGateway(schema: GraphQLSchema, run: OperationRunner, settled: WeakMap<object, SettledOperation>): GatewayInterface {
   return {
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: '' });
@@ -101,14 +120,16 @@ export function executorGateway(schema: GraphQLSchema, executor: QueryExecutor, 
     },
     async load() {
       return {
-        executor: traced
-          ? // In a span of its own (ops/tracing.ts), for its SQL and Redis spans to nest under.
-            async (request) =>
-              withOperationSpan(request.operation.operation, request.operationName, (request.context as { requestId?: string }).requestId, () =>
-                executor.execute(request.document, request.operationName, undefined, request.context, request.request.variables),
-              )
-          : // Untraced, the span and its context would be no-ops allocated for every request.
-            async (request) => executor.execute(request.document, request.operationName, undefined, request.context, request.request.variables),
+        executor: async (request) => {
+          const context = request.context as object;
+          const done = settled.get(context);
+          if (done) {
+            settled.delete(context);
+            if ('error' in done) throw done.error;
+            return done.result;
+          }
+          return run(request.document, request.operationName ?? undefined, request.operation.operation, context, request.request.variables);
+        },
       };
     },
     async stop() {},
