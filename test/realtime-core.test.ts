@@ -14,6 +14,7 @@ import { messageAddedValue } from '../src/realtime/event.types';
 import { inboxCursor } from '../src/realtime/inbox';
 import { ProtocolViolation } from '../src/realtime/protocol';
 import { serveGraphqlWs, TextFrameHeaders } from '../src/realtime/ws-transport';
+import { createLocalEventBus } from '../src/realtime/event-bus';
 import { ResyncRequiredError } from '../src/shared/errors';
 import type { MessageSnapshot } from '../src/domain/snapshots';
 import { messageCursor } from '../src/messages/message.types';
@@ -521,5 +522,43 @@ describe('event values', () => {
     expect(Object.getOwnPropertyDescriptor(value, 'inboxCursor')).toBeUndefined();
     expect(value).toMatchObject({ type: 'MessageAdded', cursor: messageCursor(7), message });
     expect(value.inboxCursor).toBe(inboxCursor(message));
+  });
+});
+
+describe('event bus dispatch', () => {
+  /** A listener that takes `busyMs` per event (a socket write, say) and logs what it got. */
+  const slowListener = (index: number, log: Array<[number, number]>, busyMs: number) => ({
+    onBusEvent(payload: unknown) {
+      const until = performance.now() + busyMs;
+      while (performance.now() < until);
+      log.push([index, (payload as { n: number }).n]);
+    },
+  });
+
+  it('hands events that queued up behind a slow topic to each listener together, in order, in slices', async () => {
+    const bus = createLocalEventBus('dispatch:', createLogger({ logLevel: 'silent' } as never));
+    const log: Array<[number, number]> = [];
+    const listeners = Array.from({ length: 300 }, (_, index) => slowListener(index, log, 0.05));
+    for (const listener of listeners) await bus.attach('t', listener);
+    // 300 listeners at 50 µs each outlast a slice: the first event is still going out when the
+    // next two arrive, and those two wait together.
+    void bus.publish('t', { n: 0 });
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.length).toBeLessThan(300);
+    void bus.publish('t', { n: 1 });
+    void bus.publish('t', { n: 2 });
+    const deadline = Date.now() + 5000;
+    while (log.length < 900 && Date.now() < deadline) await flush();
+    expect(log).toHaveLength(900);
+    for (let index = 0; index < 300; index += 1) expect(log.filter(([who]) => who === index).map(([, n]) => n)).toEqual([0, 1, 2]);
+    // Every listener got the first event before any got the others (it was being delivered)...
+    expect(log.slice(0, 300).every(([, n]) => n === 0)).toBe(true);
+    // ...then each listener both waiting events, one right after the other.
+    const rest = log.slice(300);
+    for (let at = 0; at < rest.length; at += 2) {
+      expect(rest[at][1]).toBe(1);
+      expect(rest[at + 1]).toEqual([rest[at][0], 2]);
+    }
+    await bus.close();
   });
 });

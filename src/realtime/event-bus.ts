@@ -50,19 +50,34 @@ const BATCH = '$events';
 const DISPATCH_SLICE_MS = 4;
 /** Topics with fewer listeners than this are dispatched in one go (no bookkeeping). */
 const SLICED_FROM_LISTENERS = 256;
-/** Listeners served between two looks at the clock. */
-const LISTENERS_PER_CLOCK_CHECK = 64;
+/** Deliveries (a listener handed one event) between two looks at the clock. */
+const DELIVERIES_PER_CLOCK_CHECK = 64;
+/** Events of one topic that wait together are handed to each listener together, at most this many at a time. */
+const MAX_EVENTS_PER_RUN = 16;
+
+/** Consecutive events of one topic, handed to each of its listeners one after the other. */
+interface Run {
+  topic: string;
+  listeners: Set<Listener>;
+  payloads: unknown[];
+}
 
 /**
  * Hands events to listeners in publish order, in slices of a few milliseconds: one message
  * to a channel with tens of thousands of subscribers would otherwise hold the event loop for
  * as long as it takes to write to every socket, and every other request (the next send
- * included) would wait behind it. Each event reaches all its listeners before the next one
- * starts, so every listener still sees events in order.
+ * included) would wait behind it.
+ *
+ * Events of one topic that queue up behind each other (delivery is behind) form a run, and
+ * each listener gets the whole run at once: a socket then receives several frames in one turn,
+ * which the transport writes with one system call (ws-transport.ts WriteBatch), and its
+ * reader reads them with one. A run reaches all its listeners before the next run starts, so
+ * every listener still sees events in order.
  */
 class Dispatcher {
-  private readonly queue: Array<{ topic: string; listeners: Set<Listener>; payload: unknown }> = [];
-  private current: { topic: string; payload: unknown; listeners: Iterator<Listener> } | null = null;
+  private readonly queue: Run[] = [];
+  /** The run being delivered; it takes no more events. */
+  private current: { topic: string; payloads: unknown[]; listeners: Iterator<Listener> } | null = null;
   private running = false;
   private scheduled = false;
   private readonly resume = () => {
@@ -77,7 +92,9 @@ class Dispatcher {
       for (const one of listeners) this.call(topic, one, payload);
       return;
     }
-    this.queue.push({ topic, listeners, payload });
+    const last = this.queue.length > 0 ? this.queue[this.queue.length - 1] : null;
+    if (last !== null && last.listeners === listeners && last.payloads.length < MAX_EVENTS_PER_RUN) last.payloads.push(payload);
+    else this.queue.push({ topic, listeners, payloads: [payload] });
     if (!this.running && !this.scheduled) this.run();
   }
 
@@ -93,25 +110,31 @@ class Dispatcher {
   private run(): void {
     this.running = true;
     const deadline = performance.now() + DISPATCH_SLICE_MS;
+    let delivered = 0;
+    let nextClockCheck = DELIVERIES_PER_CLOCK_CHECK;
     try {
       for (;;) {
         if (this.current === null) {
           const next = this.queue.shift();
           if (!next) return;
-          this.current = { topic: next.topic, payload: next.payload, listeners: next.listeners.values() };
+          this.current = { topic: next.topic, payloads: next.payloads, listeners: next.listeners.values() };
         }
-        const { topic, payload, listeners } = this.current;
-        for (let served = 1; ; served += 1) {
+        const { topic, payloads, listeners } = this.current;
+        for (;;) {
           const step = listeners.next();
           if (step.done) {
             this.current = null;
             break;
           }
-          this.call(topic, step.value, payload);
-          if (served % LISTENERS_PER_CLOCK_CHECK === 0 && performance.now() > deadline) {
-            this.scheduled = true;
-            setImmediate(this.resume);
-            return;
+          for (const payload of payloads) this.call(topic, step.value, payload);
+          delivered += payloads.length;
+          if (delivered >= nextClockCheck) {
+            nextClockCheck = delivered + DELIVERIES_PER_CLOCK_CHECK;
+            if (performance.now() > deadline) {
+              this.scheduled = true;
+              setImmediate(this.resume);
+              return;
+            }
           }
         }
       }
