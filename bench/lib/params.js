@@ -14,6 +14,7 @@ const full = {
     maxSteps: 12,
     stepMs: 3000,
     halfMs: 5000,
+    halfWarmupMs: 3000,
     graceMs: 2000,
     probeTimeoutMs: 20_000,
     drainMs: 60_000, // longest wait for a fallen-behind step's backlog before the next step
@@ -55,6 +56,7 @@ const quick = {
     maxSteps: 3,
     stepMs: 600,
     halfMs: 600,
+    halfWarmupMs: 300,
     graceMs: 500,
     probeTimeoutMs: 10_000,
     drainMs: 5000,

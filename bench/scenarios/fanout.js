@@ -116,9 +116,11 @@ async function measure(ctx, system, p, { halfRate } = {}) {
         cpuUsPerDelivery: Object.fromEntries(Object.keys(cpu0).map((name) => [name, c2.delivered > c0.delivered ? ((cpu2[name] - cpu0[name]) * 1000) / (c2.delivered - c0.delivered) : null])),
       };
       log(`  ${system.name}: ${rate.toFixed(1)} msg/s -> ${Math.round(result.deliveredPerSec)} deliveries/s, p99 ${latency.p99?.toFixed(1)} ms, ${keptUp ? 'kept up' : 'fell behind'}`);
-      // Let any backlog drain before the next step.
+      // Let any backlog drain before the next step; what arrives meanwhile is this step's
+      // (late) and must not count as the next step's latency.
       await waitDelivered(subs, c0.delivered + expected, Math.max(graceMs, p.drainMs));
       await sleep(100);
+      await collectLatency(subs);
       return result;
     };
 
@@ -142,6 +144,10 @@ async function measure(ctx, system, p, { halfRate } = {}) {
     const saturated = bad !== null;
     // Never kept up, even at the slowest rate tried: report that rate as the saturating one.
     const saturationRate = good ?? Math.max(minRate, Math.min(...steps.map((s) => s.rate)));
+    // The search ends on steps at and past saturation, whose backlogs leave garbage to collect
+    // and buffers to shrink: a warm-up at the half rate (not measured) lets that settle first,
+    // as every measured phase of the bench follows a warm-up of its own load.
+    await step(halfRate ?? saturationRate / 2, p.halfWarmupMs);
     const half = await step(halfRate ?? saturationRate / 2, p.halfMs);
     const ownHalf = halfRate === undefined ? half : await step(saturationRate / 2, p.halfMs);
     const closes = await totals(subs);
