@@ -36,11 +36,11 @@ function cpuOf(groups = {}) {
 /**
  * Measures one system (server or raw baseline). `system.wsUrls` spreads the subscribers over
  * several instances (generator i connects to wsUrls[i % n]); `system.cpu` names process groups
- * whose CPU time per delivery each step reports. `halfRate`: the send rate of the half-load
- * step (default: half this system's own saturating rate); with it, `ownHalf` is also measured
- * at half its own rate.
+ * whose CPU time per delivery each step reports. With `search`, finds the saturating send rate;
+ * then, after a warm-up at the first of `rates` (default: half the saturating rate), measures a
+ * step at each of them (`atRates`; `half` is the first).
  */
-async function measure(ctx, system, p, { halfRate } = {}) {
+async function measure(ctx, system, p, { search = true, rates = null } = {}) {
   const { log } = ctx;
   const subs = startGenerators('ws-clients', p.generators);
   const sender = startGenerator('sender');
@@ -124,55 +124,66 @@ async function measure(ctx, system, p, { halfRate } = {}) {
       return result;
     };
 
-    // Raise the rate by `factor` while delivery keeps up (back off while it does not), then
-    // bisect (geometric mean) between the fastest good and the slowest bad rate until they
-    // are within `resolution` of each other or the step budget is spent.
-    const steps = [];
-    let good = null;
-    let bad = null;
-    let rate = p.startDeliveries / n;
-    // The slowest step still sends a few messages (steps last at most 3 * stepMs).
-    const minRate = 3 / ((3 * p.stepMs) / 1000);
-    while (steps.length < p.maxSteps && rate >= minRate) {
-      const result = await step(rate, p.stepMs);
-      steps.push(result);
-      if (result.keptUp) good = Math.max(good ?? 0, rate);
-      else bad = Math.min(bad ?? Infinity, rate);
-      if (good !== null && bad !== null && bad / good <= p.resolution) break;
-      rate = bad === null ? rate * p.factor : good === null ? rate / p.factor : Math.sqrt(good * bad);
+    const searched = search ? await searchSaturation(step, p, n) : null;
+    const loads = rates ?? [searched.saturationRate / 2];
+    const atRates = [];
+    if (loads.length > 0) {
+      // The search ends on steps at and past saturation, whose backlogs leave garbage to collect
+      // and buffers to shrink: a warm-up at the first rate (not measured) lets that settle, as
+      // every measured phase of the bench follows a warm-up of its own load.
+      await step(loads[0], p.halfWarmupMs);
+      for (const rate of loads) atRates.push(await step(rate, p.halfMs));
     }
-    const saturated = bad !== null;
-    // Never kept up, even at the slowest rate tried: report that rate as the saturating one.
-    const saturationRate = good ?? Math.max(minRate, Math.min(...steps.map((s) => s.rate)));
-    // The search ends on steps at and past saturation, whose backlogs leave garbage to collect
-    // and buffers to shrink: a warm-up at the half rate (not measured) lets that settle first,
-    // as every measured phase of the bench follows a warm-up of its own load.
-    await step(halfRate ?? saturationRate / 2, p.halfWarmupMs);
-    const half = await step(halfRate ?? saturationRate / 2, p.halfMs);
-    const ownHalf = halfRate === undefined ? half : await step(saturationRate / 2, p.halfMs);
+    const half = atRates[0] ?? null;
     const closes = await totals(subs);
     return {
       subscribers: n,
       fanoutMs,
       graceMs,
-      keptUpAtSomeRate: good !== null,
-      deliveredPerSec: Math.max(...steps.map((s) => s.deliveredPerSec)),
-      saturationRate,
-      saturated,
-      halfRate: half.rate,
-      halfP50: half.p50,
-      halfP99: half.p99,
+      ...searched,
+      halfRate: half?.rate ?? null,
+      halfP50: half?.p50 ?? null,
+      halfP99: half?.p99 ?? null,
       errors: closes.errors,
       closed: closes.closed,
-      steps,
       half,
-      ownHalf,
+      atRates,
     };
   } finally {
     await subs.all('close').catch(() => undefined);
     await subs.stop();
     await sender.stop();
   }
+}
+
+/**
+ * Raises the rate by `factor` while delivery keeps up (backs off while it does not), then
+ * bisects (geometric mean) between the fastest good and the slowest bad rate until they are
+ * within `resolution` of each other or the step budget is spent.
+ */
+async function searchSaturation(step, p, n) {
+  const steps = [];
+  let good = null;
+  let bad = null;
+  let rate = p.startDeliveries / n;
+  // The slowest step still sends a few messages (steps last at most 3 * stepMs).
+  const minRate = 3 / ((3 * p.stepMs) / 1000);
+  while (steps.length < p.maxSteps && rate >= minRate) {
+    const result = await step(rate, p.stepMs);
+    steps.push(result);
+    if (result.keptUp) good = Math.max(good ?? 0, rate);
+    else bad = Math.min(bad ?? Infinity, rate);
+    if (good !== null && bad !== null && bad / good <= p.resolution) break;
+    rate = bad === null ? rate * p.factor : good === null ? rate / p.factor : Math.sqrt(good * bad);
+  }
+  return {
+    keptUpAtSomeRate: good !== null,
+    deliveredPerSec: Math.max(...steps.map((s) => s.deliveredPerSec)),
+    // Never kept up, even at the slowest rate tried: that rate counts as the saturating one.
+    saturationRate: good ?? Math.max(minRate, Math.min(...steps.map((s) => s.rate))),
+    saturated: bad !== null,
+    steps,
+  };
 }
 
 async function run(ctx) {
@@ -186,20 +197,30 @@ async function run(ctx) {
   // minutes a round takes (the raw server's own saturation moved by a fifth between runs), and
   // a single pair of rounds put all of a drift into the ratio. Each system's throughput is its
   // best round (as a round's is its best step); the half-load figures are the rounds' means.
+  const chatApi = { name: 'chat-api', url: ctx.server.url, wsUrl: ctx.server.wsUrl, channelId: channel.id, senderToken: ctx.owner.token, subscriberTokens: tokens, cpu: { server: [ctx.server.pid] } };
+  const raw = { name: 'raw ws', url: ctx.raw.url, wsUrl: ctx.raw.wsUrl, channelId: channel.id, senderToken: null, subscriberTokens: tokens, cpu: { server: [ctx.raw.pid] } };
   const projects = [];
   const baselines = [];
   const rounds = p.rounds ?? 1;
+  const who = `${p.subscribers.toLocaleString('en-US')} subscribers`;
   for (let round = 1; round <= rounds; round += 1) {
     const of = rounds > 1 ? ` (round ${round}/${rounds})` : '';
-    ctx.log(`fan-out: ${p.subscribers.toLocaleString('en-US')} subscribers, chat-api${of}`);
-    const project = await measure(ctx, { name: 'chat-api', url: ctx.server.url, wsUrl: ctx.server.wsUrl, channelId: channel.id, senderToken: ctx.owner.token, subscriberTokens: tokens, cpu: { server: [ctx.server.pid] } }, p);
-    ctx.log(`fan-out: ${p.subscribers.toLocaleString('en-US')} subscribers, raw ws${of}`);
-    // Compared at the same load: the raw server's half-load step runs at chat-api's half rate
-    // (CPU per delivery moves with the send rate: at a higher one the kernel wakes each
-    // generator for more frames at a time), and at its own half rate for the notes.
-    const baseline = await measure(ctx, { name: 'raw ws', url: ctx.raw.url, wsUrl: ctx.raw.wsUrl, channelId: channel.id, senderToken: null, subscriberTokens: tokens, cpu: { server: [ctx.raw.pid] } }, p, { halfRate: project.halfRate });
-    projects.push(project);
-    baselines.push(baseline);
+    ctx.log(`fan-out: ${who}, chat-api${of}: saturation`);
+    const project = await measure(ctx, chatApi, p, { rates: [] });
+    ctx.log(`fan-out: ${who}, raw ws${of}: saturation`);
+    const baseline = await measure(ctx, raw, p, { rates: [] });
+    // Compared at one load that both carry: half the lower of the two saturating rates (CPU
+    // per delivery moves with the send rate: at a higher one more frames leave per system
+    // call and the kernel wakes each generator for more of them at a time). Each system is
+    // also measured at half its own rate, for the notes.
+    const same = Math.min(project.saturationRate, baseline.saturationRate) / 2;
+    const loads = (own) => (Math.abs(own - same) / same < 0.01 ? [same] : [same, own]);
+    ctx.log(`fan-out: ${who}, chat-api${of}: ${same.toFixed(1)} msg/s`);
+    const projectHalf = await measure(ctx, chatApi, p, { search: false, rates: loads(project.saturationRate / 2) });
+    ctx.log(`fan-out: ${who}, raw ws${of}: ${same.toFixed(1)} msg/s`);
+    const baselineHalf = await measure(ctx, raw, p, { search: false, rates: loads(baseline.saturationRate / 2) });
+    projects.push(atHalf(project, projectHalf));
+    baselines.push(atHalf(baseline, baselineHalf));
   }
   const project = bestRound(projects);
   const baseline = bestRound(baselines);
@@ -213,12 +234,14 @@ async function run(ctx) {
   const p99 = figure({ key: 'halfLoadP99Ms', label: 'p99 latency at half load (same rate)', unit: 'ms', project: halfMean(projects, (r) => r.halfP99), baseline: halfMean(baselines, (r) => r.halfP99), better: 'lower' });
   p99.target = target('ratio <= 2', p99.ratio !== null && p99.ratio <= 2);
   const perRound = (list) => list.map((r) => Math.round(r.deliveredPerSec).toLocaleString('en-US')).join(', ');
+  const own = (r) => r.ownHalf ?? r.half;
+  const ownNote = (name, list) => `${name} at half its own saturating rate (${list.map((r) => own(r).rate.toFixed(1)).join(', ')} msg/s): ${list.map((r) => own(r).cpuUsPerDelivery.server?.toFixed(1) ?? '-').join(', ')} µs of server CPU per delivery, p99 ${list.map((r) => own(r).p99?.toFixed(1) ?? '-').join(', ')} ms.`;
   const notes = [
-    `${project.subscribers.toLocaleString('en-US')} (chat-api) / ${baseline.subscribers.toLocaleString('en-US')} (raw) subscribers on one channel; half load = half chat-api's saturating send rate in each round (${projects.map((r) => r.halfRate.toFixed(1)).join(', ')} msg/s), for both.`,
+    `${project.subscribers.toLocaleString('en-US')} (chat-api) / ${baseline.subscribers.toLocaleString('en-US')} (raw) subscribers on one channel; half load = half the lower of the two saturating send rates in each round (${projects.map((r) => r.halfRate.toFixed(1)).join(', ')} msg/s), for both, after a warm-up at that rate on fresh connections.`,
     ...(rounds > 1 ? [`${rounds} alternating rounds; delivered events/s at saturation per round: chat-api ${perRound(projects)}, raw ${perRound(baselines)} (the best of each is the figure; half-load figures are means).`] : []),
-    `raw ws at half its own saturating rate (${baseline.ownHalf.rate.toFixed(1)} msg/s): ${baseline.ownHalf.cpuUsPerDelivery.server?.toFixed(1) ?? '-'} µs of server CPU per delivery, p99 ${baseline.ownHalf.p99?.toFixed(1) ?? '-'} ms.`,
+    ownNote('chat-api', projects),
+    ownNote('raw ws', baselines),
   ];
-  if (baseline.halfRate > baseline.saturationRate) notes.push(`chat-api's half load is above the raw server's saturating rate: the raw server's half-load figures are of an overloaded server.`);
   for (const [name, r] of [['chat-api', project], ['raw', baseline]]) {
     if (!r.keptUpAtSomeRate) notes.push(`${name} did not keep up even at ${r.saturationRate.toFixed(2)} msg/s (one message took ${(r.fanoutMs / 1000).toFixed(2)} s to reach all subscribers); its half load is half that rate.`);
   }
@@ -237,6 +260,12 @@ async function run(ctx) {
     notes,
     details: { project: projects, baseline: baselines },
   };
+}
+
+/** A round's search and its half-load steps (measured on fresh connections) as one result. */
+function atHalf(searched, loaded) {
+  const [half, ownHalf] = loaded.atRates;
+  return { ...searched, half, ownHalf: ownHalf ?? half, halfRate: half.rate, halfP50: half.p50, halfP99: half.p99, halfFanoutMs: loaded.fanoutMs };
 }
 
 function bestRound(results) {
