@@ -70,9 +70,10 @@ interface Run {
  *
  * Events of one topic that queue up behind each other (delivery is behind) form a run, and
  * each listener gets the whole run at once: a socket then receives several frames in one turn,
- * which the transport writes with one system call (ws-transport.ts WriteBatch), and its
- * reader reads them with one. A run reaches all its listeners before the next run starts, so
- * every listener still sees events in order.
+ * which the transport writes with two system calls at most (ws-transport.ts WriteBatch: the
+ * first at once, the rest corked together), and its reader reads them in as few. A run
+ * reaches all its listeners before the next run starts, so every listener still sees events
+ * in order.
  */
 class Dispatcher {
   private readonly queue: Run[] = [];
