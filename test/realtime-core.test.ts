@@ -347,6 +347,18 @@ describe('EventRenderer and RenderedResult', () => {
     expect(contexts).toBe(2);
   });
 
+  it('hands subscribers after the first the settled result of an event that rendered asynchronously, not its promise', async () => {
+    const renderer = new EventRenderer(schema, { execute: () => Promise.resolve({ data: { ticks: { n: 3 } } }) } as unknown as QueryExecutor, true);
+    const operation = renderer.prepare(parse('subscription { ticks { n } }'), undefined, undefined);
+    const subscriber = { eventContext: () => ({ viewer: 'x' }), maskErrors: () => [] };
+    const tick = { n: 3 };
+    const pending = renderer.render(operation, tick, subscriber);
+    expect(renderer.render(operation, tick, subscriber)).toBe(pending);
+    const settled = await pending;
+    expect(renderer.render(operation, tick, subscriber)).toBe(settled);
+    expect(settled.json).toBe('{"data":{"ticks":{"n":3}}}');
+  });
+
   it('builds each frame once per subscription id and shares its bytes', () => {
     const rendered = new RenderedResult('{"data":1}');
     const frame = rendered.frame('1');

@@ -11,6 +11,12 @@ export interface PreparedOperation {
   variables: Record<string, unknown> | undefined;
   /** Subscribers with the same key get the same result for the same event (null: per viewer). */
   shareKey: string | null;
+  /**
+   * The last event rendered for this shared operation and its result: the subscribers of one
+   * event come one after the other, and this object is the one they all hold.
+   */
+  lastPayload?: unknown;
+  lastRendered?: MaybePromise<RenderedResult>;
 }
 
 /** What precedes a `next` message's payload for subscription `id` (made once per subscription). */
@@ -123,6 +129,7 @@ export class EventRenderer {
   render(operation: PreparedOperation, payload: unknown, subscriber: EventContextSource): MaybePromise<RenderedResult> {
     const key = operation.shareKey;
     if (key === null || typeof payload !== 'object' || payload === null) return this.run(operation, payload, subscriber);
+    if (operation.lastPayload === payload) return operation.lastRendered!;
     let byKey = this.shared.get(payload);
     if (!byKey) this.shared.set(payload, (byKey = new Map()));
     let rendered = byKey.get(key);
@@ -132,9 +139,16 @@ export class EventRenderer {
       if (isPromise(rendered)) {
         const settling = rendered;
         // Later subscribers get the value itself, not another promise.
-        void settling.then((value) => byKey.get(key) === settling && byKey.set(key, value)).catch(() => undefined);
+        void settling
+          .then((value) => {
+            if (byKey.get(key) === settling) byKey.set(key, value);
+            if (operation.lastRendered === settling) operation.lastRendered = value;
+          })
+          .catch(() => undefined);
       }
     }
+    operation.lastPayload = payload;
+    operation.lastRendered = rendered;
     return rendered;
   }
 

@@ -263,7 +263,7 @@ export class Connection<S, E = unknown> implements EventContextSource {
 
   /** @internal */
   deliver(subscription: Subscription<S, E>, rendered: RenderedResult): void {
-    if (!this.isRegistered(subscription.id, subscription)) return;
+    if (this.closed || this.operations.get(subscription.id) !== subscription) return;
     const { socket } = this;
     if (socket.sendParts) socket.sendParts([subscription.framePrefix, rendered.payload, NEXT_FRAME_SUFFIX]);
     else socket.send(rendered.frame(subscription.id));

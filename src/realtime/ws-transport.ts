@@ -92,6 +92,9 @@ export class TextFrameHeaders {
 /** ws's sender state while it writes frames as they come (no compression, no Blob being read): only then may frames go to the TCP socket directly. */
 const SENDER_WRITES_THROUGH = 0;
 
+/** The TCP socket under a `ws` socket, when it can be corked and written to directly. */
+type DirectTcp = Corkable & { write(chunk: Buffer): boolean };
+
 /** One `ws` socket as the protocol core sees it, with its protocol connection. */
 class WsProtocolSocket<S> implements ProtocolSocket {
   /** Answered the last keep-alive ping. */
@@ -100,13 +103,20 @@ class WsProtocolSocket<S> implements ProtocolSocket {
   /** The turn (WriteBatch.turn) of the last write, and whether the socket is corked for it. */
   private lastTurn = -1;
   private corkedTurn = -1;
+  /** ws's TCP socket and sender (ws keeps them in `_socket` and `_sender` for the socket's life), looked up once: every frame needs them. */
+  private readonly tcp: DirectTcp | null;
+  private readonly sender: { _state?: number } | null;
 
   constructor(
     readonly ws: WebSocket,
     private readonly options: TransportOptions,
     private readonly writes: WriteBatch,
     private readonly headers: TextFrameHeaders,
-  ) {}
+  ) {
+    const tcp = (ws as unknown as { _socket?: Partial<DirectTcp> })._socket;
+    this.tcp = typeof tcp?.write === 'function' && typeof tcp.cork === 'function' && typeof tcp.uncork === 'function' ? (tcp as DirectTcp) : null;
+    this.sender = (ws as unknown as { _sender?: { _state?: number } })._sender ?? null;
+  }
 
   get protocol(): string {
     return this.ws.protocol;
@@ -129,11 +139,9 @@ class WsProtocolSocket<S> implements ProtocolSocket {
    */
   sendParts(parts: readonly Buffer[]): void {
     if (!this.writable()) return;
-    const { ws } = this;
-    const tcp = (ws as unknown as { _socket?: Partial<Corkable> & { write?(chunk: Buffer): boolean } })._socket;
-    const sender = (ws as unknown as { _sender?: { _state?: number } })._sender;
-    if (sender?._state !== SENDER_WRITES_THROUGH || typeof tcp?.write !== 'function' || typeof tcp.cork !== 'function' || typeof tcp.uncork !== 'function') {
-      ws.send(Buffer.concat(parts), TEXT_FRAME);
+    const { tcp } = this;
+    if (tcp === null || this.sender?._state !== SENDER_WRITES_THROUGH) {
+      this.ws.send(Buffer.concat(parts), TEXT_FRAME);
     } else {
       let length = 0;
       for (const part of parts) length += part.length;
@@ -158,12 +166,9 @@ class WsProtocolSocket<S> implements ProtocolSocket {
     if (this.lastTurn !== turn) {
       this.lastTurn = turn;
       this.writes.wrote();
-    } else if (this.corkedTurn !== turn) {
-      const tcp = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
-      if (typeof tcp?.cork === 'function' && typeof tcp.uncork === 'function') {
-        this.corkedTurn = turn;
-        this.writes.cork(tcp as Corkable);
-      }
+    } else if (this.corkedTurn !== turn && this.tcp !== null) {
+      this.corkedTurn = turn;
+      this.writes.cork(this.tcp);
     }
     return true;
   }
