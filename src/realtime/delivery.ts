@@ -13,7 +13,8 @@ export interface PreparedOperation {
   shareKey: string | null;
   /**
    * The last event rendered for this shared operation and its result: the subscribers of one
-   * event come one after the other, and this object is the one they all hold.
+   * event come one after the other, and this object is the one they all hold (events handed
+   * out as a run alternate, and are found in EventRenderer's map instead).
    */
   lastPayload?: unknown;
   lastRendered?: MaybePromise<RenderedResult>;

@@ -194,7 +194,8 @@ export class Connection<S, E = unknown> implements EventContextSource {
   }
 
   private isRegistered(id: string, operation: Operation | null = null): boolean {
-    return !this.closed && this.operations.has(id) && this.operations.get(id) === operation;
+    // Values are an Operation or null (being set up), never undefined: one lookup tells both.
+    return !this.closed && this.operations.get(id) === operation;
   }
 
   private async run(id: string, payload: SubscribePayload): Promise<void> {
@@ -263,7 +264,7 @@ export class Connection<S, E = unknown> implements EventContextSource {
 
   /** @internal */
   deliver(subscription: Subscription<S, E>, rendered: RenderedResult): void {
-    if (this.closed || this.operations.get(subscription.id) !== subscription) return;
+    if (!this.isRegistered(subscription.id, subscription)) return;
     const { socket } = this;
     if (socket.sendParts) socket.sendParts([subscription.framePrefix, rendered.payload, NEXT_FRAME_SUFFIX]);
     else socket.send(rendered.frame(subscription.id));
