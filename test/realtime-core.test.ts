@@ -436,13 +436,13 @@ describe('EventStream', () => {
 });
 
 /** A tiny realtime server behind the ws transport on a real `ws` server (a free port). */
-async function servedOverWs(maxBufferedBytes: number) {
+async function servedOverWs(maxBufferedBytes: number, keepAliveMs = 60_000) {
   const tiny = tinyServer();
   const wss = new WebSocketServer({ port: 0 });
   await once(wss, 'listening');
   const served = serveGraphqlWs(wss, tiny.server as never, {
     logger: createLogger({ logLevel: 'silent' } as never),
-    keepAliveMs: 60_000,
+    keepAliveMs,
     maxBufferedBytes,
     slowConsumerCloseCode: ServerCloseCode.SlowConsumer,
   });
@@ -488,6 +488,46 @@ describe('ws transport', () => {
       }
     } finally {
       for (const { socket } of sockets) socket.terminate();
+      await served.dispose();
+      wss.close();
+    }
+  });
+
+  it('pings every socket once per keep-alive interval, a share of them at a time, and drops one that does not answer', async () => {
+    const intervalMs = 1200;
+    const { wss, served } = await servedOverWs(16 * 1024 * 1024, intervalMs);
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    const pings: number[][] = [];
+    const sockets = await Promise.all(
+      Array.from({ length: 48 }, async (_, n) => {
+        // The last one never answers a ping.
+        const socket = new WebSocket(url, 'graphql-transport-ws', { autoPong: n < 47 });
+        const times: number[] = [];
+        pings.push(times);
+        socket.on('ping', () => times.push(performance.now()));
+        await once(socket, 'open');
+        return socket;
+      }),
+    );
+    const silent = sockets[47];
+    const closed = once(silent, 'close');
+    try {
+      const started = performance.now();
+      const [code] = (await closed) as [number];
+      // Terminated (no close frame) at its turn after the unanswered ping.
+      expect(code).toBe(1006);
+      expect(performance.now() - started).toBeLessThan(2.5 * intervalMs);
+      const firsts = pings.slice(0, 47).map((times) => times[0]);
+      expect(firsts.every((at) => at !== undefined)).toBe(true);
+      // Spread over the interval, not all in one turn.
+      expect(Math.max(...firsts) - Math.min(...firsts)).toBeGreaterThan(intervalMs / 3);
+      // Each socket's pings are about an interval apart.
+      for (const times of pings.slice(0, 47)) {
+        for (let n = 1; n < times.length; n += 1) expect(times[n] - times[n - 1]).toBeGreaterThan(intervalMs / 2);
+      }
+      expect(sockets.slice(0, 47).every((socket) => socket.readyState === WebSocket.OPEN)).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.terminate();
       await served.dispose();
       wss.close();
     }
