@@ -5,10 +5,9 @@
 // What tracing costs the server: the same fixed HTTP workload (sendMessage and
 // messages(last: 50), 8 at a time) against dist/src/main.js with tracing off and on
 // (OTEL_EXPORTER_OTLP_ENDPOINT pointing at a local sink that accepts OTLP exports), in
-// alternating rounds. The figure is the server's CPU time per request (user + system, from
-// /proc/<pid>/stat), which a loaded machine disturbs far less than throughput; wall-clock
+// alternating rounds. The figure is the server's CPU time per request (user + system, every
+// thread's, lib/procs.js cpuMs), which a loaded machine disturbs far less than throughput; wall-clock
 // throughput is printed too. Needs the local PostgreSQL and Redis (as the bench does).
-const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
@@ -22,12 +21,7 @@ const ROUNDS = arg('rounds', 2);
 const CONCURRENCY = 8;
 const baseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
-const TICKS = 100; // USER_HZ on Linux
-
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
+const cpuSeconds = (pid) => procs.cpuMs(pid) / 1000;
 
 async function sink() {
   let exports = 0;

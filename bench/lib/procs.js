@@ -119,12 +119,22 @@ function rssBytes(pid) {
   return Number(match[1]) * 1024;
 }
 
-/** CPU time (user + system) a process has used so far, in ms (Linux /proc; clock ticks of 10 ms). */
+/**
+ * CPU time (user + system) a process has used so far, in ms: the sum of its threads' run time
+ * (Linux /proc/<pid>/task/<tid>/schedstat, nanoseconds). /proc/<pid>/stat counts 10 ms clock
+ * ticks, too coarse for a short quick-mode step (a raw server's step could read 0). A thread
+ * that ended takes its time with it; the servers' threads live as long as they do.
+ */
 function cpuMs(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  let ns = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e6;
 }
 
 /**
