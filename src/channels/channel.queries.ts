@@ -82,6 +82,16 @@ function channelsForViewers(db: SqlClient, pairs: ReadonlyArray<{ viewerId: stri
   );
 }
 
+/**
+ * For a statement of another feature that checks access in the same statement (one round trip
+ * instead of two): a subquery of the channel `channel` with the membership of `viewer` (SQL
+ * expressions of the outer statement), with the columns of ChannelWithMembershipRow; no row
+ * when the channel does not exist. `accessOf` of its row decides.
+ */
+export function channelForViewerSubquery(channel: string, viewer: string): string {
+  return `(select ${WITH_MEMBERSHIP} from channels c left join memberships m on m.channel_id = c.id and m.user_id = ${viewer} where c.id = ${channel})`;
+}
+
 const accessKey = (viewerId: string, channelId: string) => `${viewerId.toLowerCase()}|${channelId.toLowerCase()}`;
 
 /** Unlocked and fresh on every call; the checks of concurrent requests (any viewers, any channels) share one statement. */

@@ -1,6 +1,7 @@
 // Every SQL statement on the messages tables: messages, votes (and the send_messages function
 // of the migrations), with the conversion of their rows to the snapshots resolvers and events use.
 import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
+import { type ChannelWithMembershipRow, channelForViewerSubquery } from '../channels/channel.queries';
 import type { SqlClient, SqlPool } from '../shared/sql';
 
 export interface MessageRow {
@@ -180,14 +181,45 @@ export interface ListPage {
  * statement (a lateral keyset scan per page; the same page asked twice is read once), one
  * prepared statement per list kind and order, planned once per connection (SqlPool.plannedOnce).
  */
-export function messagePage(db: SqlPool, list: MessageList, { after, before, order, limit }: { after: number | null; before: number | null; order: 'asc' | 'desc'; limit: number }): Promise<ListPage> {
+export function messagePage(db: SqlPool, list: MessageList, bounds: PageBounds): Promise<ListPage> {
   const [kind, listId] = 'channelId' in list ? (['channel', list.channelId] as const) : (['thread', list.threadRootId] as const);
-  const pages = db.batchLoader<string, ListPage>(`messages_page_${kind}_${order}`, (keys) => messagePages(db.plannedOnce, kind, order, keys));
-  return pages.load(`${listId}|${after ?? 0}|${before ?? NO_BOUND}|${limit}`);
+  const pages = db.batchLoader<string, ListPage>(`messages_page_${kind}_${bounds.order}`, (keys) => messagePages(db.plannedOnce, kind, bounds.order, keys, false));
+  return pages.load(pageKey(listId, bounds));
 }
 
-/** The pages of messagePage, for keys `listId|after|before|limit` (no bound: 0 and NO_BOUND). */
-async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'asc' | 'desc', keys: readonly string[]): Promise<ListPage[]> {
+/** A channel's page with the viewer's access to the channel (VisibleListPage). */
+export interface VisibleListPage extends ListPage {
+  /** The channel with the viewer's membership, or null when it does not exist. */
+  channel: ChannelWithMembershipRow | null;
+}
+
+/**
+ * A channel's keyset page (as messagePage) and the viewer's access to the channel in the same
+ * statement: one round trip instead of two. The page is read whatever the access; the caller
+ * drops it unread when the viewer may not see the channel (access.ts decides who may).
+ */
+export function visibleChannelPage(db: SqlPool, viewerId: string, channelId: string, bounds: PageBounds): Promise<VisibleListPage> {
+  const pages = db.batchLoader<string, VisibleListPage>(`messages_page_visible_${bounds.order}`, (keys) => messagePages(db.plannedOnce, 'channel', bounds.order, keys, true));
+  return pages.load(`${pageKey(channelId, bounds)}|${viewerId}`);
+}
+
+/** Exclusive seq bounds of a keyset page (null: none), its order and its number of rows. */
+export interface PageBounds {
+  after: number | null;
+  before: number | null;
+  order: 'asc' | 'desc';
+  limit: number;
+}
+
+const pageKey = (listId: string, { after, before, limit }: PageBounds) => `${listId}|${after ?? 0}|${before ?? NO_BOUND}|${limit}`;
+
+/**
+ * The pages of messagePage, for keys `listId|after|before|limit` (no bound: 0 and NO_BOUND);
+ * `withChannel`: channel pages of visibleChannelPage, keys ending in `|viewerId`.
+ */
+async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'asc' | 'desc', keys: readonly string[], withChannel: false): Promise<ListPage[]>;
+async function messagePages(db: SqlClient, kind: 'channel', order: 'asc' | 'desc', keys: readonly string[], withChannel: true): Promise<VisibleListPage[]>;
+async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'asc' | 'desc', keys: readonly string[], withChannel: boolean): Promise<ListPage[]> {
   const parsed = keys.map((key) => key.split('|'));
   // A message on the far side of the starting cursor (none when there is no cursor: 0 and
   // NO_BOUND lie beyond every seq). A scalar subquery with ORDER BY and LIMIT: as EXISTS the
@@ -201,23 +233,32 @@ async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'a
   // columns field by field, 170-220 µs of the server's CPU a page against 90 for JSON.parse
   // (PostgreSQL spends about 40 µs more building it). Times come as epoch milliseconds,
   // truncated as Date would truncate the microseconds.
-  const rows = await db.query<{ ord: string; beyond_start: boolean; page: PageFields[] | null }>(
+  const rows = await db.query<{ ord: string; beyond_start: boolean; page: PageFields[] | null } & Partial<ChannelWithMembershipRow>>(
     `select k.ord, b.beyond_start,
             (select json_agg(json_build_array(${PAGE_FIELDS}) order by m.seq ${order})
                from (select * from messages m
                       where ${listCondition(kind, 'm')} and m.seq > k.after_seq and m.seq < k.before_seq
-                      order by m.seq ${order} limit k.lim) m) as page
-       from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[]) with ordinality as k(list_id, after_seq, before_seq, lim, ord)
+                      order by m.seq ${order} limit k.lim) m) as page${withChannel ? ', a.*' : ''}
+       from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[]${withChannel ? ', $5::uuid[]' : ''})
+            with ordinality as k(list_id, after_seq, before_seq, lim${withChannel ? ', viewer_id' : ''}, ord)
+       ${withChannel ? `left join lateral ${channelForViewerSubquery('k.list_id', 'k.viewer_id')} a on true` : ''}
        cross join lateral (select ${beyond} as beyond_start offset 0) b
       order by k.ord`,
-    [parsed.map((key) => key[0]), parsed.map((key) => key[1]), parsed.map((key) => key[2]), parsed.map((key) => Number(key[3]))],
-    `messages_pages_${kind}_${order}`,
+    [
+      parsed.map((key) => key[0]),
+      parsed.map((key) => key[1]),
+      parsed.map((key) => key[2]),
+      parsed.map((key) => Number(key[3])),
+      ...(withChannel ? [parsed.map((key) => key[4])] : []),
+    ],
+    `messages_pages_${kind}_${order}${withChannel ? '_visible' : ''}`,
   );
-  const pages: ListPage[] = keys.map(() => ({ messages: [], beyondStart: false }));
+  const pages: VisibleListPage[] = keys.map(() => ({ messages: [], beyondStart: false, channel: null }));
   for (const row of rows) {
     const page = pages[Number(row.ord) - 1];
     page.beyondStart = row.beyond_start;
     if (row.page) page.messages = row.page.map(pageFieldsSnapshot);
+    if (withChannel && row.id) page.channel = row as ChannelWithMembershipRow;
   }
   return pages;
 }

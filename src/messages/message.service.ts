@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { UserDirectory } from '../accounts/user.loader';
 import { ActivityAction, recordActivity } from '../accounts/activity';
-import type { ChannelAccess, ChannelAccessControl } from '../channels/access';
+import { type ChannelAccess, type ChannelAccessControl, accessOf } from '../channels/access';
 import type { ChannelLoaders } from '../channels/channel.loader';
 import type { ViewerMembership } from '../channels/channel.queries';
 import { isModerator } from '../channels/channel.service';
@@ -289,36 +289,46 @@ export class MessageService implements MessageLog {
   async history(scope: RequestScope, channelId: string, args: HistoryArgs): Promise<Connection<MessageSnapshot>> {
     const viewerId = requireViewer(scope).userId;
     const page = parseHistoryArgs(args);
+    const latest = !page.forward && page.after === null;
+    const valid = isUuid(channelId) && isUuid(viewerId);
 
+    // A page that cannot come from the window (forward, or deeper than the window as a last_seq
+    // seen before already tells: last_seq only grows) is read from PostgreSQL in the same
+    // statement as the access check, and dropped unread when the check fails.
+    if (valid && (!latest || this.surelyBelowWindow(channelId, page))) {
+      const read = await queries.visibleChannelPage(this.sql, viewerId.toLowerCase(), channelId.toLowerCase(), pageBounds(page));
+      const access = accessOf(read.channel);
+      if (!access) throw new NotFoundError('Channel');
+      this.granted(scope, access);
+      return withPageAuthors(this.deps.users, scope, pageConnection(read, page));
+    }
     // The newest pages come from the cache. The newest page's read starts together with the
     // access check instead of after it (one round trip less) and is used only once the check
     // has passed (historyFromCache checks it against the channel's last_seq read by that check).
     // A page before a cursor reads it only when it can lie within the window, which the
     // check's last_seq tells: paging deep into history costs no Redis round trip.
-    // A page that cannot come from the window (forward, or deeper than the window as a last_seq
-    // seen before already tells: last_seq only grows) is read from PostgreSQL beside the access
-    // check in the same way, and dropped unread when the check fails.
-    const latest = !page.forward && page.after === null;
-    const valid = isUuid(channelId);
     const cachedRead = latest && page.before === null && valid ? this.recentCache.get(channelId) : null;
     cachedRead?.catch(() => undefined); // awaited below only when access is granted
-    const pageRead = valid && (!latest || this.surelyBelowWindow(channelId, page)) ? listPage(this.sql, { channelId: channelId.toLowerCase() }, page) : null;
-    pageRead?.catch(() => undefined); // likewise
     const access = await this.deps.access.requireVisible(viewerId, channelId);
+    this.granted(scope, access);
     const { channel } = access;
-    const seen = this.lastSeqs.get(channel.id);
-    if (seen === undefined || channel.lastSeq > seen) this.lastSeqs.set(channel.id, channel.lastSeq);
-    // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
-    this.deps.channelLoaders.prime(scope, access);
-
-    if (!pageRead && latest && (page.before === null || page.before - 1 - page.size >= channel.lastSeq - RECENT_LIMIT)) {
+    if (latest && (page.before === null || page.before - 1 - page.size >= channel.lastSeq - RECENT_LIMIT)) {
       const cached = await this.historyFromCache(channel, page.size, page.before, cachedRead);
       if (cached) return withPageAuthors(this.deps.users, scope, cached, this.windowEdges.authored);
     }
     // Every page comes with its authors (from the profiles this instance holds), asked for or
     // not: Message.author is a plain field, and a page's message can be reached by other paths
     // (a thread's root) than the one a selection check would look at.
-    return withPageAuthors(this.deps.users, scope, await (pageRead ?? listPage(this.sql, { channelId: channel.id }, page)));
+    return withPageAuthors(this.deps.users, scope, await listPage(this.sql, { channelId: channel.id }, page));
+  }
+
+  /** What a granted access check of history tells: the channel's last_seq, and the channel for the page's nodes. */
+  private granted(scope: RequestScope, access: ChannelAccess): void {
+    const { channel } = access;
+    const seen = this.lastSeqs.get(channel.id);
+    if (seen === undefined || channel.lastSeq > seen) this.lastSeqs.set(channel.id, channel.lastSeq);
+    // Every node of the page shares this channel: Message.channel (and its membership-based fields) need no query.
+    this.deps.channelLoaders.prime(scope, access);
   }
 
   /** Whether a `before` page lies below the window by the newest last_seq this instance has seen of the channel. */
@@ -489,8 +499,17 @@ export async function withPageAuthors(
  * says whether more follow in its direction, and the statement says whether any precede its
  * starting cursor.
  */
-export async function listPage(sql: SqlPool, list: queries.MessageList, { forward, size, after, before }: ParsedPage): Promise<Connection<MessageSnapshot>> {
-  const { messages, beyondStart } = await queries.messagePage(sql, list, { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 });
+export async function listPage(sql: SqlPool, list: queries.MessageList, parsed: ParsedPage): Promise<Connection<MessageSnapshot>> {
+  return pageConnection(await queries.messagePage(sql, list, pageBounds(parsed)), parsed);
+}
+
+/** The keyset bounds of parsed page arguments: one row past the page tells whether more follow. */
+function pageBounds({ forward, size, after, before }: ParsedPage): queries.PageBounds {
+  return { after, before, order: forward ? 'asc' : 'desc', limit: size + 1 };
+}
+
+/** A keyset page's rows as a connection, oldest first. */
+function pageConnection({ messages, beyondStart }: queries.ListPage, { forward, size }: ParsedPage): Connection<MessageSnapshot> {
   const hasMore = messages.length > size;
   const page = messages.slice(0, size);
   if (!forward) page.reverse();
