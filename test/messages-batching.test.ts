@@ -3,6 +3,7 @@ import { gqlOk } from './helpers/graphql';
 import { startTestApp, stopAllApps, type TestApp } from './helpers/app';
 import { createUser } from './helpers/factories';
 import { publicChannelId, sendMessage } from './helpers/messages';
+import { SendBatcher } from '../src/messages/send-batcher';
 import type { SqlClient, SqlPool } from '../src/shared/sql';
 
 /** Runs `fn` in a transaction that is then rolled back (nothing it wrote stays), and answers what `fn` answered. */
@@ -43,6 +44,31 @@ describe('sendMessage group commit', () => {
     const rows = await server.app.services.orm.em.getConnection().execute<{ id: string; seq: string }[]>('select id, seq from messages where channel_id = ? order by seq', [channelId]);
     expect(rows.map((row) => Number(row.seq))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(new Set(sent.map((message) => message.id))).toEqual(new Set(rows.map((row) => row.id)));
+  });
+
+  it("sends the next batch's statement before answering the batch before it", async () => {
+    const alice = await createUser(server.app);
+    const channelId = (await publicChannelId(server.app)).toLowerCase();
+    const { sql } = server.app.services;
+    const events: string[] = [];
+    const stopListening = sql.onQuery((text) => {
+      if (/\bsend_messages\(/.test(text)) events.push('statement');
+    });
+    const batcher = new SendBatcher(sql, async () => undefined);
+    try {
+      const send = (i: number) =>
+        batcher.send(channelId, { authorId: alice.id, body: `in order ${i}`, clientMessageId: null, threadRootId: null }).then((result) => {
+          events.push(`answered ${i}`);
+          return result;
+        });
+      // An idle channel's send goes out at once; the three after it wait for the next batch.
+      const results = await Promise.all([0, 1, 2, 3].map(send));
+      const first = results[0].message.seq;
+      expect(results.map((result) => result.message.seq)).toEqual([first, first + 1, first + 2, first + 3]);
+      expect(events).toEqual(['statement', 'statement', 'answered 0', 'answered 1', 'answered 2', 'answered 3']);
+    } finally {
+      stopListening();
+    }
   });
 
   it('keeps idempotency inside a batch: the same key sent at once stores one message', async () => {

@@ -52,6 +52,9 @@ interface Pending extends SendRequest {
   reject(error: unknown): void;
 }
 
+/** A batch's statement: committed, with its rows and the hooks' work after commit, or failed. */
+type Committed = { rows: SendRow[]; afterCommit: AfterCommit } | { error: unknown };
+
 export interface SendResult {
   message: MessageSnapshot;
   /** False when the clientMessageId had been used: the first message, nothing stored. */
@@ -113,28 +116,56 @@ export class SendBatcher {
     await Promise.all([...this.followUps.values()]);
   }
 
+  /**
+   * Commits the channel's batches one after the other. The next batch's statement goes out as
+   * soon as the previous one has committed, before that one's sends are answered: answering
+   * a batch runs the start of each send's response, and every send waiting in the queue
+   * waited for it too (0.6 of a 4.1 ms cycle with 11 sends a batch over HTTP).
+   */
   private async drain(channelId: string): Promise<void> {
     const queue = this.queues.get(channelId)!;
-    while (queue.length > 0) {
-      const batch = queue.splice(0, MAX_BATCH);
-      await this.commit(channelId, batch);
+    let batch = queue.splice(0, MAX_BATCH);
+    let stored = this.commit(channelId, batch);
+    for (;;) {
+      const outcome = await stored;
+      const next = queue.length > 0 ? queue.splice(0, MAX_BATCH) : null;
+      if (!next) {
+        this.answer(channelId, batch, outcome);
+        break;
+      }
+      stored = this.commit(channelId, next);
+      // pg's pool writes the statement in a process.nextTick callback it has just scheduled;
+      // answered at once, the sends' responses (promise callbacks, which all run first) would
+      // go before it. Answers keep batch order: the next ones wait for a round trip.
+      const answered = batch;
+      process.nextTick(() => this.answer(channelId, answered, outcome));
+      batch = next;
     }
     this.queues.delete(channelId);
   }
 
-  private async commit(channelId: string, batch: Pending[]): Promise<void> {
-    let rows: SendRow[] | null = null;
+  /** Stores a batch, retried when it lost a clientMessageId race; never rejects. */
+  private async commit(channelId: string, batch: Pending[]): Promise<Committed> {
     const hooked: { afterCommit: AfterCommit } = { afterCommit: null };
-    for (let attempt = 1; rows === null; attempt += 1) {
+    for (let attempt = 1; ; attempt += 1) {
       try {
-        rows = await this.store(channelId, batch, (after) => (hooked.afterCommit = after));
+        const rows = await this.store(channelId, batch, (after) => (hooked.afterCommit = after));
+        return { rows, afterCommit: hooked.afterCommit };
       } catch (error) {
         // Rare: another channel's send with one of these keys committed between the check and the insert.
         if (isKeyRace(error) && attempt < MAX_ATTEMPTS) continue;
-        for (const one of batch) one.reject(error);
-        return;
+        return { error };
       }
     }
+  }
+
+  /** Answers each send of a committed (or failed) batch, and queues the batch's follow-ups. */
+  private answer(channelId: string, batch: Pending[], outcome: Committed): void {
+    if ('error' in outcome) {
+      for (const one of batch) one.reject(outcome.error);
+      return;
+    }
+    const { rows, afterCommit } = outcome;
     for (const listener of this.batchListeners) listener(batch.length);
     const created: MessageSnapshot[] = [];
     rows.forEach((row, index) => {
@@ -163,7 +194,7 @@ export class SendBatcher {
         }
       }
     });
-    if (created.length > 0) this.followUp(channelId, created, hooked.afterCommit);
+    if (created.length > 0) this.followUp(channelId, created, afterCommit);
   }
 
   /**
