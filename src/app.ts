@@ -5,7 +5,7 @@ import { ApolloServer, type GraphQLRequestListener, HeaderMap } from '@apollo/se
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import { type ExecutionResult, GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
@@ -274,6 +274,14 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       if (tooExpensive) throw tooExpensive;
     },
     responseForOperation: async ({ contextValue, document, operation, operationName, request }) => {
+      // A request that came before its session check (graphql-http.ts) runs ahead of it only
+      // as a query whose statements carry the check; anything else waits for it here, as it
+      // would have for its context (and reads the viewer's row with it, viewerRow).
+      const check = contextValue.sessionCheck;
+      // Never sent when the check fails: graphql-http.ts runs the request again.
+      if (check && !carriesSessionCheck(operation) && !(await check.confirm())) {
+        return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: null } } };
+      }
       // Bad variables: a few BAD_USER_INPUT errors (none repeats the value), status 400.
       const errors = badVariables.get(contextValue);
       if (errors) {
@@ -433,6 +441,18 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       return stopping;
     },
   };
+}
+
+/**
+ * Root fields of queries whose statements carry a pending session check (message.service.ts:
+ * a deep history page reads the session with its rows). A query of these alone runs before
+ * the check, and its answer waits for it (graphql-http.ts); an unclaimed check goes out
+ * alone alongside the query's statements.
+ */
+const SESSION_CARRYING_FIELDS = new Set(['messages', '__typename']);
+
+function carriesSessionCheck(operation: OperationDefinitionNode | undefined): boolean {
+  return operation?.operation === 'query' && operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && SESSION_CARRYING_FIELDS.has(selection.name.value));
 }
 
 /** Body-parser failures (too large, malformed JSON) as GraphQL-shaped JSON errors. */

@@ -1,6 +1,7 @@
 // Every SQL statement on the accounts tables: users, sessions, activity_log.
 import type { UserSnapshot } from '../domain/snapshots';
 import type { SqlClient, SqlPool } from '../shared/sql';
+import type { SessionState } from '../shared/context';
 import type { ActivityAction } from './activity.entity';
 
 export interface UserRow {
@@ -169,6 +170,31 @@ export function sessionsWithUsersByTokenHash(db: SqlClient, hashes: readonly str
     [hashes],
     'sessions_users_by_token_hash',
   );
+}
+
+/**
+ * A session's state by id (a null id reads nothing), for a statement of another feature that
+ * checks the request's session along with its own rows (PendingSessionCheck): a subquery to
+ * join laterally, its columns named session_*; with the user's row, as authenticateRequest
+ * reads it (the viewer's own profile is read with the session in every request).
+ */
+export function sessionStateSubquery(sessionId: string): string {
+  return `(select s.revoked_at as session_revoked_at, s.expires_at as session_expires_at, s.last_used_at as session_last_used_at,
+                  (select to_jsonb(u) - 'password_hash' from users u where u.id = s.user_id) as session_user_row
+             from sessions s where s.id = ${sessionId})`;
+}
+
+/** The columns of sessionStateSubquery (all null when it read no session). */
+export interface SessionStateColumns {
+  session_revoked_at: Date | null;
+  session_expires_at: Date | null;
+  session_last_used_at: Date | null;
+  session_user_row: Record<string, unknown> | null;
+}
+
+export function sessionStateOf(row: SessionStateColumns): SessionState | null {
+  if (!row.session_expires_at || !row.session_last_used_at) return null;
+  return { revokedAt: row.session_revoked_at, expiresAt: new Date(row.session_expires_at), lastUsedAt: new Date(row.session_last_used_at), user: userJsonSnapshot(row.session_user_row) };
 }
 
 /** A user's row read as JSON (sessionsWithUsersByTokenHash), or null when it lacks a column of a user. */

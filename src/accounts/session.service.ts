@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import type DataLoader from 'dataloader';
 import { sharedBatchLoader } from '../shared/batch';
-import type { RequestScope, Viewer } from '../shared/context';
+import type { PendingSessionCheck, RequestScope, SessionCheckClaim, SessionState, Viewer } from '../shared/context';
 import { isConnectionFailure, ServiceUnavailableError } from '../shared/errors';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import type { UserSnapshot } from '../domain/snapshots';
@@ -12,6 +12,9 @@ const SIGNED_OUT = Object.freeze({ viewer: null, user: null });
 
 /** How often a session's lastUsedAt is written at most; reads in between do not write. */
 const MAX_TOUCH_INTERVAL_MS = 60_000;
+
+/** Tokens remembered as seen live (SessionService.speculate), the oldest forgotten first: about 200 bytes each. */
+const KNOWN_TOKENS_LIMIT = 10_000;
 
 /** Where a request comes from (a RequestScope is one). */
 export type ClientInfo = Pick<RequestScope, 'ip' | 'userAgent'>;
@@ -37,6 +40,8 @@ export class SessionService {
   private readonly touchIntervalMs: number;
   private readonly lookups: DataLoader<string, SessionUserRow | null>;
   private readonly checks: DataLoader<string, SessionRow | null>;
+  /** Token hashes this instance has seen live, with their viewer: a session's id and user never change (speculate). */
+  private readonly known = new Map<string, Viewer>();
 
   constructor(
     private readonly sql: SqlPool,
@@ -85,16 +90,47 @@ export class SessionService {
     return this.lookup(parseBearer(authorization));
   }
 
+  /**
+   * An HTTP request's viewer before its session is checked, for a token this instance has seen
+   * live: the request runs at once, and its answer waits for the check, which its first
+   * statement able to carry it makes along with its own rows (a deep history page), or else
+   * one statement of its own as authenticateRequest would (PendingSessionCheck). Null for a
+   * token not seen here: authenticateRequest. What a request may do before the check passes
+   * is the caller's to bound (graphql-http.ts: only reads, answered again when it fails).
+   */
+  speculate(authorization: unknown): SpeculativeSession | null {
+    const token = parseBearer(authorization);
+    if (!token) return null;
+    const hash = hashToken(token);
+    const viewer = this.known.get(hash);
+    return viewer ? new SpeculativeSession(this.speculation, hash, viewer) : null;
+  }
+
+  /** What a SpeculativeSession asks of this service. */
+  private readonly speculation: SessionChecks = {
+    lookup: (hash) => this.lookupHash(hash),
+    stillLive: async (sessionId, state) => {
+      if (!state || !this.isLive(state)) return false;
+      const now = Date.now();
+      if (now - state.lastUsedAt.getTime() > this.touchIntervalMs) await touchSession(this.sql, sessionId, new Date(now));
+      return true;
+    },
+    forget: (hash) => void this.known.delete(hash),
+  };
+
   /** The viewer a token belongs to, or null when it is unknown, revoked or expired. */
   async authenticate(token: string | null): Promise<Viewer | null> {
     return (await this.lookup(token)).viewer;
   }
 
   /** A token's viewer and their user row, or nulls when the token is unknown, revoked or expired. */
-  private async lookup(token: string | null): Promise<{ viewer: Viewer | null; user: UserSnapshot | null }> {
-    if (!token) return SIGNED_OUT;
+  private lookup(token: string | null): Promise<{ viewer: Viewer | null; user: UserSnapshot | null }> {
+    return token ? this.lookupHash(hashToken(token)) : Promise.resolve(SIGNED_OUT);
+  }
+
+  private async lookupHash(hash: string): Promise<{ viewer: Viewer | null; user: UserSnapshot | null }> {
     try {
-      const row = await this.lookups.load(hashToken(token));
+      const row = await this.lookups.load(hash);
       if (!row) return SIGNED_OUT;
       const session = { revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) };
       if (!this.isLive(session)) return SIGNED_OUT;
@@ -103,7 +139,9 @@ export class SessionService {
         await touchSession(this.sql, row.id, new Date(now));
       }
       const user = userJsonSnapshot(row.user_row);
-      return { viewer: { userId: row.user_id, sessionId: row.id }, user };
+      const viewer = { userId: row.user_id, sessionId: row.id };
+      this.remember(hash, viewer);
+      return { viewer, user };
     } catch (error) {
       // Runs while the request context is built, before any resolver: answer as they would.
       if (isConnectionFailure(error)) throw new ServiceUnavailableError();
@@ -136,10 +174,93 @@ export class SessionService {
     }
   }
 
+  private remember(hash: string, viewer: Viewer): void {
+    if (this.known.has(hash)) return;
+    if (this.known.size >= KNOWN_TOKENS_LIMIT) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(hash, viewer);
+  }
+
   private isLive(session: { revokedAt: Date | string | null; expiresAt: Date; lastUsedAt: Date }): boolean {
     const now = Date.now();
     if (session.revokedAt) return false;
     if (session.expiresAt.getTime() <= now) return false;
     return session.lastUsedAt.getTime() + this.auth.sessionIdleTtlSeconds * 1000 > now;
+  }
+}
+
+/** SessionService's part in a SpeculativeSession. */
+interface SessionChecks {
+  /** The full lookup of authenticateRequest: session and user row. */
+  lookup(hash: string): Promise<{ viewer: Viewer | null; user: UserSnapshot | null }>;
+  /** Whether a session read along by another statement is live (touching it when due). */
+  stillLive(sessionId: string, state: SessionState | null): Promise<boolean>;
+  /** The token's session is no longer live (or could not be checked): speculate no more. */
+  forget(hash: string): void;
+}
+
+/** A request's session check still to be made (SessionService.speculate; PendingSessionCheck). */
+export class SpeculativeSession implements PendingSessionCheck {
+  user: UserSnapshot | null = null;
+  /**
+   * Whether the session is live, once checked. Never rejects: a check that failed counts as
+   * not live, and the request is then answered the usual way, which fails as it would have.
+   */
+  readonly verdict: Promise<boolean>;
+  private resolve!: (live: boolean) => void;
+  private taken = false;
+
+  constructor(
+    private readonly sessions: SessionChecks,
+    private readonly hash: string,
+    readonly viewer: Viewer,
+  ) {
+    this.verdict = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+    // The request's statements go out in the loop's check phase (batches, shared/batch.ts),
+    // after it has run as far as it can: unclaimed by then, the check goes out with them.
+    setImmediate(() => void this.confirm());
+  }
+
+  claim(): SessionCheckClaim | null {
+    if (this.taken) return null;
+    this.taken = true;
+    return {
+      sessionId: this.viewer.sessionId,
+      settle: (state) => {
+        this.user = state?.user ?? null;
+        this.decide(this.sessions.stillLive(this.viewer.sessionId, state));
+      },
+      fail: () => {
+        this.taken = false;
+        void this.confirm();
+      },
+    };
+  }
+
+  confirm(): Promise<boolean> {
+    if (!this.taken) {
+      this.taken = true;
+      this.decide(
+        this.sessions.lookup(this.hash).then(({ viewer, user }) => {
+          this.user = user;
+          return viewer !== null && viewer.sessionId === this.viewer.sessionId;
+        }),
+      );
+    }
+    return this.verdict;
+  }
+
+  private decide(live: Promise<boolean>): void {
+    live.then(
+      (isLive) => {
+        if (!isLive) this.sessions.forget(this.hash);
+        this.resolve(isLive);
+      },
+      () => {
+        this.sessions.forget(this.hash);
+        this.resolve(false);
+      },
+    );
   }
 }

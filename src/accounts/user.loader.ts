@@ -1,5 +1,5 @@
 import type { UserSnapshot } from '../domain/snapshots';
-import type { RequestScope } from '../shared/context';
+import { type RequestScope, viewerRow } from '../shared/context';
 import { isUuid } from '../shared/ids';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import { findUserById, usersByIdLoader } from './account.queries';
@@ -29,7 +29,8 @@ export class UserDirectory {
       return ids.map((id) => byId.get(id) ?? null);
     });
     // The viewer's row came with the session (one statement); a write in the request clears it with the rest.
-    if (created && scope.viewerUser && scope.viewer && scope.viewerUser.id === scope.viewer.userId) loader.prime(scope.viewerUser.id, scope.viewerUser);
+    const own = viewerRow(scope);
+    if (created && own && scope.viewer && own.id === scope.viewer.userId) loader.prime(own.id, own);
     return loader;
   }
 
@@ -59,7 +60,7 @@ export class UserDirectory {
    * reached yet), and is primed in the request's loader.
    */
   private copied(scope: RequestScope, userId: string): UserSnapshot | undefined {
-    if (scope.viewerUser && scope.viewerUser.id === userId) return undefined;
+    if (viewerRow(scope)?.id === userId) return undefined;
     return this.profiles?.get(userId);
   }
 

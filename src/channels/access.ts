@@ -2,6 +2,7 @@ import type { ChannelSnapshot } from '../domain/snapshots';
 import type { ChannelDirectory } from '../realtime/realtime.service';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
+import type { PendingSessionCheck, SessionState } from '../shared/context';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import { ChannelKind } from './channel.entity';
 import {
@@ -51,15 +52,28 @@ export class ChannelAccessControl implements ChannelDirectory {
     this.loader = channelAccessLoader(sql);
   }
 
-  /** The channel and the viewer's membership, or null when it does not exist or is invisible to the viewer. */
-  async findVisible(viewerId: string, channelId: string): Promise<ChannelAccess | null> {
+  /**
+   * The channel and the viewer's membership, or null when it does not exist or is invisible to
+   * the viewer. `check`: the request's pending session check, carried by the same statement.
+   */
+  async findVisible(viewerId: string, channelId: string, check: PendingSessionCheck | null = null): Promise<ChannelAccess | null> {
     if (!isUuid(channelId) || !isUuid(viewerId)) return null;
-    return accessOf(await this.loader.load(viewerId, channelId));
+    const claim = check?.claim() ?? null;
+    if (!claim) return accessOf(await this.loader.load(viewerId, channelId));
+    let read: { channel: ChannelWithMembershipRow | null; session: SessionState | null };
+    try {
+      read = await this.loader.loadChecking(viewerId, channelId, claim.sessionId);
+    } catch (error) {
+      claim.fail();
+      throw error;
+    }
+    claim.settle(read.session);
+    return accessOf(read.channel);
   }
 
   /** As findVisible, but NOT_FOUND when it is missing or invisible. */
-  async requireVisible(viewerId: string, channelId: string): Promise<ChannelAccess> {
-    const access = await this.findVisible(viewerId, channelId);
+  async requireVisible(viewerId: string, channelId: string, check: PendingSessionCheck | null = null): Promise<ChannelAccess> {
+    const access = await this.findVisible(viewerId, channelId, check);
     if (!access) throw new NotFoundError('Channel');
     return access;
   }

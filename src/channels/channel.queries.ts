@@ -1,7 +1,8 @@
 // Every SQL statement on the channels tables: channels, memberships (and the reads that
 // start from them: unread counts, read markers).
 import type { ChannelSnapshot, UserSnapshot } from '../domain/snapshots';
-import { type UserRow, userRowSnapshot } from '../accounts/account.queries';
+import { type SessionStateColumns, sessionStateOf, sessionStateSubquery, type UserRow, userRowSnapshot } from '../accounts/account.queries';
+import type { SessionState } from '../shared/context';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import { ChannelKind } from './channel.entity';
 import { directUserIds } from './channel.types';
@@ -108,7 +109,26 @@ export function channelAccessLoader(sql: SqlPool) {
     const byKey = new Map(rows.map((row) => [accessKey(row.viewer_id, row.id), row]));
     return keys.map((key) => byKey.get(key) ?? null);
   });
-  return { load: (viewerId: string, channelId: string) => loader.load(accessKey(viewerId, channelId)) };
+  // With a request's pending session check (PendingSessionCheck): the session read in the same statement.
+  const checking = sql.batchLoader<string, { channel: ChannelWithMembershipRow | null; session: SessionState | null }>('channel_access_session', async (keys) => {
+    const triples = keys.map((key) => key.split('|'));
+    const rows = await sql.query<{ ord: string } & Partial<ChannelWithMembershipRow> & SessionStateColumns>(
+      `select k.ord, ${WITH_MEMBERSHIP}, s.*
+         from unnest($1::uuid[], $2::uuid[], $3::uuid[]) with ordinality as k(viewer_id, channel_id, session_id, ord)
+         left join channels c on c.id = k.channel_id
+         left join memberships m on m.channel_id = c.id and m.user_id = k.viewer_id
+         left join lateral ${sessionStateSubquery('k.session_id')} s on true`,
+      [triples.map((key) => key[0]), triples.map((key) => key[1]), triples.map((key) => key[2])],
+      'channel_access_session',
+    );
+    const found = keys.map(() => ({ channel: null as ChannelWithMembershipRow | null, session: null as SessionState | null }));
+    for (const row of rows) found[Number(row.ord) - 1] = { channel: row.id ? (row as ChannelWithMembershipRow) : null, session: sessionStateOf(row) };
+    return found;
+  });
+  return {
+    load: (viewerId: string, channelId: string) => loader.load(accessKey(viewerId, channelId)),
+    loadChecking: (viewerId: string, channelId: string, sessionId: string) => checking.load(`${accessKey(viewerId, channelId)}|${sessionId}`),
+  };
 }
 
 /** The channel with the viewer's membership, its row locked for the rest of the transaction. */

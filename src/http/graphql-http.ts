@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { type ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import type { SessionService } from '../accounts/session.service';
+import type { SessionService, SpeculativeSession } from '../accounts/session.service';
 import { attachFacts, type HttpFacts, httpAccess } from '../ops/access-log';
 import { actualRequestCors, type AllowedOrigins, type HeaderPairs } from '../ops/cors';
 import type { Metrics } from '../ops/metrics';
@@ -117,7 +117,16 @@ export class GraphqlHttp {
     const url = req.url ?? '';
     const query = url.indexOf('?');
     const request: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: query >= 0 ? url.slice(query) : '', body: req.body };
-    const response = await this.options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => this.context(req, requestId, facts) });
+    const speculation: { session?: SpeculativeSession } = {};
+    let response = await this.options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => this.context(req, requestId, facts, speculation) });
+    // A request that ran before its session was checked (SessionService.speculate) is answered
+    // once the check passes. When it fails, the request runs again as one whose token this
+    // instance had not seen: signed out for a session revoked or expired meanwhile, with that
+    // lookup's own error when the check could not be made. Only reads ran before the check
+    // (app.ts holds every other operation until it passes), so nothing is done twice.
+    if (speculation.session && !(await speculation.session.verdict)) {
+      response = await this.options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => this.context(req, requestId, facts, null) });
+    }
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
@@ -135,13 +144,17 @@ export class GraphqlHttp {
     res.end();
   }
 
-  private async context(req: Request, requestId: string, facts: HttpFacts): Promise<RequestContext> {
-    const { viewer, user } = await this.options.sessions.authenticateRequest(req.headers.authorization);
+  /** `speculation`: where a session taken before its check goes (null: the request's session is looked up first). */
+  private async context(req: Request, requestId: string, facts: HttpFacts, speculation: { session?: SpeculativeSession } | null): Promise<RequestContext> {
+    const session = speculation ? this.options.sessions.speculate(req.headers.authorization) : null;
+    if (speculation && session) speculation.session = session;
+    const { viewer, user } = session ? { viewer: session.viewer, user: undefined } : await this.options.sessions.authenticateRequest(req.headers.authorization);
     const context = createRequestContext({
       requestId,
       transport: 'http',
       viewer,
       viewerUser: user,
+      sessionCheck: session ?? undefined,
       ip: clientIp(req, this.options.trustProxy),
       userAgent: headerValue(req.headers['user-agent']),
     });

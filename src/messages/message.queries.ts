@@ -3,6 +3,8 @@
 import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
 import { type ChannelWithMembershipRow, channelForViewerSubquery } from '../channels/channel.queries';
 import type { SqlClient, SqlPool } from '../shared/sql';
+import type { SessionState } from '../shared/context';
+import { type SessionStateColumns, sessionStateOf, sessionStateSubquery } from '../accounts/account.queries';
 
 export interface MessageRow {
   id: string;
@@ -191,16 +193,19 @@ export function messagePage(db: SqlPool, list: MessageList, bounds: PageBounds):
 export interface VisibleListPage extends ListPage {
   /** The channel with the viewer's membership, or null when it does not exist. */
   channel: ChannelWithMembershipRow | null;
+  /** The session read along (visibleChannelPage's `sessionId`), or null. */
+  session: SessionState | null;
 }
 
 /**
  * A channel's keyset page (as messagePage) and the viewer's access to the channel in the same
  * statement: one round trip instead of two. The page is read whatever the access; the caller
  * drops it unread when the viewer may not see the channel (access.ts decides who may).
+ * `sessionId`: the request's session, read along for its pending check (PendingSessionCheck).
  */
-export function visibleChannelPage(db: SqlPool, viewerId: string, channelId: string, bounds: PageBounds): Promise<VisibleListPage> {
+export function visibleChannelPage(db: SqlPool, viewerId: string, channelId: string, bounds: PageBounds, sessionId: string | null = null): Promise<VisibleListPage> {
   const pages = db.batchLoader<string, VisibleListPage>(`messages_page_visible_${bounds.order}`, (keys) => messagePages(db.plannedOnce, 'channel', bounds.order, keys, true));
-  return pages.load(`${pageKey(channelId, bounds)}|${viewerId}`);
+  return pages.load(`${pageKey(channelId, bounds)}|${viewerId}|${sessionId ?? ''}`);
 }
 
 /** Exclusive seq bounds of a keyset page (null: none), its order and its number of rows. */
@@ -215,7 +220,7 @@ const pageKey = (listId: string, { after, before, limit }: PageBounds) => `${lis
 
 /**
  * The pages of messagePage, for keys `listId|after|before|limit` (no bound: 0 and NO_BOUND);
- * `withChannel`: channel pages of visibleChannelPage, keys ending in `|viewerId`.
+ * `withChannel`: channel pages of visibleChannelPage, keys ending in `|viewerId|sessionId`.
  */
 async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'asc' | 'desc', keys: readonly string[], withChannel: false): Promise<ListPage[]>;
 async function messagePages(db: SqlClient, kind: 'channel', order: 'asc' | 'desc', keys: readonly string[], withChannel: true): Promise<VisibleListPage[]>;
@@ -233,15 +238,15 @@ async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'a
   // columns field by field, 170-220 µs of the server's CPU a page against 90 for JSON.parse
   // (PostgreSQL spends about 40 µs more building it). Times come as epoch milliseconds,
   // truncated as Date would truncate the microseconds.
-  const rows = await db.query<{ ord: string; beyond_start: boolean; page: PageFields[] | null } & Partial<ChannelWithMembershipRow>>(
+  const rows = await db.query<{ ord: string; beyond_start: boolean; page: PageFields[] | null } & Partial<ChannelWithMembershipRow> & Partial<SessionStateColumns>>(
     `select k.ord, b.beyond_start,
             (select json_agg(json_build_array(${PAGE_FIELDS}) order by m.seq ${order})
                from (select * from messages m
                       where ${listCondition(kind, 'm')} and m.seq > k.after_seq and m.seq < k.before_seq
-                      order by m.seq ${order} limit k.lim) m) as page${withChannel ? ', a.*' : ''}
-       from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[]${withChannel ? ', $5::uuid[]' : ''})
-            with ordinality as k(list_id, after_seq, before_seq, lim${withChannel ? ', viewer_id' : ''}, ord)
-       ${withChannel ? `left join lateral ${channelForViewerSubquery('k.list_id', 'k.viewer_id')} a on true` : ''}
+                      order by m.seq ${order} limit k.lim) m) as page${withChannel ? ', a.*, s.*' : ''}
+       from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[]${withChannel ? ', $5::uuid[], $6::uuid[]' : ''})
+            with ordinality as k(list_id, after_seq, before_seq, lim${withChannel ? ', viewer_id, session_id' : ''}, ord)
+       ${withChannel ? `left join lateral ${channelForViewerSubquery('k.list_id', 'k.viewer_id')} a on true left join lateral ${sessionStateSubquery('k.session_id')} s on true` : ''}
        cross join lateral (select ${beyond} as beyond_start offset 0) b
       order by k.ord`,
     [
@@ -249,16 +254,17 @@ async function messagePages(db: SqlClient, kind: 'channel' | 'thread', order: 'a
       parsed.map((key) => key[1]),
       parsed.map((key) => key[2]),
       parsed.map((key) => Number(key[3])),
-      ...(withChannel ? [parsed.map((key) => key[4])] : []),
+      ...(withChannel ? [parsed.map((key) => key[4]), parsed.map((key) => key[5] || null)] : []),
     ],
     `messages_pages_${kind}_${order}${withChannel ? '_visible' : ''}`,
   );
-  const pages: VisibleListPage[] = keys.map(() => ({ messages: [], beyondStart: false, channel: null }));
+  const pages: VisibleListPage[] = keys.map(() => ({ messages: [], beyondStart: false, channel: null, session: null }));
   for (const row of rows) {
     const page = pages[Number(row.ord) - 1];
     page.beyondStart = row.beyond_start;
     if (row.page) page.messages = row.page.map(pageFieldsSnapshot);
     if (withChannel && row.id) page.channel = row as ChannelWithMembershipRow;
+    if (withChannel && row.session_expires_at) page.session = sessionStateOf(row as SessionStateColumns);
   }
   return pages;
 }

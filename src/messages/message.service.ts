@@ -296,7 +296,16 @@ export class MessageService implements MessageLog {
     // seen before already tells: last_seq only grows) is read from PostgreSQL in the same
     // statement as the access check, and dropped unread when the check fails.
     if (valid && (!latest || this.surelyBelowWindow(channelId, page))) {
-      const read = await queries.visibleChannelPage(this.sql, viewerId.toLowerCase(), channelId.toLowerCase(), pageBounds(page));
+      // The request's session check, when still to be made, goes along (PendingSessionCheck).
+      const check = scope.sessionCheck?.claim() ?? null;
+      let read: queries.VisibleListPage;
+      try {
+        read = await queries.visibleChannelPage(this.sql, viewerId.toLowerCase(), channelId.toLowerCase(), pageBounds(page), check?.sessionId ?? null);
+      } catch (error) {
+        check?.fail();
+        throw error;
+      }
+      check?.settle(read.session);
       const access = accessOf(read.channel);
       if (!access) throw new NotFoundError('Channel');
       this.granted(scope, access);
@@ -309,7 +318,7 @@ export class MessageService implements MessageLog {
     // check's last_seq tells: paging deep into history costs no Redis round trip.
     const cachedRead = latest && page.before === null && valid ? this.recentCache.get(channelId) : null;
     cachedRead?.catch(() => undefined); // awaited below only when access is granted
-    const access = await this.deps.access.requireVisible(viewerId, channelId);
+    const access = await this.deps.access.requireVisible(viewerId, channelId, scope.sessionCheck ?? null);
     this.granted(scope, access);
     const { channel } = access;
     if (latest && (page.before === null || page.before - 1 - page.size >= channel.lastSeq - RECENT_LIMIT)) {

@@ -8,6 +8,39 @@ export interface Viewer {
   sessionId: string;
 }
 
+/** A session's state as a statement reads it along with its own rows (SessionCheckClaim). */
+export interface SessionState {
+  revokedAt: Date | null;
+  expiresAt: Date;
+  lastUsedAt: Date;
+  /** The session's user row, read with it. */
+  user: UserSnapshot | null;
+}
+
+/**
+ * An HTTP request's session check still to be made: its viewer came from an earlier lookup of
+ * the same token on this instance (a session's user never changes), and its answer waits for
+ * this check (accounts/session.service.ts). The first statement of the request that reads the
+ * session along with its own rows claims it; unclaimed, the sessions feature makes it alone.
+ */
+export interface PendingSessionCheck {
+  /** The check for a statement to carry, or null when another statement has taken it. */
+  claim(): SessionCheckClaim | null;
+  /** Makes the check now unless a statement carries it; whether the session is live. */
+  confirm(): Promise<boolean>;
+  /** The viewer's user row once read with the session (null before). */
+  readonly user: UserSnapshot | null;
+}
+
+/** A claimed session check: the statement that carries it settles it. */
+export interface SessionCheckClaim {
+  readonly sessionId: string;
+  /** The session as the statement read it (null: no such session). */
+  settle(state: SessionState | null): void;
+  /** The statement failed: the check is made alone. */
+  fail(): void;
+}
+
 /** Per-request DataLoaders, created on first use and dropped with the request. */
 export class Loaders {
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
@@ -45,6 +78,8 @@ export interface RequestScope {
    * statement (HTTP; absent over graphql-ws, where a socket outlives any row it read).
    */
   readonly viewerUser?: UserSnapshot | null;
+  /** HTTP: the session check this request's answer waits for, when the viewer came before it (PendingSessionCheck). */
+  readonly sessionCheck?: PendingSessionCheck;
 }
 
 /** The GraphQL context, over HTTP and over graphql-ws alike. */
@@ -69,6 +104,11 @@ class LazyLoaders {
  */
 export function createRequestContext<F extends Omit<RequestContext, 'loaders'>>(fields: F): F & RequestContext {
   return Object.assign(new LazyLoaders(), fields) as unknown as F & RequestContext;
+}
+
+/** The viewer's user row as this request read it with the session (viewerUser, or its pending check's), if it did. */
+export function viewerRow(scope: Pick<RequestScope, 'viewerUser' | 'sessionCheck'>): UserSnapshot | null | undefined {
+  return scope.viewerUser ?? scope.sessionCheck?.user ?? undefined;
 }
 
 /** The signed-in viewer of a scope; UNAUTHENTICATED when signed out. */
