@@ -21,10 +21,11 @@ const full = {
     maxInFlight: 64,
     rounds: 2, // alternating: chat-api, raw, chat-api, raw
   },
-  sends: { clients: 32, generators: 2, warmupMs: 8000, rounds: 2, durationMs: 5000 },
+  // Rounds alternate with the baseline; more, shorter rounds pair both sides more closely on a host whose speed drifts within seconds.
+  sends: { clients: 32, generators: 2, warmupMs: 8000, rounds: 3, durationMs: 4000 },
   reactions: { clients: 32, generators: 2, warmupMs: 2000, durationMs: 10_000, subscribers: 2000, probes: 9, probeTimeoutMs: 20_000 },
-  request: { concurrency: 8, rounds: 2, warmupMs: 3000, durationMs: 5000 },
-  history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 6000, rounds: 2, durationMs: 4000 },
+  request: { concurrency: 8, rounds: 4, warmupMs: 3000, durationMs: 3000 },
+  history: { messages: 1_000_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 6000, rounds: 4, durationMs: 3000 },
   threads: { messages: 1_000_000, replies: 10_000, cursors: 5000, concurrency: 8, generators: 2, warmupMs: 1000, durationMs: 8000 },
   attention: { members: 10_000, sendPairs: 20, notifications: 100_000, concurrency: 8, warmupMs: 1000, durationMs: 5000 },
   search: {
