@@ -5,7 +5,8 @@ import { ApolloServer, type GraphQLRequestListener, HeaderMap } from '@apollo/se
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import { type ExecutionResult, GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
+import { type ExecutionResult, GraphQLError, Kind, type OperationDefinitionNode, parse } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config';
 import { createLogger, type Logger } from './shared/logger';
@@ -274,9 +275,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       if (tooExpensive) throw tooExpensive;
     },
     responseForOperation: async ({ contextValue, document, operation, operationName, request }) => {
-      // A request that came before its session check (graphql-http.ts) runs ahead of it only
-      // as a query whose statements carry the check; anything else waits for it here, as it
-      // would have for its context (and reads the viewer's row with it, viewerRow).
+      // A request that came before its session check (graphql-http.ts, for the documents
+      // sessionCarryingBodies picks) runs ahead of it only as a query whose statements carry
+      // the check; anything else that got this far waits for it here, as it would have for its
+      // context (and reads the viewer's row with it, viewerRow).
       const check = contextValue.sessionCheck;
       // Never sent when the check fails: graphql-http.ts runs the request again.
       if (check && !carriesSessionCheck(operation) && !(await check.confirm())) {
@@ -360,6 +362,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     maxBodyBytes: config.limits.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
     traced: config.tracing.endpoint !== null,
+    runsBeforeSessionCheck: sessionCarryingBodies(),
   });
   httpServer.on('request', graphqlHttp.listener(expressApp));
   const graphqlRoutes = Router();
@@ -453,6 +456,39 @@ const SESSION_CARRYING_FIELDS = new Set(['messages', '__typename']);
 
 function carriesSessionCheck(operation: OperationDefinitionNode | undefined): boolean {
   return operation?.operation === 'query' && operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && SESSION_CARRYING_FIELDS.has(selection.name.value));
+}
+
+/** Documents of this length or more are not looked at (they get the usual lookup first). */
+const MAX_CLASSIFIED_QUERY_CHARS = 8192;
+
+/**
+ * Whether an HTTP request's body is an operation that carries its session check
+ * (carriesSessionCheck), decided before Apollo parses it: its context then does not wait for
+ * the session. Anything else looks its session up first, as it would without this, so its
+ * lookup overlaps Apollo's work on the document instead of following it (a send's path is
+ * its batch's critical path). Parsed once per document text (clients repeat theirs).
+ */
+function sessionCarryingBodies(): (body: unknown) => boolean {
+  const decided = new LRUCache<string, boolean>({ max: 256 });
+  return (body) => {
+    if (typeof body !== 'object' || body === null) return false;
+    const { query, operationName } = body as { query?: unknown; operationName?: unknown };
+    if (typeof query !== 'string' || query.length >= MAX_CLASSIFIED_QUERY_CHARS) return false;
+    const name = typeof operationName === 'string' ? operationName : null;
+    const key = name === null ? query : `${name}\n${query}`;
+    let carries = decided.get(key);
+    if (carries === undefined) {
+      let operation: OperationDefinitionNode | GraphQLError;
+      try {
+        operation = resolveOperation(parse(query), name);
+      } catch {
+        return false; // a syntax error: Apollo answers it
+      }
+      carries = !(operation instanceof GraphQLError) && carriesSessionCheck(operation);
+      decided.set(key, carries);
+    }
+    return carries;
+  };
 }
 
 /** Body-parser failures (too large, malformed JSON) as GraphQL-shaped JSON errors. */

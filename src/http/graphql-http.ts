@@ -32,6 +32,11 @@ export interface GraphqlHttpOptions {
   allowedOrigins: AllowedOrigins;
   /** Tracing is on: the HTTP server span gets the request id. */
   traced: boolean;
+  /**
+   * Whether a request body's operation may run before its session is checked (a token this
+   * instance has seen live, SessionService.speculate); otherwise its session is looked up first.
+   */
+  runsBeforeSessionCheck: (body: unknown) => boolean;
 }
 
 /** `/graphql`, `/graphql/`, with or without a query string: what Express's `/graphql` routes match in this case. */
@@ -146,7 +151,7 @@ export class GraphqlHttp {
 
   /** `speculation`: where a session taken before its check goes (null: the request's session is looked up first). */
   private async context(req: Request, requestId: string, facts: HttpFacts, speculation: { session?: SpeculativeSession } | null): Promise<RequestContext> {
-    const session = speculation ? this.options.sessions.speculate(req.headers.authorization) : null;
+    const session = speculation && this.options.runsBeforeSessionCheck(req.body) ? this.options.sessions.speculate(req.headers.authorization) : null;
     if (speculation && session) speculation.session = session;
     const { viewer, user } = session ? { viewer: session.viewer, user: undefined } : await this.options.sessions.authenticateRequest(req.headers.authorization);
     const context = createRequestContext({
