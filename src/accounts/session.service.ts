@@ -109,12 +109,7 @@ export class SessionService {
   /** What a SpeculativeSession asks of this service. */
   private readonly speculation: SessionChecks = {
     lookup: (hash) => this.lookupHash(hash),
-    stillLive: async (sessionId, state) => {
-      if (!state || !this.isLive(state)) return false;
-      const now = Date.now();
-      if (now - state.lastUsedAt.getTime() > this.touchIntervalMs) await touchSession(this.sql, sessionId, new Date(now));
-      return true;
-    },
+    stillLive: async (sessionId, state) => state !== null && this.inUse(sessionId, state),
     forget: (hash) => void this.known.delete(hash),
   };
 
@@ -133,11 +128,7 @@ export class SessionService {
       const row = await this.lookups.load(hash);
       if (!row) return SIGNED_OUT;
       const session = { revokedAt: row.revoked_at, expiresAt: new Date(row.expires_at), lastUsedAt: new Date(row.last_used_at) };
-      if (!this.isLive(session)) return SIGNED_OUT;
-      const now = Date.now();
-      if (now - session.lastUsedAt.getTime() > this.touchIntervalMs) {
-        await touchSession(this.sql, row.id, new Date(now));
-      }
+      if (!(await this.inUse(row.id, session))) return SIGNED_OUT;
       const user = userJsonSnapshot(row.user_row);
       const viewer = { userId: row.user_id, sessionId: row.id };
       this.remember(hash, viewer);
@@ -172,6 +163,14 @@ export class SessionService {
       if (isConnectionFailure(error)) throw new ServiceUnavailableError();
       throw error;
     }
+  }
+
+  /** Whether a session read for a request is live; a live one counts as used (lastUsedAt written when due). */
+  private async inUse(sessionId: string, session: { revokedAt: Date | string | null; expiresAt: Date; lastUsedAt: Date }): Promise<boolean> {
+    if (!this.isLive(session)) return false;
+    const now = Date.now();
+    if (now - session.lastUsedAt.getTime() > this.touchIntervalMs) await touchSession(this.sql, sessionId, new Date(now));
+    return true;
   }
 
   private remember(hash: string, viewer: Viewer): void {

@@ -2,7 +2,7 @@ import type { ChannelSnapshot } from '../domain/snapshots';
 import type { ChannelDirectory } from '../realtime/realtime.service';
 import { ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
-import type { PendingSessionCheck, SessionState } from '../shared/context';
+import { carryingSessionCheck, type PendingSessionCheck } from '../shared/context';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import { ChannelKind } from './channel.entity';
 import {
@@ -58,16 +58,12 @@ export class ChannelAccessControl implements ChannelDirectory {
    */
   async findVisible(viewerId: string, channelId: string, check: PendingSessionCheck | null = null): Promise<ChannelAccess | null> {
     if (!isUuid(channelId) || !isUuid(viewerId)) return null;
-    const claim = check?.claim() ?? null;
-    if (!claim) return accessOf(await this.loader.load(viewerId, channelId));
-    let read: { channel: ChannelWithMembershipRow | null; session: SessionState | null };
-    try {
-      read = await this.loader.loadChecking(viewerId, channelId, claim.sessionId);
-    } catch (error) {
-      claim.fail();
-      throw error;
-    }
-    claim.settle(read.session);
+    if (!check) return accessOf(await this.loader.load(viewerId, channelId));
+    const read = await carryingSessionCheck(
+      check,
+      async (sessionId) => (sessionId ? this.loader.loadChecking(viewerId, channelId, sessionId) : { channel: await this.loader.load(viewerId, channelId), session: null }),
+      (result) => result.session,
+    );
     return accessOf(read.channel);
   }
 

@@ -11,7 +11,7 @@ import type { EventBus } from '../realtime/event-bus';
 import { REPLAY_PAGE_SIZE } from '../realtime/channel-stream';
 import type { MessageLog } from '../realtime/realtime.service';
 import type { InboxPosition } from '../realtime/inbox';
-import { type RequestScope, requireViewer } from '../shared/context';
+import { carryingSessionCheck, type RequestScope, requireViewer } from '../shared/context';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import { checkText, isBlankText } from '../shared/text';
@@ -297,15 +297,11 @@ export class MessageService implements MessageLog {
     // statement as the access check, and dropped unread when the check fails.
     if (valid && (!latest || this.surelyBelowWindow(channelId, page))) {
       // The request's session check, when still to be made, goes along (PendingSessionCheck).
-      const check = scope.sessionCheck?.claim() ?? null;
-      let read: queries.VisibleListPage;
-      try {
-        read = await queries.visibleChannelPage(this.sql, viewerId.toLowerCase(), channelId.toLowerCase(), pageBounds(page), check?.sessionId ?? null);
-      } catch (error) {
-        check?.fail();
-        throw error;
-      }
-      check?.settle(read.session);
+      const read = await carryingSessionCheck(
+        scope.sessionCheck,
+        (sessionId) => queries.visibleChannelPage(this.sql, viewerId.toLowerCase(), channelId.toLowerCase(), pageBounds(page), sessionId),
+        (result) => result.session,
+      );
       const access = accessOf(read.channel);
       if (!access) throw new NotFoundError('Channel');
       this.granted(scope, access);

@@ -41,6 +41,24 @@ export interface SessionCheckClaim {
   fail(): void;
 }
 
+/**
+ * A read that carries the request's pending session check when it has one still to claim:
+ * `read` gets the session id to read along (null: none), and the check is settled with the
+ * session `sessionOf` finds in its result; a failed read hands the check back.
+ */
+export async function carryingSessionCheck<T>(check: PendingSessionCheck | null | undefined, read: (sessionId: string | null) => Promise<T>, sessionOf: (result: T) => SessionState | null): Promise<T> {
+  const claim = check?.claim() ?? null;
+  let result: T;
+  try {
+    result = await read(claim?.sessionId ?? null);
+  } catch (error) {
+    claim?.fail();
+    throw error;
+  }
+  claim?.settle(sessionOf(result));
+  return result;
+}
+
 /** Per-request DataLoaders, created on first use and dropped with the request. */
 export class Loaders {
   private readonly loaders = new Map<string, DataLoader<unknown, unknown>>();
