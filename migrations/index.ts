@@ -17,6 +17,7 @@ import { Migration20261202160000 } from './Migration20261202160000';
 import { Migration20261203090000 } from './Migration20261203090000';
 import { Migration20261203100000 } from './Migration20261203100000';
 import { Migration20261203110000 } from './Migration20261203110000';
+import { Migration20261203120000 } from './Migration20261203120000';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122094531', class: Migration20261122094531 },
@@ -35,4 +36,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203090000', class: Migration20261203090000 },
   { name: 'Migration20261203100000', class: Migration20261203100000 },
   { name: 'Migration20261203110000', class: Migration20261203110000 },
+  { name: 'Migration20261203120000', class: Migration20261203120000 },
 ];

@@ -5,7 +5,7 @@ import { ApolloServer, type GraphQLRequestListener, HeaderMap } from '@apollo/se
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import { type ExecutionResult, GraphQLError, Kind, type OperationDefinitionNode, parse } from 'graphql';
+import { type ExecutionResult, GraphQLError, Kind, type OperationDefinitionNode, type OperationTypeNode, parse } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config';
@@ -276,8 +276,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     },
     responseForOperation: async ({ contextValue, document, operation, operationName, request }) => {
       // A request that came before its session check (graphql-http.ts, for the documents
-      // sessionCarryingBodies picks) runs ahead of it only as a query whose statements carry
-      // the check; anything else that got this far waits for it here, as it would have for its
+      // sessionCarryingBodies picks) runs ahead of it only as an operation whose statements
+      // carry the check (history pages, sends); anything else that got this far waits for it here, as it would have for its
       // context (and reads the viewer's row with it, viewerRow).
       const check = contextValue.sessionCheck;
       // Never sent when the check fails: graphql-http.ts runs the request again.
@@ -447,15 +447,20 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 }
 
 /**
- * Root fields of queries whose statements carry a pending session check (message.service.ts:
- * a deep history page reads the session with its rows). A query of these alone runs before
- * the check, and its answer waits for it (graphql-http.ts); an unclaimed check goes out
- * alone alongside the query's statements.
+ * Root fields whose statements carry a pending session check (message.service.ts): a deep
+ * history page reads the session with its rows, and a send's batch statement checks it before
+ * it stores anything (a later send of the same document waits for that check). An operation
+ * of these alone runs before the check, and its answer waits for it (graphql-http.ts); an
+ * unclaimed check goes out alone alongside the operation's statements.
  */
-const SESSION_CARRYING_FIELDS = new Set(['messages', '__typename']);
+const SESSION_CARRYING_FIELDS: Partial<Record<OperationTypeNode, ReadonlySet<string>>> = {
+  query: new Set(['messages', '__typename']),
+  mutation: new Set(['sendMessage', '__typename']),
+};
 
 function carriesSessionCheck(operation: OperationDefinitionNode | undefined): boolean {
-  return operation?.operation === 'query' && operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && SESSION_CARRYING_FIELDS.has(selection.name.value));
+  const fields = operation ? SESSION_CARRYING_FIELDS[operation.operation] : undefined;
+  return operation !== undefined && fields !== undefined && operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && fields.has(selection.name.value));
 }
 
 /** Documents of this length or more are not looked at (they get the usual lookup first). */

@@ -3,7 +3,7 @@ import { type TestApp, useTestServer } from './helpers/app';
 import { countQueries } from './helpers/db';
 import { createUser, type TestUser } from './helpers/factories';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { HISTORY, history, publicChannelId, SEND, sendMessage } from './helpers/messages';
+import { EDIT, HISTORY, history, publicChannelId, SEND, sendMessage } from './helpers/messages';
 import { ME } from './helpers/accounts';
 
 // A token this instance has seen live: its request runs before its session is checked, the
@@ -12,6 +12,8 @@ import { ME } from './helpers/accounts';
 
 const SESSION_LOOKUP = /from sessions where token_hash/;
 const SESSION_CARRIED = /from sessions s where s\.id = k\.session_id/;
+const SEND_CARRYING_CHECK = /session_check as \([\s\S]*send_messages\(/;
+const TWO_SENDS = `mutation Two($a: SendMessageInput!, $b: SendMessageInput!) { a: sendMessage(input: $a) { id body } b: sendMessage(input: $b) { id body } }`;
 
 describe('sessions checked along with the request', () => {
   const suite = useTestServer();
@@ -35,6 +37,11 @@ describe('sessions checked along with the request', () => {
     const token = await server.app.services.sessions.create(server.app.services.sql, alice.id, { ip: '127.0.0.1', userAgent: 'jest' });
     expect((await gqlOk<{ me: { id: string } }>(server.url, ME, {}, { token })).me.id).toBe(alice.id);
     return token;
+  }
+
+  async function storedCount(body: string): Promise<number> {
+    const [row] = await server.app.services.sql.query<{ n: string }>('select count(*) as n from messages where body = $1', [body]);
+    return Number(row.n);
   }
 
   async function revoke(token: string, how: 'revoked' | 'idle' | 'expired'): Promise<void> {
@@ -73,18 +80,63 @@ describe('sessions checked along with the request', () => {
     expect((await gqlOk<{ me: unknown }>(server.url, ME, {}, { token })).me).toBeNull();
   });
 
-  it('holds a mutation until the check passes: a revoked session writes nothing', async () => {
+  it('holds a mutation other than a send until the check passes: a revoked session writes nothing', async () => {
+    const [first] = (await history(server.url, alice.token, { channelId, first: 1 })).edges;
     const token = await knownSession();
     await revoke(token, 'revoked');
-    const body = `after revocation ${Date.now()}`;
-    const answer = await gql(server.url, SEND, { input: { channelId, body } }, { token });
+    const answer = await gql(server.url, EDIT, { id: first.node.id, body: 'edited after revocation' }, { token });
     expect(errorCode(answer)).toBe('UNAUTHENTICATED');
-    const stored = await server.app.services.sql.query<{ n: string }>('select count(*) as n from messages where body = $1', [body]);
-    expect(Number(stored[0].n)).toBe(0);
-    // A live known session still sends, its check made before the send.
+    const stored = await server.app.services.sql.query<{ body: string }>('select body from messages where id = $1', [first.node.id]);
+    expect(stored[0].body).toBe(first.node.body);
+    // A live known session still edits, its check made alone before the edit.
     const live = await knownSession();
-    const { queries } = await countQueries(server.app, () => gqlOk(server.url, SEND, { input: { channelId, body: `${body} (live)` } }, { token: live }));
+    const { queries } = await countQueries(server.app, () => gqlOk(server.url, EDIT, { id: first.node.id, body: 'edited' }, { token: live }));
     expect(queries.findIndex((text) => SESSION_LOOKUP.test(text))).toBe(0);
+  });
+
+  it('checks a known token’s session in its send’s batch statement, with no statement of its own', async () => {
+    const token = await knownSession();
+    const body = `carried ${Date.now()}`;
+    const { result, queries } = await countQueries(server.app, () => gqlOk<{ sendMessage: { body: string; author: { id: string } } }>(server.url, SEND, { input: { channelId, body } }, { token }));
+    expect(result.sendMessage).toMatchObject({ body, author: { id: alice.id } });
+    expect(queries.filter((text) => SESSION_LOOKUP.test(text))).toHaveLength(0);
+    expect(queries.filter((text) => SEND_CARRYING_CHECK.test(text))).toHaveLength(1);
+  });
+
+  it.each(['revoked', 'idle', 'expired'] as const)('stores nothing for a send of a %s session, and answers it as signed out', async (how) => {
+    const token = await knownSession();
+    await revoke(token, how);
+    const body = `after ${how} ${Date.now()}`;
+    const { result: answer, queries } = await countQueries(server.app, () => gql(server.url, SEND, { input: { channelId, body } }, { token }));
+    expect(errorCode(answer)).toBe('UNAUTHENTICATED');
+    expect(answer.data?.sendMessage ?? null).toBeNull();
+    expect(queries.filter((text) => SEND_CARRYING_CHECK.test(text))).toHaveLength(1);
+    expect(await storedCount(body)).toBe(0);
+    // So is a send into a channel that does not exist: the session decides first.
+    const missing = await gql(server.url, SEND, { input: { channelId: '00000000-0000-4000-8000-000000000000', body } }, { token });
+    expect(errorCode(missing)).toBe('UNAUTHENTICATED');
+  });
+
+  it('counts a send as use of its session in the same statement, when due', async () => {
+    const token = await knownSession();
+    await server.app.services.sql.query("update sessions set last_used_at = now() - interval '10 minutes' where token_hash = $1", [hashToken(token)]);
+    await gqlOk(server.url, SEND, { input: { channelId, body: 'touching' } }, { token });
+    const [row] = await server.app.services.sql.query<{ idle_ms: number }>('select extract(epoch from now() - last_used_at) * 1000 as idle_ms from sessions where token_hash = $1', [hashToken(token)]);
+    expect(Number(row.idle_ms)).toBeLessThan(60_000);
+  });
+
+  it('sends every message of a document of several sends on the first one’s check, and none for a revoked session', async () => {
+    const token = await knownSession();
+    const stamp = Date.now();
+    const variables = { a: { channelId, body: `first ${stamp}` }, b: { channelId, body: `second ${stamp}` } };
+    const { result, queries } = await countQueries(server.app, () => gqlOk<{ a: { body: string }; b: { body: string } }>(server.url, TWO_SENDS, variables, { token }));
+    expect([result.a.body, result.b.body]).toEqual([`first ${stamp}`, `second ${stamp}`]);
+    expect(queries.filter((text) => SESSION_LOOKUP.test(text))).toHaveLength(0);
+    await revoke(token, 'revoked');
+    const refused = { a: { channelId, body: `third ${stamp}` }, b: { channelId, body: `fourth ${stamp}` } };
+    expect(errorCode(await gql(server.url, TWO_SENDS, refused, { token }))).toBe('UNAUTHENTICATED');
+    expect(await storedCount(`third ${stamp}`)).toBe(0);
+    expect(await storedCount(`fourth ${stamp}`)).toBe(0);
   });
 
   it('answers every request of a burst by its own session when some were revoked meanwhile', async () => {
@@ -95,5 +147,28 @@ describe('sessions checked along with the request', () => {
       if (i % 2 === 1) expect(errorCode(answer)).toBe('UNAUTHENTICATED');
       else expect(answer.data?.messages.edges).toHaveLength(2);
     });
+  });
+});
+
+describe('a send that ran before its session proved dead', () => {
+  const suite = useTestServer({ RATE_LIMIT_SEND_MESSAGE: '3/60' });
+
+  it('gives its rate-limit hit back', async () => {
+    const { server } = suite;
+    const channelId = await publicChannelId(server.app);
+    const bob = await createUser(server.app);
+    const known = await server.app.services.sessions.create(server.app.services.sql, bob.id, { ip: '127.0.0.1', userAgent: 'jest' });
+    expect((await gqlOk<{ me: { id: string } }>(server.url, ME, {}, { token: known })).me.id).toBe(bob.id);
+    await server.app.services.sql.query('update sessions set revoked_at = now() where token_hash = $1', [hashToken(known)]);
+    // In flight together, each is counted before its batch finds the session revoked.
+    const refused = await Promise.all([1, 2, 3].map((i) => gql(server.url, SEND, { input: { channelId, body: `refused ${i}` } }, { token: known })));
+    expect(refused.map(errorCode)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED']);
+    // Each refund goes out when its batch finds the session dead, not with the answer: wait for them.
+    const key = `${server.app.services.config.redisKeyPrefix}ratelimit:action:sendMessage:${bob.id}`;
+    const redis = server.app.services.redis!.command;
+    for (let waited = 0; Number(await redis.get(key)) > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(Number(await redis.get(key))).toBe(0);
+    for (let i = 1; i <= 3; i += 1) await sendMessage(server.url, bob.token, channelId, `allowed ${i}`);
+    expect(errorCode(await gql(server.url, SEND, { input: { channelId, body: 'one too many' } }, { token: bob.token }))).toBe('RATE_LIMITED');
   });
 });

@@ -184,6 +184,27 @@ export function sessionStateSubquery(sessionId: string): string {
              from sessions s where s.id = ${sessionId})`;
 }
 
+/**
+ * Common table expressions that check the sessions of a batch of writes in the statement that
+ * makes them (a batch of sends, messages' send statement), for a write that must not happen
+ * when its session is no longer live: liveness is judged here, as SessionService judges it.
+ * `session_check` has one row per element of `ids` (a uuid[] placeholder; null where a write
+ * carries no check), numbered by `ord`, with `signed_out` true where the session is missing,
+ * revoked, expired, or idle for `idleSeconds` or more. A live session last used
+ * more than `touchAfterSeconds` ago counts as used now (`session_touch`), as a lookup would.
+ */
+export function sessionCheckCtes(ids: string, idleSeconds: string, touchAfterSeconds: string): string {
+  return `session_check as (
+       select t.ord, t.session_id is not null and s.id is null as signed_out, s.id as live_id, s.last_used_at
+         from unnest(${ids}::uuid[]) with ordinality as t(session_id, ord)
+         left join sessions s on s.id = t.session_id and s.revoked_at is null and s.expires_at > now()
+                             and s.last_used_at > now() - ${idleSeconds} * interval '1 second'
+     ), session_touch as (
+       update sessions set last_used_at = now()
+        where id in (select live_id from session_check where last_used_at < now() - ${touchAfterSeconds} * interval '1 second') and revoked_at is null
+     )`;
+}
+
 /** The columns of sessionStateSubquery (all null when it read no session). */
 export interface SessionStateColumns {
   session_revoked_at: Date | null;

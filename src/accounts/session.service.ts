@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import type DataLoader from 'dataloader';
 import { sharedBatchLoader } from '../shared/batch';
-import type { PendingSessionCheck, RequestScope, SessionCheckClaim, SessionState, Viewer } from '../shared/context';
+import type { PendingSessionCheck, RequestScope, SessionCheckClaim, SessionLiveness, SessionState, Viewer } from '../shared/context';
 import { isConnectionFailure, ServiceUnavailableError } from '../shared/errors';
 import type { SqlClient, SqlPool } from '../shared/sql';
 import type { UserSnapshot } from '../domain/snapshots';
@@ -42,6 +42,8 @@ export class SessionService {
   private readonly checks: DataLoader<string, SessionRow | null>;
   /** Token hashes this instance has seen live, with their viewer: a session's id and user never change (speculate). */
   private readonly known = new Map<string, Viewer>();
+  /** What a SpeculativeSession asks of this service. */
+  private readonly speculation: SessionChecks;
 
   constructor(
     private readonly sql: SqlPool,
@@ -59,6 +61,12 @@ export class SessionService {
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     });
+    this.speculation = {
+      liveness: { idleSeconds: auth.sessionIdleTtlSeconds, touchAfterSeconds: this.touchIntervalMs / 1000 },
+      lookup: (hash) => this.lookupHash(hash),
+      stillLive: async (sessionId, state) => state !== null && this.inUse(sessionId, state),
+      forget: (hash) => void this.known.delete(hash),
+    };
   }
 
   /** A new session of the user (in the caller's transaction): the bearer token to hand out. */
@@ -105,13 +113,6 @@ export class SessionService {
     const viewer = this.known.get(hash);
     return viewer ? new SpeculativeSession(this.speculation, hash, viewer) : null;
   }
-
-  /** What a SpeculativeSession asks of this service. */
-  private readonly speculation: SessionChecks = {
-    lookup: (hash) => this.lookupHash(hash),
-    stillLive: async (sessionId, state) => state !== null && this.inUse(sessionId, state),
-    forget: (hash) => void this.known.delete(hash),
-  };
 
   /** The viewer a token belongs to, or null when it is unknown, revoked or expired. */
   async authenticate(token: string | null): Promise<Viewer | null> {
@@ -189,6 +190,8 @@ export class SessionService {
 
 /** SessionService's part in a SpeculativeSession. */
 interface SessionChecks {
+  /** How a statement that judges liveness itself judges it (isLive and inUse, in SQL). */
+  liveness: SessionLiveness;
   /** The full lookup of authenticateRequest: session and user row. */
   lookup(hash: string): Promise<{ viewer: Viewer | null; user: UserSnapshot | null }>;
   /** Whether a session read along by another statement is live (touching it when due). */
@@ -226,10 +229,12 @@ export class SpeculativeSession implements PendingSessionCheck {
     this.taken = true;
     return {
       sessionId: this.viewer.sessionId,
+      liveness: this.sessions.liveness,
       settle: (state) => {
         this.user = state?.user ?? null;
         this.decide(this.sessions.stillLive(this.viewer.sessionId, state));
       },
+      decided: (live) => this.decide(Promise.resolve(live)),
       fail: () => {
         this.taken = false;
         void this.confirm();

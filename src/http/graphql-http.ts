@@ -127,8 +127,9 @@ export class GraphqlHttp {
     // A request that ran before its session was checked (SessionService.speculate) is answered
     // once the check passes. When it fails, the request runs again as one whose token this
     // instance had not seen: signed out for a session revoked or expired meanwhile, with that
-    // lookup's own error when the check could not be made. Only reads ran before the check
-    // (app.ts holds every other operation until it passes), so nothing is done twice.
+    // lookup's own error when the check could not be made. Only reads, and sends whose batch
+    // statement made the check (storing nothing for a dead session), ran before it (app.ts
+    // holds every other operation until it passes), so nothing is done twice.
     if (speculation.session && !(await speculation.session.verdict)) {
       response = await this.options.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => this.context(req, requestId, facts, null) });
     }

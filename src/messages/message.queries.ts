@@ -3,8 +3,8 @@
 import type { MessageSnapshot, UserSnapshot } from '../domain/snapshots';
 import { type ChannelWithMembershipRow, channelForViewerSubquery } from '../channels/channel.queries';
 import type { SqlClient, SqlPool } from '../shared/sql';
-import type { SessionState } from '../shared/context';
-import { type SessionStateColumns, sessionStateOf, sessionStateSubquery } from '../accounts/account.queries';
+import type { SessionLiveness, SessionState } from '../shared/context';
+import { sessionCheckCtes, type SessionStateColumns, sessionStateOf, sessionStateSubquery } from '../accounts/account.queries';
 
 export interface MessageRow {
   id: string;
@@ -88,8 +88,11 @@ export function authoredSnapshot(row: AuthoredMessageRow): MessageSnapshot {
 // ---- sends ----
 
 export interface SendRow extends AuthoredMessageRow {
-  /** 'thread_gone': the reply's root is no longer a live top-level message of the channel (deleted meanwhile). */
-  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel' | 'muted' | 'blocked' | 'slow' | 'thread_gone';
+  /**
+   * 'thread_gone': the reply's root is no longer a live top-level message of the channel (deleted meanwhile).
+   * 'signed_out': the session the send carried the check of is no longer live (sessionCheckCtes).
+   */
+  status: 'created' | 'repeat' | 'not_member' | 'invisible' | 'no_channel' | 'muted' | 'blocked' | 'slow' | 'thread_gone' | 'signed_out';
   /** Seconds until slow mode lets the sender send again (status 'slow'). */
   retry_after: number | null;
 }
@@ -97,8 +100,21 @@ export interface SendRow extends AuthoredMessageRow {
 /** What send_messages takes about a batch of sends: the channel, then one array per field. */
 type BatchedSend = { id: string; authorId: string; body: string; clientMessageId: string | null; threadRootId: string | null };
 
-function sendParameters(channelId: string, sends: readonly BatchedSend[]): unknown[] {
-  return [
+/**
+ * The sessions a batch's statement checks before it stores anything (PendingSessionCheck): one
+ * per send, null where the send carries no check, and how liveness is judged.
+ */
+export interface BatchSessionChecks {
+  sessionIds: ReadonlyArray<string | null>;
+  liveness: SessionLiveness;
+}
+
+/**
+ * The statement's start (its session check's CTEs, when it carries one), the send_messages
+ * call, its parameters and a name part: without checks, the call of every earlier version.
+ */
+function sendStatement(channelId: string, sends: readonly BatchedSend[], checks: BatchSessionChecks | null): { ctes: string; call: string; params: unknown[]; name: string } {
+  const params: unknown[] = [
     channelId,
     sends.map((one) => one.id),
     sends.map((one) => one.authorId),
@@ -106,19 +122,20 @@ function sendParameters(channelId: string, sends: readonly BatchedSend[]): unkno
     sends.map((one) => one.clientMessageId),
     sends.map((one) => one.threadRootId),
   ];
+  if (!checks) return { ctes: '', call: 'send_messages($1, $2, $3, $4, $5, $6)', params, name: 'send_messages' };
+  params.push(checks.sessionIds, checks.liveness.idleSeconds, checks.liveness.touchAfterSeconds);
+  return {
+    ctes: sessionCheckCtes('$7', '$8::float8', '$9::float8'),
+    call: 'send_messages($1, $2, $3, $4, $5, $6, (select array_agg(signed_out order by ord) from session_check))',
+    params,
+    name: 'send_messages_checked',
+  };
 }
 
 /** One batch of sends to a channel, in one statement (send_messages in the migrations). */
-export function sendMessages(
-  db: SqlClient,
-  channelId: string,
-  sends: readonly BatchedSend[],
-): Promise<SendRow[]> {
-  return db.query<SendRow>(
-    'select * from send_messages($1, $2, $3, $4, $5, $6)',
-    sendParameters(channelId, sends),
-    'send_messages',
-  );
+export function sendMessages(db: SqlClient, channelId: string, sends: readonly BatchedSend[], checks: BatchSessionChecks | null = null): Promise<SendRow[]> {
+  const { ctes, call, params, name } = sendStatement(channelId, sends, checks);
+  return db.query<SendRow>(ctes ? `with ${ctes} select * from ${call}` : `select * from ${call}`, params, name);
 }
 
 /**
@@ -131,17 +148,19 @@ export async function sendMessagesWith(
   channelId: string,
   sends: readonly BatchedSend[],
   part: { name: string; ctes(created: string, channel: string): string },
+  checks: BatchSessionChecks | null = null,
 ): Promise<{ rows: SendRow[]; partRows: unknown[] }> {
+  const { ctes, call, params, name } = sendStatement(channelId, sends, checks);
   const rows = await db.query<SendRow & { part_rows: unknown[] | null }>(
-    `with sent as (
-       select * from send_messages($1, $2, $3, $4, $5, $6) with ordinality
+    `with ${ctes ? `${ctes}, ` : ''}sent as (
+       select * from ${call} with ordinality
      ), created as (
        select id as message_id, author_id, thread_root_id from sent where status = 'created'
      ), ${part.ctes('created', '$1')}
      select sent.*, case when sent.ordinality = 1 then (select json_agg(notified) from notified) end as part_rows
        from sent order by sent.ordinality`,
-    sendParameters(channelId, sends),
-    part.name,
+    params,
+    name === 'send_messages' ? part.name : `${part.name}_checked`,
   );
   return { rows, partRows: rows[0]?.part_rows ?? [] };
 }

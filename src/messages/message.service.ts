@@ -12,7 +12,7 @@ import { REPLAY_PAGE_SIZE } from '../realtime/channel-stream';
 import type { MessageLog } from '../realtime/realtime.service';
 import type { InboxPosition } from '../realtime/inbox';
 import { carryingSessionCheck, type RequestScope, requireViewer } from '../shared/context';
-import { BadUserInputError, ForbiddenError, NotFoundError } from '../shared/errors';
+import { BadUserInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import { checkText, isBlankText } from '../shared/text';
 import type { ActionThrottle } from '../shared/rate-limit';
@@ -128,15 +128,36 @@ export class MessageService implements MessageLog {
     const viewerId = requireViewer(scope).userId;
     const body = validateBody(input.body);
     const clientMessageId = validateClientMessageId(input.clientMessageId);
-    await this.deps.throttle.check('sendMessage', viewerId);
-    if (!isUuid(input.channelId)) throw new NotFoundError('Channel');
-    const channelId = input.channelId.toLowerCase();
-    const threadRootId = input.threadId != null ? await this.threadRootFor(viewerId, channelId, input.threadId) : null;
-    const prepared = await this.deps.hooks?.prepareSend(channelId, body);
-    // Group commit (send-batcher.ts): membership, repeated clientMessageIds and the thread's
-    // root are checked under the channel's lock, in the same statement as the insert.
-    const { message } = await this.batcher.send(channelId, { authorId: viewerId, body, clientMessageId, threadRootId, prepared });
-    return message;
+    // A request that came before its session check (HTTP, a token seen live): the send's batch
+    // statement makes the check and stores the message only if the session is live. Claimed
+    // before the first wait, or the check would go out alone meanwhile; handed back if the
+    // send fails before its batch.
+    const check = scope.sessionCheck;
+    const session = check?.claim() ?? null;
+    let batched = false;
+    try {
+      // Not the first send of its document: the first one's batch made the check.
+      if (check && !session && !(await check.confirm())) throw new UnauthenticatedError();
+      const counted = this.deps.throttle.check('sendMessage', viewerId);
+      // Counted before the session proved live: a dead session's hit is given back.
+      if (check) {
+        void check.verdict.then((live) => {
+          if (!live) return this.deps.throttle.refund('sendMessage', viewerId);
+        });
+      }
+      await counted;
+      if (!isUuid(input.channelId)) throw new NotFoundError('Channel');
+      const channelId = input.channelId.toLowerCase();
+      const threadRootId = input.threadId != null ? await this.threadRootFor(viewerId, channelId, input.threadId) : null;
+      const prepared = await this.deps.hooks?.prepareSend(channelId, body);
+      // Group commit (send-batcher.ts): membership, repeated clientMessageIds and the thread's
+      // root are checked under the channel's lock, in the same statement as the insert.
+      batched = true;
+      const { message } = await this.batcher.send(channelId, { authorId: viewerId, body, clientMessageId, threadRootId, prepared, session });
+      return message;
+    } finally {
+      if (session && !batched) session.fail();
+    }
   }
 
   /**

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageSnapshot } from '../domain/snapshots';
-import { BadUserInputError, ForbiddenError, NotFoundError, RateLimitedError } from '../shared/errors';
+import type { SessionCheckClaim } from '../shared/context';
+import { BadUserInputError, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../shared/errors';
 import type { SqlClient, SqlPool } from '../shared/sql';
-import { authoredSnapshot, sendMessages, sendMessagesWith, type SendRow } from './message.queries';
+import { authoredSnapshot, type BatchSessionChecks, sendMessages, sendMessagesWith, type SendRow } from './message.queries';
 
 export interface SendRequest {
   authorId: string;
@@ -12,6 +13,11 @@ export interface SendRequest {
   threadRootId: string | null;
   /** What the send hooks prepared for this send before it joined a batch (SendHooks.prepareSend). */
   prepared?: unknown;
+  /**
+   * The request's session check, carried by the batch's statement: the send is stored only if
+   * the session is live then (UNAUTHENTICATED otherwise), and the check is settled either way.
+   */
+  session?: SessionCheckClaim | null;
 }
 
 /** Work to do once a transaction has committed (events, deliveries), or null. */
@@ -162,7 +168,10 @@ export class SendBatcher {
   /** Answers each send of a committed (or failed) batch, and queues the batch's follow-ups. */
   private answer(channelId: string, batch: Pending[], outcome: Committed): void {
     if ('error' in outcome) {
-      for (const one of batch) one.reject(outcome.error);
+      for (const one of batch) {
+        one.session?.fail();
+        one.reject(outcome.error);
+      }
       return;
     }
     const { rows, afterCommit } = outcome;
@@ -170,7 +179,10 @@ export class SendBatcher {
     const created: MessageSnapshot[] = [];
     rows.forEach((row, index) => {
       const one = batch[index];
+      one.session?.decided(row.status !== 'signed_out');
       switch (row.status) {
+        case 'signed_out':
+          return one.reject(new UnauthenticatedError());
         // A channel the sender may not see looks exactly like a missing one.
         case 'no_channel':
         case 'invisible':
@@ -205,16 +217,17 @@ export class SendBatcher {
    */
   private async store(channelId: string, batch: Pending[], setAfterCommit: (after: AfterCommit) => void): Promise<SendRow[]> {
     const hooks = this.hooks;
-    if (!hooks) return sendMessages(this.sql, channelId, batch);
+    const checks = sessionChecks(batch);
+    if (!hooks) return sendMessages(this.sql, channelId, batch, checks);
     const part = hooks.storedInStatement?.(batch.map((one) => one.prepared));
     if (part) {
-      const { rows, partRows } = await sendMessagesWith(this.sql, channelId, batch, part);
+      const { rows, partRows } = await sendMessagesWith(this.sql, channelId, batch, part, checks);
       // Most batches write nothing more (no follower, no one at level ALL): no snapshots to make for it.
       if (partRows.length > 0) setAfterCommit(part.stored(partRows, rows.flatMap((row) => (row.status === 'created' ? [authoredSnapshot(row)] : []))));
       return rows;
     }
     return this.sql.transaction(async (tx) => {
-      const rows = await sendMessages(tx, channelId, batch);
+      const rows = await sendMessages(tx, channelId, batch, checks);
       const created = rows.flatMap((row, index) => (row.status === 'created' ? [{ message: authoredSnapshot(row), prepared: batch[index].prepared }] : []));
       if (created.length > 0) setAfterCommit(await hooks.stored(tx, channelId, created));
       return rows;
@@ -232,4 +245,10 @@ export class SendBatcher {
       if (this.followUps.get(channelId) === next) this.followUps.delete(channelId);
     });
   }
+}
+
+/** The session checks a batch's statement makes, or null when none of its sends carries one. */
+function sessionChecks(batch: readonly Pending[]): BatchSessionChecks | null {
+  const carried = batch.find((one) => one.session)?.session;
+  return carried ? { sessionIds: batch.map((one) => one.session?.sessionId ?? null), liveness: carried.liveness } : null;
 }

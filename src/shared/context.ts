@@ -28,15 +28,28 @@ export interface PendingSessionCheck {
   claim(): SessionCheckClaim | null;
   /** Makes the check now unless a statement carries it; whether the session is live. */
   confirm(): Promise<boolean>;
+  /** Whether the session is live, once checked (by a statement or alone); never rejects. */
+  readonly verdict: Promise<boolean>;
   /** The viewer's user row once read with the session (null before). */
   readonly user: UserSnapshot | null;
+}
+
+/** How a statement that judges a session's liveness itself judges it (a write that must not happen for a dead session). */
+export interface SessionLiveness {
+  /** Unused this long, a session has expired. */
+  idleSeconds: number;
+  /** Used longer ago than this, a live session's lastUsedAt is written again. */
+  touchAfterSeconds: number;
 }
 
 /** A claimed session check: the statement that carries it settles it. */
 export interface SessionCheckClaim {
   readonly sessionId: string;
+  readonly liveness: SessionLiveness;
   /** The session as the statement read it (null: no such session). */
   settle(state: SessionState | null): void;
+  /** The statement judged the session itself by `liveness` (and touched it when due). */
+  decided(live: boolean): void;
   /** The statement failed: the check is made alone. */
   fail(): void;
 }

@@ -31,6 +31,13 @@ end
 return {count, ttl}
 `;
 
+// Gives hits back within the window they were counted in (a window that ended took them with it).
+const REFUND_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]))
+if not count or count <= 0 then return 0 end
+return redis.call('DECRBY', KEYS[1], math.min(count, tonumber(ARGV[1])))
+`;
+
 const PEEK_SCRIPT = `
 local count = redis.call('GET', KEYS[1])
 if not count then return {0, 0} end
@@ -40,6 +47,7 @@ return {tonumber(count), redis.call('PTTL', KEYS[1])}
 type LimiterCommands = Redis & {
   rateLimitHit(key: string, windowMs: number, cost: number): Promise<[number, number]>;
   rateLimitPeek(key: string): Promise<[number, number]>;
+  rateLimitRefund(key: string, cost: number): Promise<number>;
 };
 
 /** Entries kept by the in-process store before expired ones are swept. */
@@ -66,6 +74,7 @@ export class RateLimiter {
     if (redis && !('rateLimitHit' in redis)) {
       redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
       redis.defineCommand('rateLimitPeek', { numberOfKeys: 1, lua: PEEK_SCRIPT });
+      redis.defineCommand('rateLimitRefund', { numberOfKeys: 1, lua: REFUND_SCRIPT });
     }
     this.redis = redis as LimiterCommands | null;
   }
@@ -106,6 +115,23 @@ export class RateLimiter {
     const entry = this.local.get(key);
     if (!entry || entry.resetAt <= now) return peekResult(0, 0, rule.limit);
     return peekResult(entry.count, entry.resetAt - now, rule.limit);
+  }
+
+  /**
+   * Takes back `cost` hits counted against `key` for an action that turned out not to be the
+   * subject's (a request whose session proved no longer live): within the same window only.
+   */
+  async refund(key: string, cost = 1): Promise<void> {
+    if (this.redis) {
+      try {
+        await this.redis.rateLimitRefund(this.redisKey(key), cost);
+        return;
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, refunding in-process');
+      }
+    }
+    const entry = this.local.get(key);
+    if (entry && entry.resetAt > Date.now()) entry.count = Math.max(0, entry.count - cost);
   }
 
   /** Forgets `key`'s window (e.g. a successful login clears its failure counters). */
@@ -151,7 +177,16 @@ export class ActionThrottle {
   ) {}
 
   async check(action: RateLimitedAction, subject: string): Promise<void> {
-    const outcome = await this.limiter.hit(`action:${action}:${subject}`, this.rules[action]);
+    const outcome = await this.limiter.hit(this.key(action, subject), this.rules[action]);
     if (!outcome.allowed) throw new RateLimitedError(outcome.retryAfterSeconds);
+  }
+
+  /** Takes back the action `check` counted (RateLimiter.refund). */
+  refund(action: RateLimitedAction, subject: string): Promise<void> {
+    return this.limiter.refund(this.key(action, subject));
+  }
+
+  private key(action: RateLimitedAction, subject: string): string {
+    return `action:${action}:${subject}`;
   }
 }
