@@ -1,6 +1,9 @@
 import { resetState } from './helpers/db';
 import { errorCode, gql, gqlOk } from './helpers/graphql';
-import { describeWithRedis, startTestApp, stopAllApps, type TestApp } from './helpers/app';
+import { Redis } from 'ioredis';
+import { RateLimiter } from '../src/shared/rate-limit';
+import { createLogger } from '../src/shared/logger';
+import { describeWithRedis, startTestApp, stopAllApps, type TestApp, testRedisPrefix, testRedisUrl } from './helpers/app';
 import { createUser } from './helpers/factories';
 
 const SEND = `mutation ($channelId: ID!, $body: String!) { sendMessage(input: { channelId: $channelId, body: $body }) { id } }`;
@@ -122,5 +125,104 @@ describeWithRedis('rate limits across instances', () => {
     await gqlOk(second.url, SEND, { channelId, body: 'two' }, { token: alice.token });
     expect(errorCode(await gql(first.url, SEND, { channelId, body: 'three' }, { token: alice.token }))).toBe('RATE_LIMITED');
     expect(errorCode(await gql(second.url, SEND, { channelId, body: 'three' }, { token: alice.token }))).toBe('RATE_LIMITED');
+  });
+});
+
+describeWithRedis('a user’s action limit, counted a few hits ahead (RateLimiter.take)', () => {
+  const logger = createLogger({ logLevel: 'silent' });
+  let redis: Redis;
+  let prefix: string;
+  /** Round trips each limiter made to count hits. */
+  let trips: number[];
+
+  beforeEach(async () => {
+    redis = new Redis(testRedisUrl()!);
+    prefix = `${testRedisPrefix()}take:${Date.now()}:`;
+    trips = [];
+  });
+  afterEach(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  /** An instance's limiter on the shared Redis (each its own client, as instances have). */
+  function instance(): RateLimiter {
+    const client = redis.duplicate();
+    const limiter = new RateLimiter(client, prefix, logger);
+    const index = trips.push(0) - 1;
+    const hit = (client as unknown as { rateLimitHit: (...args: unknown[]) => Promise<unknown> }).rateLimitHit.bind(client);
+    (client as unknown as { rateLimitHit: unknown }).rateLimitHit = (...args: unknown[]) => {
+      trips[index] += 1;
+      return hit(...args);
+    };
+    clients.push(client);
+    return limiter;
+  }
+  const clients: Redis[] = [];
+  afterEach(() => clients.splice(0).forEach((client) => client.disconnect()));
+
+  async function takeAll(limiter: RateLimiter, key: string, rule: { limit: number; windowSeconds: number }, times: number): Promise<number> {
+    let allowed = 0;
+    for (let i = 0; i < times; i += 1) if ((await limiter.take(key, rule)).allowed) allowed += 1;
+    return allowed;
+  }
+
+  it('asks for one hit at a time at first, then for more as the subject keeps acting, within a tenth of the limit', async () => {
+    const limiter = instance();
+    const rule = { limit: 1000, windowSeconds: 60 };
+    expect(await takeAll(limiter, 'fast', rule, 1)).toBe(1);
+    expect(Number(await redis.get(`${prefix}ratelimit:fast`))).toBe(1);
+    expect(await takeAll(limiter, 'fast', rule, 199)).toBe(199);
+    // 1, 2, 4, 8, 16, 16, ...: far fewer round trips than hits, and at most 15 counted unused.
+    expect(trips[0]).toBeLessThan(20);
+    const counted = Number(await redis.get(`${prefix}ratelimit:fast`));
+    expect(counted).toBeGreaterThanOrEqual(200);
+    expect(counted).toBeLessThan(200 + 16);
+  });
+
+  it('never allows more than the limit in a window across instances, and refuses at most a few hits early', async () => {
+    const [first, second] = [instance(), instance()];
+    const rule = { limit: 60, windowSeconds: 60 };
+    let allowed = 0;
+    let refused = null as null | { retryAfterSeconds: number };
+    for (let i = 0; i < 100; i += 1) {
+      const outcome = await (i % 3 === 0 ? second : first).take('shared', rule);
+      if (outcome.allowed) allowed += 1;
+      else refused ??= outcome;
+    }
+    expect(allowed).toBeLessThanOrEqual(60);
+    // Each instance holds at most a tenth of the limit counted and unused.
+    expect(allowed).toBeGreaterThanOrEqual(60 - 2 * 6);
+    expect(refused?.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('allows exactly the limit on one instance', async () => {
+    const limiter = instance();
+    expect(await takeAll(limiter, 'exact', { limit: 50, windowSeconds: 60 }, 80)).toBe(50);
+  });
+
+  it('uses what it counted only in the window it was counted in', async () => {
+    const limiter = instance();
+    const rule = { limit: 1000, windowSeconds: 0.3 };
+    await takeAll(limiter, 'short', rule, 40);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const before = trips[0];
+    expect(await takeAll(limiter, 'short', rule, 1)).toBe(1);
+    expect(trips[0]).toBe(before + 1);
+    expect(Number(await redis.get(`${prefix}ratelimit:short`))).toBeLessThanOrEqual(16);
+  });
+
+  it('takes a refunded hit back into what it holds, and gives it back to Redis once it holds nothing for the window', async () => {
+    const limiter = instance();
+    const rule = { limit: 3, windowSeconds: 60 };
+    expect(await takeAll(limiter, 'refund', rule, 3)).toBe(3);
+    await limiter.refund('refund');
+    expect(await takeAll(limiter, 'refund', rule, 2)).toBe(1);
+    // Another instance's hit, refunded there, goes back to Redis.
+    const other = instance();
+    await redis.set(`${prefix}ratelimit:other`, '2', 'PX', 60_000);
+    await other.refund('other');
+    expect(Number(await redis.get(`${prefix}ratelimit:other`))).toBe(1);
   });
 });

@@ -53,6 +53,33 @@ type LimiterCommands = Redis & {
 /** Entries kept by the in-process store before expired ones are swept. */
 const LOCAL_SWEEP_THRESHOLD = 10_000;
 
+/** A subject whose last reservation was asked for less than this long ago acts fast: its next one doubles (take). */
+const FAST_SUBJECT_MS = 1000;
+/** The most hits one reservation asks for... */
+const MAX_RESERVATION = 16;
+/** ...and at most this share of the limit, so that what one instance holds unused stays small beside it. */
+const MAX_RESERVATION_SHARE = 0.1;
+
+/**
+ * Hits of one key counted in Redis ahead of use by this instance (RateLimiter.take), within
+ * the window they were counted in.
+ */
+interface Reservation {
+  /** Counted and not used yet. */
+  left: number;
+  /** The window's end (epoch ms), as of when the hits were asked for: never later than Redis's. */
+  expiresAt: number;
+  /** Hits asked for last time, and when. */
+  size: number;
+  askedAt: number;
+  /** A reservation being asked for: hits that come meanwhile wait for it. */
+  asking: Promise<unknown> | null;
+}
+
+/** What take answers: whether the hit is within the rule, and when to try again if not. */
+export type TakeResult = Pick<RateLimitResult, 'allowed' | 'retryAfterSeconds'>;
+const TAKEN: TakeResult = Object.freeze({ allowed: true, retryAfterSeconds: 0 });
+
 /**
  * Fixed-window counters, shared by every instance through Redis when it is configured
  * (keys under the deployment's prefix), else kept in this process. A Redis failure falls
@@ -63,6 +90,7 @@ const LOCAL_SWEEP_THRESHOLD = 10_000;
  */
 export class RateLimiter {
   private readonly local = new Map<string, { count: number; resetAt: number }>();
+  private readonly reservations = new Map<string, Reservation>();
   private readonly redis: LimiterCommands | null;
 
   constructor(
@@ -81,15 +109,67 @@ export class RateLimiter {
 
   /** Counts one hit (or `cost` hits) against `key` and says whether it is within the rule. */
   async hit(key: string, rule: RateLimitRule, cost = 1): Promise<RateLimitResult> {
-    const windowMs = Math.max(1, Math.round(rule.windowSeconds * 1000));
-    if (this.redis) {
-      try {
-        const [count, ttl] = await this.redis.rateLimitHit(this.redisKey(key), windowMs, cost);
-        return result(Number(count), Number(ttl), rule.limit);
-      } catch (error) {
-        this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, counting in-process');
+    const counted = await this.redisHit(key, rule, cost);
+    return counted ? result(counted.count, counted.ttlMs, rule.limit) : this.localHit(key, rule, cost);
+  }
+
+  /**
+   * Counts one hit against `key`, as `hit` does, for a subject that may act many times a
+   * second (a user's sends). Such a subject's hits are counted in Redis a few at a time ahead
+   * of use (at most MAX_RESERVATION, and MAX_RESERVATION_SHARE of the limit), and those are
+   * used here without a round trip until the window ends: every hit allowed is one counted in
+   * Redis in its window, so the limit holds across instances as with `hit`. A subject that
+   * stops leaves at most that many counted and unused: it may be refused that much early on
+   * another instance. A subject acting less than once a second asks for one hit at a time.
+   */
+  async take(key: string, rule: RateLimitRule): Promise<TakeResult> {
+    if (!this.redis) return this.localHit(key, rule, 1);
+    for (;;) {
+      const reservation = this.reservations.get(key);
+      if (reservation && reservation.left > 0 && Date.now() < reservation.expiresAt) {
+        reservation.left -= 1;
+        return TAKEN;
       }
+      if (!reservation?.asking) return this.reserve(key, rule, reservation);
+      await reservation.asking;
     }
+  }
+
+  private async reserve(key: string, rule: RateLimitRule, previous: Reservation | undefined): Promise<TakeResult> {
+    const askedAt = Date.now();
+    const cap = Math.max(1, Math.min(MAX_RESERVATION, Math.floor(rule.limit * MAX_RESERVATION_SHARE)));
+    const size = previous && askedAt - previous.askedAt < FAST_SUBJECT_MS ? Math.min(cap, previous.size * 2) : 1;
+    if (!previous && this.reservations.size >= LOCAL_SWEEP_THRESHOLD) this.sweepReservations(askedAt);
+    const reservation: Reservation = previous ?? { left: 0, expiresAt: 0, size, askedAt, asking: null };
+    Object.assign(reservation, { left: 0, size, askedAt });
+    this.reservations.set(key, reservation);
+    const asking = this.redisHit(key, rule, size);
+    reservation.asking = asking;
+    const counted = await asking.finally(() => (reservation.asking = null));
+    if (!counted) return this.localHit(key, rule, 1);
+    // The hits counted before these, and how many of these the rule allows.
+    const granted = Math.max(0, Math.min(size, rule.limit - (counted.count - size)));
+    if (granted === 0) return result(counted.count, counted.ttlMs, rule.limit);
+    reservation.left = granted - 1;
+    reservation.expiresAt = askedAt + counted.ttlMs;
+    return TAKEN;
+  }
+
+  /** Counts `cost` hits in Redis: the count and the window's time left, or null (logged) when Redis is unavailable. */
+  private async redisHit(key: string, rule: RateLimitRule, cost: number): Promise<{ count: number; ttlMs: number } | null> {
+    if (!this.redis) return null;
+    const windowMs = Math.max(1, Math.round(rule.windowSeconds * 1000));
+    try {
+      const [count, ttl] = await this.redis.rateLimitHit(this.redisKey(key), windowMs, cost);
+      return { count: Number(count), ttlMs: Number(ttl) };
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'rate limiter: redis unavailable, counting in-process');
+      return null;
+    }
+  }
+
+  private localHit(key: string, rule: RateLimitRule, cost: number): RateLimitResult {
+    const windowMs = Math.max(1, Math.round(rule.windowSeconds * 1000));
     const now = Date.now();
     let entry = this.local.get(key);
     if (!entry || entry.resetAt <= now) {
@@ -122,6 +202,12 @@ export class RateLimiter {
    * subject's (a request whose session proved no longer live): within the same window only.
    */
   async refund(key: string, cost = 1): Promise<void> {
+    // A hit taken from a reservation goes back to it (it stays counted in Redis for this window).
+    const reservation = this.reservations.get(key);
+    if (reservation && Date.now() < reservation.expiresAt) {
+      reservation.left += cost;
+      return;
+    }
     if (this.redis) {
       try {
         await this.redis.rateLimitRefund(this.redisKey(key), cost);
@@ -148,6 +234,10 @@ export class RateLimiter {
 
   private redisKey(key: string): string {
     return `${this.keyPrefix}ratelimit:${key}`;
+  }
+
+  private sweepReservations(now: number): void {
+    for (const [key, reservation] of this.reservations) if (reservation.expiresAt <= now && !reservation.asking) this.reservations.delete(key);
   }
 
   private sweep(now: number): void {
@@ -177,7 +267,7 @@ export class ActionThrottle {
   ) {}
 
   async check(action: RateLimitedAction, subject: string): Promise<void> {
-    const outcome = await this.limiter.hit(this.key(action, subject), this.rules[action]);
+    const outcome = await this.limiter.take(this.key(action, subject), this.rules[action]);
     if (!outcome.allowed) throw new RateLimitedError(outcome.retryAfterSeconds);
   }
 
