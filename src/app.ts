@@ -277,8 +277,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     responseForOperation: async ({ contextValue, document, operation, operationName, request }) => {
       // A request that came before its session check (graphql-http.ts, for the documents
       // sessionCarryingBodies picks) runs ahead of it only as an operation whose statements
-      // carry the check (history pages, sends); anything else that got this far waits for it here, as it would have for its
-      // context (and reads the viewer's row with it, viewerRow).
+      // carry the check (history pages, sends); anything else that got this far waits for it
+      // here, as it would have for its context (and reads the viewer's row with it, viewerRow).
       const check = contextValue.sessionCheck;
       // Never sent when the check fails: graphql-http.ts runs the request again.
       if (check && !carriesSessionCheck(operation) && !(await check.confirm())) {

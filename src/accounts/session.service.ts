@@ -104,7 +104,8 @@ export class SessionService {
    * statement able to carry it makes along with its own rows (a deep history page), or else
    * one statement of its own as authenticateRequest would (PendingSessionCheck). Null for a
    * token not seen here: authenticateRequest. What a request may do before the check passes
-   * is the caller's to bound (graphql-http.ts: only reads, answered again when it fails).
+   * is the caller's to bound (graphql-http.ts: reads, and sends whose statement makes the
+   * check; answered again when it fails).
    */
   speculate(authorization: unknown): SpeculativeSession | null {
     const token = parseBearer(authorization);
