@@ -179,7 +179,7 @@ async function main() {
       WS_MAX_ANONYMOUS_CONNECTIONS: '1000000',
       WS_INIT_TIMEOUT_MS: '30000',
       WS_MAX_BUFFERED_BYTES: String(16 * 1024 * 1024),
-      // The per-user action limits stay in the path (one Redis round trip each) but never refuse.
+      // The per-user action limits stay in the path (counted in Redis, a few hits ahead for a user who keeps acting: RateLimiter.take) but never refuse.
       RATE_LIMIT_SEND_MESSAGE: '999999999/1',
       RATE_LIMIT_DIRECT_CHANNEL: '999999999/1',
       RATE_LIMIT_EDIT_MESSAGE: '999999999/1',
