@@ -140,8 +140,11 @@ export class RateLimiter {
     const cap = Math.max(1, Math.min(MAX_RESERVATION, Math.floor(rule.limit * MAX_RESERVATION_SHARE)));
     const size = previous && askedAt - previous.askedAt < FAST_SUBJECT_MS ? Math.min(cap, previous.size * 2) : 1;
     if (!previous && this.reservations.size >= LOCAL_SWEEP_THRESHOLD) this.sweepReservations(askedAt);
+    // A window's leftovers (an expired reservation) are not carried over.
     const reservation: Reservation = previous ?? { left: 0, expiresAt: 0, size, askedAt, asking: null };
-    Object.assign(reservation, { left: 0, size, askedAt });
+    reservation.left = 0;
+    reservation.size = size;
+    reservation.askedAt = askedAt;
     this.reservations.set(key, reservation);
     const asking = this.redisHit(key, rule, size);
     reservation.asking = asking;
@@ -158,7 +161,7 @@ export class RateLimiter {
   /** Counts `cost` hits in Redis: the count and the window's time left, or null (logged) when Redis is unavailable. */
   private async redisHit(key: string, rule: RateLimitRule, cost: number): Promise<{ count: number; ttlMs: number } | null> {
     if (!this.redis) return null;
-    const windowMs = Math.max(1, Math.round(rule.windowSeconds * 1000));
+    const windowMs = windowMsOf(rule);
     try {
       const [count, ttl] = await this.redis.rateLimitHit(this.redisKey(key), windowMs, cost);
       return { count: Number(count), ttlMs: Number(ttl) };
@@ -169,7 +172,7 @@ export class RateLimiter {
   }
 
   private localHit(key: string, rule: RateLimitRule, cost: number): RateLimitResult {
-    const windowMs = Math.max(1, Math.round(rule.windowSeconds * 1000));
+    const windowMs = windowMsOf(rule);
     const now = Date.now();
     let entry = this.local.get(key);
     if (!entry || entry.resetAt <= now) {
@@ -243,6 +246,10 @@ export class RateLimiter {
   private sweep(now: number): void {
     for (const [key, entry] of this.local) if (entry.resetAt <= now) this.local.delete(key);
   }
+}
+
+function windowMsOf(rule: RateLimitRule): number {
+  return Math.max(1, Math.round(rule.windowSeconds * 1000));
 }
 
 function result(count: number, ttlMs: number, limit: number): RateLimitResult {
